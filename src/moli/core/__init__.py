@@ -1,0 +1,1 @@
+"""Settings, database, errors and jobs shared by every feature."""
