@@ -1,0 +1,1 @@
+"""Chinese text primitives: normalisation, segmentation, shingles, retrieval, metrics, lexicons."""
