@@ -1,0 +1,470 @@
+"""Pipeline steps (流水线步骤) and their registry.
+
+A step is one small class: its parameters are typed pydantic fields (validated strictly when a recipe
+is loaded, before any input is read), ``name`` is its registry key, and one method maps a batch:
+
+    process(self, docs: list[Document]) -> tuple[list[Document], list[Removed]]
+
+Steps are pure and picklable, so the same objects run in the local executor's worker processes and
+inside Ray Data ``map_batches``. Register a step with ``@register_step("quality")``; other modules
+plug in the same way (``moli.corpus.labels_steps`` adds ``domain`` and ``safety``; it is imported
+by the registry when it exists).
+
+Global steps (``GlobalStep``, e.g. de-duplication) need every surviving document before they can
+decide. They have a two-phase protocol that splits the work so the expensive part stays parallel:
+
+1. ``prepare(docs) -> numpy.ndarray`` runs in the workers, one row per document (a hash key, a
+   MinHash signature);
+2. in the driver, ``begin(workdir)``, then ``collect(rows, prepared)`` over all shards *in input
+   order* (``rows`` are global int64 row numbers, increasing in input order), then
+   ``decide() -> {row: (reason, kept_row | None)}`` names the rows to remove.
+
+``GlobalStep.process`` runs the three phases on one batch, so a global step also works standalone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import tempfile
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from moli.corpus.document import Document, Removed
+from moli.core.errors import ConfigError
+from moli.text.normalize import CJK_CLASS, normalize_text
+
+# Modules that register more steps when they exist (labels: domain, safety).
+PLUGIN_MODULES = ("moli.corpus.labels_steps",)
+
+STEPS: dict[str, type[Step]] = {}
+
+
+def register_step(name: str):
+    """Class decorator: register a step class under ``name`` (the key used in recipes)."""
+
+    def deco(cls: type[Step]) -> type[Step]:
+        if name in STEPS and STEPS[name] is not cls:
+            raise ConfigError(f"步骤名称重复：{name}", f"duplicate step name: {name}")
+        cls.name = name
+        STEPS[name] = cls
+        return cls
+
+    return deco
+
+
+_plugins_loaded = False
+
+
+def load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for mod in PLUGIN_MODULES:
+        try:
+            spec = importlib.util.find_spec(mod)
+        except ModuleNotFoundError:
+            spec = None
+        if spec is not None:
+            importlib.import_module(mod)
+
+
+def step_names() -> list[str]:
+    load_plugins()
+    return sorted(STEPS)
+
+
+def get_step_class(name: str) -> type[Step]:
+    load_plugins()
+    try:
+        return STEPS[name]
+    except KeyError:
+        raise ConfigError(
+            f"未知的步骤：{name}（可用：{', '.join(sorted(STEPS))}）",
+            f"unknown step: {name} (available: {', '.join(sorted(STEPS))})",
+            field=name,
+        ) from None
+
+
+class Step(BaseModel):
+    """Base of every step: typed parameters, one batch method."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: ClassVar[str] = "step"
+    is_global: ClassVar[bool] = False
+
+    def process(self, docs: list[Document]) -> tuple[list[Document], list[Removed]]:
+        raise NotImplementedError
+
+
+class GlobalStep(Step):
+    """A step that decides over all documents (de-duplication); see the module docstring."""
+
+    is_global: ClassVar[bool] = True
+
+    def prepare(self, docs: list[Document]) -> np.ndarray:
+        raise NotImplementedError
+
+    def begin(self, workdir: Path) -> None:
+        raise NotImplementedError
+
+    def collect(self, rows: np.ndarray, prepared: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def decide(self) -> dict[int, tuple[str, int | None]]:
+        raise NotImplementedError
+
+    def process(self, docs: list[Document]) -> tuple[list[Document], list[Removed]]:
+        with tempfile.TemporaryDirectory(prefix="moli-step-") as tmp:
+            self.begin(Path(tmp))
+            if docs:
+                self.collect(np.arange(len(docs), dtype=np.int64), self.prepare(docs))
+            decided = self.decide()
+        kept, removed = [], []
+        for i, doc in enumerate(docs):
+            if i in decided:
+                reason, other = decided[i]
+                removed.append(Removed(doc, self.name, reason, docs[other].id if other is not None else None))
+            else:
+                kept.append(doc)
+        return kept, removed
+
+
+# ---------------------------------------------------------------------------------------------
+# normalize
+
+
+@register_step("normalize")
+class Normalize(Step):
+    """规范化: NFKC/full-width, control characters, whitespace inside Chinese text, optional t2s."""
+
+    t2s: bool = False
+    width: bool = True
+    join_broken_lines: bool = True
+
+    def process(self, docs):
+        kept, removed = [], []
+        for doc in docs:
+            text = normalize_text(doc.text, t2s=self.t2s, width=self.width,
+                                  join_broken_lines=self.join_broken_lines)
+            if not text:
+                removed.append(Removed(doc, self.name, "empty_after_normalize"))
+                continue
+            doc.text = text
+            kept.append(doc)
+        return kept, removed
+
+
+# ---------------------------------------------------------------------------------------------
+# language
+
+_LETTERS = {
+    "zh": f"[{CJK_CLASS}]",
+    "ja": "[\u3040-\u30ff]",
+    "ko": "[\uac00-\ud7af\u1100-\u11ff]",
+    "latin": "[A-Za-z\u00c0-\u024f]",
+    "cyrillic": "[\u0400-\u04ff]",
+    "arabic": "[\u0600-\u06ff]",
+}
+
+
+@lru_cache(maxsize=1)
+def _letter_res():
+    import re
+
+    return {k: re.compile(v) for k, v in _LETTERS.items()}
+
+
+def detect_language(text: str, *, sample_chars: int = 20000) -> tuple[str, float]:
+    """Script-based language guess: (code, share of letters). Kana → ja, Hangul → ko, Han → zh."""
+    sample = text[:sample_chars]
+    counts = {k: len(r.findall(sample)) for k, r in _letter_res().items()}
+    total = sum(counts.values())
+    if total == 0:
+        return "und", 0.0
+    if counts["ja"] > 0.1 * total:
+        return "ja", (counts["ja"] + counts["zh"]) / total
+    lang = max(counts, key=counts.get)
+    code = {"latin": "en"}.get(lang, lang)
+    return code, counts[lang] / total
+
+
+@register_step("language")
+class Language(Step):
+    """语言: keep documents whose script-based language is in ``keep`` (Chinese by default)."""
+
+    keep: list[str] = Field(default_factory=lambda: ["zh"])
+    min_share: float = 0.3  # share of letters that are Han characters for "zh" (calibrated on gov_docs)
+
+    def process(self, docs):
+        kept, removed = [], []
+        for doc in docs:
+            lang, share = detect_language(doc.text)
+            # Chinese technical text mixes Latin letters in; accept zh above ``min_share`` of letters.
+            if "zh" in self.keep and lang != "zh":
+                zh_share = len(_letter_res()["zh"].findall(doc.text[:20000]))
+                letters = sum(len(r.findall(doc.text[:20000])) for r in _letter_res().values()) or 1
+                if zh_share / letters >= self.min_share and lang not in ("ja", "ko"):
+                    lang, share = "zh", zh_share / letters
+            doc.meta["language"] = lang
+            if lang in self.keep:
+                kept.append(doc)
+            else:
+                removed.append(Removed(doc, self.name, f"language_{lang}"))
+        return kept, removed
+
+
+# ---------------------------------------------------------------------------------------------
+# quality
+
+QUALITY_YAML = Path(__file__).resolve().parent / "data" / "quality.yaml"
+_SYMBOLS = frozenset("#|>»«•▪◆◇★☆→←■□●○※►▶▼▲=*_^\\<{}[]@$%&+")
+_SENT_END = frozenset("。！？!?…")
+_LINE_END_OK = frozenset("。！？；!?;…：:”’」』）)")
+
+
+@lru_cache(maxsize=4)
+def load_quality_rules(path: str | None = None) -> dict[str, Any]:
+    p = Path(path) if path else QUALITY_YAML
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"无法读取质量规则文件 {p}：{exc}", f"cannot read quality rules {p}: {exc}",
+                          field=str(p)) from None
+    for key, rule in data.get("rules", {}).items():
+        for need in ("metric", "source", "confidence"):
+            if need not in rule:
+                raise ConfigError(f"质量规则 {key} 缺少字段 {need}（{p}）",
+                                  f"quality rule {key} lacks field {need} ({p})", field=f"rules.{key}.{need}")
+        if "min" not in rule and "max" not in rule:
+            raise ConfigError(f"质量规则 {key} 需要 min 或 max（{p}）", f"quality rule {key} needs min or max ({p})",
+                              field=f"rules.{key}")
+    return data
+
+
+def _dup_ngram_char_fraction(chars: str, n: int = 10) -> float:
+    """Share of characters covered by character n-grams that occur more than once (vectorised)."""
+    m = len(chars) - n + 1
+    if m <= 1:
+        return 0.0
+    cp = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    h = np.zeros(m, dtype=np.uint64)
+    mult = np.uint64(0x100000001B3)
+    for k in range(n):
+        h = h * mult + cp[k : k + m]
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    dup = counts[inverse] > 1
+    if not dup.any():
+        return 0.0
+    cover = np.zeros(len(chars) + 1, dtype=np.int32)
+    starts = np.nonzero(dup)[0]
+    np.add.at(cover, starts, 1)
+    np.add.at(cover, starts + n, -1)
+    return float(np.count_nonzero(np.cumsum(cover)[: len(chars)]) / len(chars))
+
+
+def quality_metrics(text: str, phrases: tuple[str, ...] = ()) -> dict[str, float]:
+    """Chinese-aware document statistics: characters, not words; CJK sentence ends."""
+    lines = [ln.strip() for ln in text.split("\n")]
+    lines = [ln for ln in lines if ln]
+    chars = "".join(text.split())
+    n_chars = len(chars)
+    out: dict[str, float] = {"n_chars": n_chars}
+    if n_chars == 0:
+        return {**out, "cjk_ratio": 0.0, "n_sentence_ends": 0, "sentence_line_char_fraction": 0.0,
+                "dup_line_fraction": 0.0, "dup_line_char_fraction": 0.0, "dup_10gram_char_fraction": 0.0,
+                "symbol_ratio": 0.0, "mean_line_chars": 0.0, "boilerplate_line_fraction": 0.0}
+    from moli.text.normalize import cjk_count
+
+    out["cjk_ratio"] = cjk_count(chars) / n_chars
+    out["n_sentence_ends"] = sum(1 for c in chars if c in _SENT_END)
+    line_chars = [len(ln) for ln in lines]
+    total_line_chars = sum(line_chars) or 1
+    out["sentence_line_char_fraction"] = sum(
+        n for ln, n in zip(lines, line_chars, strict=True) if ln[-1] in _LINE_END_OK
+    ) / total_line_chars
+    counts = Counter(lines)
+    dup_lines = [ln for ln in lines if counts[ln] > 1]
+    out["dup_line_fraction"] = len(dup_lines) / len(lines)
+    out["dup_line_char_fraction"] = sum(len(ln) for ln in dup_lines) / total_line_chars
+    out["dup_10gram_char_fraction"] = _dup_ngram_char_fraction(chars)
+    out["symbol_ratio"] = sum(1 for c in chars if c in _SYMBOLS) / n_chars
+    out["mean_line_chars"] = total_line_chars / len(lines)
+    out["boilerplate_line_fraction"] = (
+        sum(1 for ln in lines if any(p in ln for p in phrases)) / len(lines) if phrases else 0.0
+    )
+    return out
+
+
+@register_step("quality")
+class Quality(Step):
+    """质量: Chinese heuristics with thresholds from ``data/quality.yaml`` (or ``rules_path``).
+
+    ``overrides`` changes single thresholds in the recipe: ``{min_chars: {min: 200}}``.
+    """
+
+    rules_path: str | None = None
+    overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
+    record_metrics: bool = False
+
+    def rules(self) -> list[tuple[str, str, float | None, float | None]]:
+        data = load_quality_rules(self.rules_path)
+        out = []
+        for key, rule in data["rules"].items():
+            r = {**rule, **self.overrides.get(key, {})}
+            out.append((key, r["metric"], r.get("min"), r.get("max")))
+        unknown = set(self.overrides) - set(data["rules"])
+        if unknown:
+            raise ConfigError(f"quality.overrides 中有未知规则：{sorted(unknown)}",
+                              f"unknown rules in quality.overrides: {sorted(unknown)}", field="quality.overrides")
+        return out
+
+    def process(self, docs):
+        rules = self.rules()
+        phrases = tuple(load_quality_rules(self.rules_path).get("boilerplate_phrases", {}).get("phrases", []))
+        kept, removed = [], []
+        for doc in docs:
+            m = quality_metrics(doc.text, phrases)
+            reason = None
+            for key, metric, lo, hi in rules:
+                v = m[metric]
+                if (lo is not None and v < lo) or (hi is not None and v > hi):
+                    reason = key
+                    break
+            if self.record_metrics:
+                doc.meta["quality"] = {k: round(float(v), 4) for k, v in m.items()}
+            if reason is None:
+                kept.append(doc)
+            else:
+                removed.append(Removed(doc, self.name, reason))
+        return kept, removed
+
+
+# ---------------------------------------------------------------------------------------------
+# pii
+
+
+@register_step("pii")
+class Pii(Step):
+    """个人信息: redact or tag personal information with ``moli.pii.redact_with_findings``.
+
+    ``mode`` is passed to moli.pii (e.g. ``tag``, ``mask``, ``hash``); findings are stored in
+    ``meta["pii"]`` as ``{kind, start, end}`` (offsets into the redacted text when moli.pii gives them)
+    and their count per kind in ``meta["pii_counts"]``. ``drop_if_more_than`` removes documents with
+    too many findings (e.g. customer lists).
+    """
+
+    mode: str = "mask"
+    key: str | None = None
+    drop_if_more_than: int | None = None
+
+    def process(self, docs):
+        from moli.pii import redact_with_findings
+
+        kept, removed = [], []
+        for doc in docs:
+            text, findings = redact_with_findings(doc.text, self.mode, key=self.key)
+            spans = [_finding_dict(f) for f in findings]
+            if self.drop_if_more_than is not None and len(spans) > self.drop_if_more_than:
+                removed.append(Removed(doc, self.name, "too_much_pii"))
+                continue
+            doc.text = text
+            if spans:
+                doc.meta["pii"] = spans
+                doc.meta["pii_counts"] = dict(Counter(s["kind"] for s in spans))
+            kept.append(doc)
+        return kept, removed
+
+
+def _finding_dict(f: Any) -> dict[str, Any]:
+    get = f.get if isinstance(f, dict) else (lambda k, d=None: getattr(f, k, d))
+    out = {"kind": str(get("kind", "")), "start": int(get("start", 0)), "end": int(get("end", 0))}
+    for extra in ("out_start", "out_end", "replacement"):
+        v = get(extra, None)
+        if v is not None:
+            out[extra] = v
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# de-duplication (global steps over moli.corpus.dedup)
+
+
+@register_step("dedup_exact")
+class DedupExact(GlobalStep):
+    """完全重复: documents whose normalised text hashes equal; the earliest input is kept."""
+
+    _keys: list = []
+    _rows: list = []
+
+    def prepare(self, docs):
+        from moli.corpus.dedup import exact_key
+
+        keys = [exact_key(d.text) for d in docs]
+        width = max((len(k) for k in keys), default=1)
+        return np.array(keys, dtype=f"S{width}")
+
+    def begin(self, workdir):
+        self._keys, self._rows = [], []
+
+    def collect(self, rows, prepared):
+        self._rows.append(np.asarray(rows, dtype=np.int64))
+        self._keys.append(np.asarray(prepared))
+
+    def decide(self):
+        if not self._rows:
+            return {}
+        rows = np.concatenate(self._rows)
+        width = max(k.dtype.itemsize for k in self._keys)
+        keys = np.concatenate([k.astype(f"S{width}") for k in self._keys])
+        order = np.lexsort((rows, keys))  # by key, then by row (earliest first)
+        k_sorted, r_sorted = keys[order], rows[order]
+        same = np.zeros(len(order), dtype=bool)
+        same[1:] = k_sorted[1:] == k_sorted[:-1]
+        group_start = np.maximum.accumulate(np.where(~same, np.arange(len(order)), 0))
+        out = {int(r_sorted[i]): ("exact_duplicate", int(r_sorted[group_start[i]])) for i in np.nonzero(same)[0]}
+        self._keys, self._rows = [], []
+        return out
+
+
+@register_step("dedup_near")
+class DedupNear(GlobalStep):
+    """近似重复: MinHash-LSH on character n-grams (``moli.corpus.dedup``); the earliest input is kept."""
+
+    threshold: float = Field(0.8, gt=0.0, le=1.0)
+    num_perm: int = Field(128, ge=16, le=1024)
+    ngram: int = Field(5, ge=1, le=50)
+    seed: int = 1
+
+    _index: Any = None
+
+    def prepare(self, docs):
+        from moli.corpus.dedup import minhash_signatures
+
+        return minhash_signatures([d.text for d in docs], num_perm=self.num_perm, ngram=self.ngram, seed=self.seed)
+
+    def begin(self, workdir):
+        from moli.corpus.dedup import NearDuplicateIndex
+
+        workdir = Path(workdir) / "dedup_near"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._index = NearDuplicateIndex(self.num_perm, self.threshold, workdir)
+
+    def collect(self, rows, prepared):
+        if len(rows):
+            self._index.add(np.asarray(rows, dtype=np.int64), prepared)
+
+    def decide(self):
+        dups = self._index.duplicates()
+        self._index = None
+        return {int(r): ("near_duplicate", int(k)) for r, k in dups.items()}
+
+
