@@ -1,0 +1,43 @@
+"""moli.pii — Chinese personal-information engine: detect, validate and redact PII in text and tables.
+
+Public API (stable): ``detect``, ``redact``, ``redact_with_findings``, ``Finding``, ``scan_table``,
+``TableReport``, ``iter_table_rows``, ``classify_columns``, ``is_sensitive``, ``profiles``, ``KINDS``.
+The name/address model is loaded lazily, once per process, on the first call that needs it.
+"""
+
+from __future__ import annotations
+
+from moli.pii import categories
+from moli.pii.categories import is_sensitive, profiles
+from moli.pii.detect import detect
+from moli.pii.findings import KINDS, Finding
+from moli.pii.redact import MODES
+from moli.pii.redact import apply as _apply
+
+
+def redact_with_findings(text: str, mode: str = "tag", *, key: bytes | None = None,
+                         kinds: set[str] | None = None) -> tuple[str, list[Finding]]:
+    """Redact ``text`` and return it with the findings (offsets into the input ``text``).
+
+    Modes: ``mask`` (same length, ``*``), ``tag`` (``[PHONE]``), ``pseudonymize`` (keyed, consistent,
+    format- and validity-preserving surrogates; key from ``key``, else $MOLI_PII_KEY, else derived from
+    the installation's secret key) and ``drop``.
+    """
+    findings = detect(text, kinds=kinds)
+    return _apply(text, findings, mode, key), findings
+
+
+def redact(text: str, mode: str = "tag", *, key: bytes | None = None, kinds: set[str] | None = None) -> str:
+    return redact_with_findings(text, mode, key=key, kinds=kinds)[0]
+
+
+def __getattr__(name: str):  # table scanning pulls in pyarrow/openpyxl only when used
+    if name in ("scan_table", "TableReport", "iter_table_rows", "classify_columns", "header_kind"):
+        from moli.pii import tables
+
+        return getattr(tables, name)
+    raise AttributeError(name)
+
+
+__all__ = ["KINDS", "MODES", "Finding", "TableReport", "categories", "classify_columns", "detect",
+           "is_sensitive", "iter_table_rows", "profiles", "redact", "redact_with_findings", "scan_table"]

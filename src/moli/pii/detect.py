@@ -1,0 +1,92 @@
+"""``detect``: structured kinds by pattern + checksum, PERSON / ADDRESS by the CRF plus cues."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from moli.core.errors import InputError
+from moli.pii.findings import KINDS, MODEL_KINDS, Finding
+from moli.pii.lexicons import address_tail, lexicons, surnames
+from moli.pii.patterns import find_patterns
+
+_ALL = frozenset(KINDS)
+# Characters that end a name found after a cue such as 联系人： (电话, 手机, 性别, 地址, 男/女 ...).
+_NAME_STOP = frozenset("电手联地性男女身年先生住邮，,、。；;:： （(0123456789")
+
+
+def _check_kinds(kinds) -> frozenset[str] | None:
+    if kinds is None:
+        return None
+    kinds = frozenset(kinds)
+    bad = kinds - _ALL
+    if bad:
+        raise InputError(f"未知的个人信息类型：{', '.join(sorted(bad))}（可用：{', '.join(KINDS)}）",
+                         f"unknown PII kind(s): {', '.join(sorted(bad))} (known: {', '.join(KINDS)})",
+                         field="kinds")
+    return kinds
+
+
+@lru_cache(maxsize=1)
+def _cue_regex() -> re.Pattern:
+    cues = sorted(lexicons()["name_cues"]["before"], key=len, reverse=True)
+    return re.compile(r"(?:{})\s*[:：]\s*([\u4e00-\u9fa5]{{2,4}})".format("|".join(map(re.escape, cues))))
+
+
+def _cue_names(text: str) -> list[Finding]:
+    single, compound = surnames()
+    out = []
+    for m in _cue_regex().finditer(text):
+        run, a = m.group(1), m.start(1)
+        n = 3 if run[:2] in compound else 2
+        if run[:2] not in compound and run[0] not in single:
+            continue
+        # take the next character too unless it starts another field (电话, 性别 ...)
+        if len(run) > n and run[n] not in _NAME_STOP:
+            n += 1
+        out.append(Finding("PERSON", a, a + n, text[a:a + n], 0.75, None, True, "cue"))
+    return out
+
+
+def _extend_addresses(text: str, found: list[Finding]) -> None:
+    tail = address_tail()
+    for f in found:
+        if f.kind == "ADDRESS":
+            m = tail.match(text, f.end)
+            if m and m.end() > f.end:
+                f.end = m.end()
+                f.text = text[f.start:f.end]
+
+
+def _merge(pattern: list[Finding], model: list[Finding]) -> list[Finding]:
+    """Pattern findings win over overlapping model spans; model spans de-duplicated."""
+    out = list(pattern)
+    occupied = sorted((f.start, f.end) for f in pattern)
+    for f in sorted(model, key=lambda f: (f.start, -(f.end - f.start))):
+        if any(a < f.end and f.start < b for a, b in occupied):
+            continue
+        out.append(f)
+        occupied.append((f.start, f.end))
+    out.sort(key=lambda f: (f.start, f.end))
+    return out
+
+
+def detect(text: str, *, kinds: set[str] | None = None) -> list[Finding]:
+    """Personal-information findings in ``text`` (offsets are ``str`` indices, end exclusive).
+
+    ``kinds`` restricts the search (e.g. ``{"PHONE", "ID_CARD"}`` skips the name/address model).
+    """
+    if not isinstance(text, str):
+        raise InputError("detect 需要字符串", f"detect needs a str, got {type(text).__name__}", field="text")
+    ks = _check_kinds(kinds)
+    pattern = find_patterns(text, ks)
+    if ks is not None and not (ks & MODEL_KINDS):
+        return pattern
+    from moli.pii.model import find_entities
+
+    model = find_entities(text, ks)
+    if ks is None or "PERSON" in ks:
+        have = [(f.start, f.end) for f in model if f.kind == "PERSON"]
+        model += [c for c in _cue_names(text) if not any(a < c.end and c.start < b for a, b in have)]
+    _extend_addresses(text, model)
+    return _merge(pattern, model)

@@ -1,0 +1,133 @@
+"""File-level operations behind the CLI: scan and redact JSONL / text files, streaming, atomic output."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from moli.core.errors import InputError
+from moli.pii.detect import detect
+from moli.pii.io import decoded_lines, iter_jsonl
+from moli.pii.redact import MODES
+from moli.pii.redact import apply as apply_redaction
+
+FINDING_FIELDS = ("kind", "start", "end", "text", "score", "valid")
+
+
+@dataclass
+class RunStats:
+    records: int = 0
+    findings: int = 0
+    skipped: list = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"records": self.records, "findings": self.findings, "skipped": len(self.skipped),
+                "skipped_lines": [ln for ln, _ in self.skipped[:20]]}
+
+
+def _check_input(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"找不到输入文件 {path}", f"input file not found: {path}", field="--input")
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+
+
+def _text_of(obj: dict, fld: str, path: Path, lineno: int) -> str:
+    val = obj.get(fld)
+    if val is None:
+        return ""
+    if not isinstance(val, str):
+        raise InputError(f"{path}：第 {lineno} 行的字段 {fld} 不是字符串", f"{path}: line {lineno}: field {fld!r} is not a string",
+                         field=fld)
+    return val
+
+
+def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: str = "utf-8",
+              skip_bad: bool = False, kinds: set[str] | None = None, stats: RunStats | None = None) -> Iterator[dict]:
+    """One result per record: ``{"id", "findings": [{kind, start, end, text, score, valid}]}``.
+
+    A ``.txt`` (any non-JSONL) input is one record whose id is the file name; it is read line by line
+    and offsets are code-point offsets into the whole file.
+    """
+    path = Path(path)
+    _check_input(path)
+    stats = stats if stats is not None else RunStats()
+    if _is_jsonl(path):
+        for lineno, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped):
+            text = _text_of(obj, fld, path, lineno)
+            found = detect(text, kinds=kinds)
+            stats.records += 1
+            stats.findings += len(found)
+            yield {"id": obj.get(id_field, lineno), "findings": [_fd(f) for f in found]}
+        return
+    out, offset = [], 0
+    for _, line in decoded_lines(path, encoding):
+        for f in detect(line, kinds=kinds):
+            d = _fd(f)
+            d["start"] += offset
+            d["end"] += offset
+            out.append(d)
+        offset += len(line)
+    stats.records += 1
+    stats.findings += len(out)
+    yield {"id": path.name, "findings": out}
+
+
+def _fd(f) -> dict:
+    d = f.to_dict()
+    return {k: d[k] for k in FINDING_FIELDS} | {"personal": d["personal"]}
+
+
+def read_key(key_file: Path | None) -> bytes | None:
+    if key_file is None:
+        return None
+    if not Path(key_file).is_file():
+        raise InputError(f"找不到密钥文件 {key_file}", f"key file not found: {key_file}", field="--key-file")
+    key = Path(key_file).read_bytes().strip()
+    if len(key) < 16:
+        raise InputError(f"密钥文件 {key_file} 太短（至少 16 字节）", f"key file {key_file} is too short (at least 16 bytes)",
+                         field="--key-file")
+    return key
+
+
+def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fld: str = "text",
+                encoding: str = "utf-8", skip_bad: bool = False, kinds: set[str] | None = None) -> RunStats:
+    """Redact a JSONL (field ``fld`` of each record) or text file into ``out``. The output is written to a
+    temporary file beside ``out`` and renamed at the end: on error no half-written output is left."""
+    inp, out = Path(inp), Path(out)
+    _check_input(inp)
+    if mode not in MODES:
+        raise InputError(f"未知的脱敏方式 {mode!r}（可用：{'|'.join(MODES)}）",
+                         f"unknown redaction mode {mode!r} (one of {'|'.join(MODES)})", field="--mode")
+    if inp.resolve() == out.resolve():
+        raise InputError("输出文件不能与输入文件相同", "the output file must differ from the input", field="--output")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stats = RunStats()
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            if _is_jsonl(inp):
+                for lineno, obj in iter_jsonl(inp, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped):
+                    text = _text_of(obj, fld, inp, lineno)
+                    found = detect(text, kinds=kinds)
+                    obj[fld] = apply_redaction(text, found, mode, key)
+                    stats.records += 1
+                    stats.findings += len(found)
+                    fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            else:
+                for _, line in decoded_lines(inp, encoding):
+                    found = detect(line, kinds=kinds)
+                    fh.write(apply_redaction(line, found, mode, key))
+                    stats.findings += len(found)
+                stats.records = 1
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return stats

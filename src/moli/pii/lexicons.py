@@ -1,0 +1,74 @@
+"""Lexicons (data/lexicons.yaml) and the administrative-division gazetteer (data/divisions.tsv.gz)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from functools import lru_cache
+from importlib import resources
+
+import ahocorasick
+import yaml
+
+_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "地区",
+             "省", "市", "区", "县", "盟", "旗")
+
+
+@lru_cache(maxsize=1)
+def lexicons() -> dict:
+    return yaml.safe_load(resources.files("moli.pii").joinpath("data/lexicons.yaml").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def surnames() -> tuple[frozenset[str], frozenset[str]]:
+    s = lexicons()["surnames"]
+    return frozenset(s["single"].strip()), frozenset(s["compound"])
+
+
+@lru_cache(maxsize=1)
+def division_names() -> dict[str, str]:
+    """name -> level letter (p/c/a/s); full names and, for p/c/a, the name without its suffix."""
+    raw = resources.files("moli.pii").joinpath("data/divisions.tsv.gz").read_bytes()
+    out: dict[str, str] = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        level, _code, name = line.split("\t")
+        out.setdefault(name, level)
+        if level in "pca":
+            for suf in _SUFFIXES:
+                if name.endswith(suf) and len(name) - len(suf) >= 2:
+                    out.setdefault(name[: -len(suf)], level)
+                    break
+    return out
+
+
+@lru_cache(maxsize=1)
+def division_automaton() -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    for name, level in division_names().items():
+        if len(name) >= 2:
+            auto.add_word(name, (len(name), level))
+    auto.make_automaton()
+    return auto
+
+
+def division_tags(text: str) -> list[str]:
+    """Per character: '' or a tag 'B<level>' / 'I<level>' of the longest division name covering it."""
+    tags = [""] * len(text)
+    best = [0] * len(text)
+    for end, (n, level) in division_automaton().iter(text):
+        start = end - n + 1
+        if n <= best[start]:
+            continue
+        best[start] = n
+        tags[start] = "B" + level
+        for i in range(start + 1, end + 1):
+            if not tags[i] or tags[i][0] == "I":
+                tags[i] = "I" + level
+    return tags
+
+
+@lru_cache(maxsize=1)
+def address_tail() -> re.Pattern:
+    return re.compile(lexicons()["address_tail"]["regex"])

@@ -1,0 +1,143 @@
+"""Regex + checksum detectors for the structured kinds (everything except PERSON / ADDRESS).
+
+Patterns, scores and context keywords are data (``data/patterns.yaml``); the checks are in
+``validators.py``. Full-width ASCII (１３８…, ＠) is mapped 1:1 to half-width before matching, so
+offsets are those of the input string.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from moli.core.errors import ConfigError
+from moli.pii import validators as v
+from moli.pii.findings import Finding
+
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+_HAS_FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
+_HAS_DIGIT = re.compile(r"[0-9\uff10-\uff19]")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    kind: str
+    regex: re.Pattern
+    score: float
+    validation: str | None
+    context: tuple[str, ...]
+    personal: bool
+    min_digits: int
+
+
+@lru_cache(maxsize=1)
+def load_patterns() -> tuple[int, tuple[Pattern, ...]]:
+    raw = yaml.safe_load(resources.files("moli.pii").joinpath("data/patterns.yaml").read_text("utf-8"))
+    out = []
+    for i, e in enumerate(raw["patterns"]):
+        for key in ("id", "kind", "regex", "source", "confidence"):
+            if key not in e:
+                raise ConfigError(f"patterns.yaml 第 {i + 1} 条缺少字段 {key}",
+                                  f"patterns.yaml entry {i + 1} lacks field {key}", field=key)
+        try:
+            rx = re.compile(e["regex"])
+        except re.error as exc:
+            raise ConfigError(f"patterns.yaml 中 {e['id']} 的正则有误：{exc}",
+                              f"bad regex for {e['id']} in patterns.yaml: {exc}", field="regex") from exc
+        out.append(Pattern(e["id"], e["kind"], rx, float(e.get("score", 0.9)), e.get("validation"),
+                           tuple(e.get("context") or ()), bool(e.get("personal", True)),
+                           int(e.get("min_digits", 0))))
+    return int(raw.get("window", 12)), tuple(out)
+
+
+def _has_context(text: str, start: int, words: tuple[str, ...], window: int) -> bool:
+    before = text[max(0, start - window):start]
+    return any(w in before for w in words)
+
+
+def _check(p: Pattern, s: str, text: str, start: int, window: int) -> tuple[bool, bool | None]:
+    """Return (report?, valid)."""
+    val = p.validation
+    if val is None:
+        if p.context and not _has_context(text, start, p.context, window):
+            return False, None
+        if p.min_digits and sum(c.isdigit() for c in s) < p.min_digits:
+            return False, None
+        return True, None
+    if val == "id_card":
+        if not v.id_structure_ok(s):
+            return False, None
+        return True, v.id_checksum_ok(s)
+    if val == "id_card_15":
+        return v.id_structure_ok(s), None
+    if val == "luhn":
+        digits = s.replace(" ", "").replace("-", "")
+        if not 15 <= len(digits) <= 19:
+            return False, None
+        if v.luhn_ok(digits):
+            return True, True
+        return _has_context(text, start, p.context, window), False
+    if val == "uscc":
+        if v.uscc_ok(s):
+            return True, True
+        return _has_context(text, start, p.context, window), False
+    if val == "ip":
+        return v.ip_ok(s), None
+    raise ConfigError(f"未知的校验方式 {val}", f"unknown validation {val}", field="validation")
+
+
+class _Spans:
+    """Disjoint spans kept sorted, for O(log n) overlap checks."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, a: int, b: int) -> bool:
+        i = bisect.bisect_right(self.starts, a)
+        if i and self.ends[i - 1] > a:
+            return True
+        return i < len(self.starts) and self.starts[i] < b
+
+    def add(self, a: int, b: int) -> None:
+        i = bisect.bisect_right(self.starts, a)
+        self.starts.insert(i, a)
+        self.ends.insert(i, b)
+
+
+def find_patterns(text: str, kinds: set[str] | frozenset[str] | None = None) -> list[Finding]:
+    """All structured-kind findings in ``text``, overlaps resolved by pattern priority."""
+    if not text:
+        return []
+    has_digit = _HAS_DIGIT.search(text) is not None
+    if not has_digit and "@" not in text and "＠" not in text:
+        return []  # every structured kind needs a digit, except e-mail
+    work = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
+    window, patterns = load_patterns()
+    taken = _Spans()
+    found: list[Finding] = []
+    for p in patterns:
+        if kinds is not None and p.kind not in kinds:
+            continue
+        if not has_digit and p.kind != "EMAIL":
+            continue
+        for m in p.regex.finditer(work):
+            a, b = m.span()
+            if taken.overlaps(a, b):
+                continue
+            ok, valid = _check(p, m.group(), work, a, window)
+            if not ok:
+                continue
+            taken.add(a, b)
+            found.append(Finding(p.kind, a, b, text[a:b], p.score, valid, p.personal, p.id))
+    found.sort(key=lambda f: f.start)
+    return found

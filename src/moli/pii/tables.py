@@ -1,0 +1,243 @@
+"""Column-level PII scan of CSV / TSV / JSONL / Parquet / XLSX tables, streaming in bounded memory."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from moli.core.errors import InputError
+from moli.pii.categories import category_of, is_sensitive, profiles
+from moli.pii.detect import detect
+from moli.pii.io import decoded_lines, iter_jsonl
+from moli.pii.lexicons import lexicons, surnames
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+           ".xlsx": "xlsx"}
+_SPLIT_TOKENS = re.compile(r"[_\-\s./]+|(?<=[a-z])(?=[A-Z])")
+_HAN_NAME = re.compile(r"^[\u4e00-\u9fa5·]{2,5}$")
+
+
+def table_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}：不支持的表格格式 {path.suffix}（支持 {', '.join(FORMATS)}）",
+                         f"{path}: unsupported table format {path.suffix} (supported: {', '.join(FORMATS)})",
+                         field="path")
+    if not path.is_file():
+        raise InputError(f"找不到文件 {path}", f"file not found: {path}", field="path")
+    return fmt
+
+
+def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False,
+                    skipped: list | None = None) -> Iterator[dict]:
+    """Rows of a table as dicts (column -> value), one at a time. CSV/TSV via the csv module, JSONL line by
+    line, Parquet by record batches (pyarrow), XLSX with openpyxl read_only (first sheet, first row = header)."""
+    path = Path(path)
+    fmt = table_format(path)
+    if fmt in ("csv", "tsv"):
+        lines = (ln for _, ln in decoded_lines(path, encoding))
+        reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",")
+        header = next(reader, None)
+        if header is None:
+            return
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        for i, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                if skip_bad:
+                    if skipped is not None:
+                        skipped.append((i, f"{len(row)} fields, header has {len(header)}"))
+                    continue
+                raise InputError(f"{path}：第 {i} 条记录有 {len(row)} 个字段，表头有 {len(header)} 个；可加 --skip-bad 跳过",
+                                 f"{path}: record {i} has {len(row)} fields, the header has {len(header)}; "
+                                 f"use --skip-bad to skip it", field=f"record {i}")
+            yield dict(zip(header, row, strict=True))
+    elif fmt == "jsonl":
+        for _, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped):
+            yield obj
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid and OSError variants
+            raise InputError(f"{path}：不是有效的 Parquet 文件（{exc}）", f"{path}: not a valid Parquet file ({exc})",
+                             field="path") from exc
+        for batch in pf.iter_batches(batch_size=4096):
+            yield from batch.to_pylist()
+    else:
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException
+            raise InputError(f"{path}：不是有效的 XLSX 文件（{exc}）", f"{path}: not a valid XLSX file ({exc})",
+                             field="path") from exc
+        try:
+            rows = wb.worksheets[0].iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                return
+            header = [str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+            for row in rows:
+                if row is None or all(c is None for c in row):
+                    continue
+                yield {h: row[i] if i < len(row) else None for i, h in enumerate(header)}
+        finally:
+            wb.close()
+
+
+@lru_cache(maxsize=1)
+def _header_rules() -> tuple[list[tuple[str, str]], dict[str, str], frozenset[str]]:
+    h = lexicons()["headers"]
+    zh = [(w, kind) for kind, d in h["kinds"].items() for w in d.get("zh", [])]
+    en = {w.lower(): kind for kind, d in h["kinds"].items() for w in d.get("en", [])}
+    return zh, en, frozenset(h["not_with"])
+
+
+def header_kind(header: str) -> str | None:
+    """The kind a column name announces (``客户姓名`` -> PERSON, ``mobile_phone`` -> PHONE), or None."""
+    zh, en, veto = _header_rules()
+    best = None
+    for w, kind in zh:
+        i = header.rfind(w)
+        if i >= 0:
+            key = (i + len(w), len(w))
+            if best is None or key > best[0]:
+                best = (key, kind)
+    if best:
+        return best[1]
+    tokens = [t.lower() for t in _SPLIT_TOKENS.split(header.strip()) if t]
+    if not tokens or any(t in veto for t in tokens):
+        return None
+    joined = "_".join(tokens)
+    if joined in en:
+        return en[joined]
+    for t in reversed(tokens):  # the head noun is last: customer_phone -> PHONE
+        if t in en:
+            return en[t]
+    return None
+
+
+def _looks_like_name(value: str) -> bool:
+    single, compound = surnames()
+    return bool(_HAN_NAME.match(value)) and (value[0] in single or value[:2] in compound) and len(value) <= 4
+
+
+def value_kinds(value: str, expect: str | None = None) -> list[str]:
+    """Kinds found in one cell; a value that is a bare name counts as PERSON when the header says so."""
+    if not value:
+        return []
+    kinds = [f.kind for f in detect(value)]
+    if expect == "PERSON" and "PERSON" not in kinds and _looks_like_name(value.strip()):
+        kinds.append("PERSON")
+    if expect == "ADDRESS" and "ADDRESS" not in kinds and len(value) >= 4 and not kinds:
+        kinds = ["ADDRESS"] if detect(value, kinds={"ADDRESS"}) or re.search(r"[省市区县路街号镇村]", value) else []
+    return kinds
+
+
+def classify_columns(header: Iterable[str], sample_rows: Iterable[dict]) -> dict[str, str | None]:
+    """column -> the PII kind it holds (None if none): header meaning first, confirmed or overridden by
+    the values of ``sample_rows`` (a kind covering >= 50 % of the non-empty sampled values wins)."""
+    header = list(header)
+    counts = {h: Counter() for h in header}
+    nonempty = Counter()
+    hk = {h: header_kind(h) for h in header}
+    for row in sample_rows:
+        for h in header:
+            val = row.get(h)
+            if val is None or str(val).strip() == "":
+                continue
+            nonempty[h] += 1
+            for k in set(value_kinds(str(val), hk[h])):
+                counts[h][k] += 1
+    out: dict[str, str | None] = {}
+    for h in header:
+        top = counts[h].most_common(1)
+        if top and top[0][1] * 2 >= max(1, nonempty[h]):
+            out[h] = top[0][0]
+        elif hk[h] and not nonempty[h]:
+            out[h] = hk[h]
+        else:
+            out[h] = hk[h] if hk[h] and counts[h][hk[h]] else None
+    return out
+
+
+@dataclass
+class ColumnReport:
+    name: str
+    header_kind: str | None
+    kind: str | None
+    non_empty: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {"column": self.name, "header_kind": self.header_kind, "kind": self.kind, "non_empty": self.non_empty,
+             "kinds": self.kinds}
+        if self.kind:
+            d["category"] = category_of(self.kind)
+            d["sensitive"] = {p: is_sensitive(self.kind, p) for p in profiles()}
+        return d
+
+
+@dataclass
+class TableReport:
+    path: str
+    format: str
+    rows: int
+    columns: list[ColumnReport]
+    skipped: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "format": self.format, "rows": self.rows,
+                "columns": [c.to_dict() for c in self.columns],
+                "pii_columns": [c.name for c in self.columns if c.kind],
+                "skipped": [{"line": ln, "reason": r} for ln, r in self.skipped]}
+
+
+def scan_table(path, *, sample_rows: int | None = None, encoding: str = "utf-8",
+               skip_bad: bool = False) -> TableReport:
+    """Per column: the kinds found in its values with counts, the header's meaning and the resulting kind.
+    Reads the table once, streaming; ``sample_rows`` stops after that many rows."""
+    path = Path(path)
+    fmt = table_format(path)
+    skipped: list = []
+    cols: dict[str, ColumnReport] = {}
+    counts: dict[str, Counter] = {}
+    rows = 0
+    for row in iter_table_rows(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped):
+        if sample_rows is not None and rows >= sample_rows:
+            break
+        rows += 1
+        for h, val in row.items():
+            h = str(h)
+            if h not in cols:
+                cols[h] = ColumnReport(h, header_kind(h), None)
+                counts[h] = Counter()
+            if val is None or str(val).strip() == "":
+                continue
+            c = cols[h]
+            c.non_empty += 1
+            if isinstance(val, (dict, list)):
+                import json
+
+                val = json.dumps(val, ensure_ascii=False)
+            for k, n in Counter(value_kinds(str(val), c.header_kind)).items():
+                counts[h][k] += n
+    for h, c in cols.items():
+        c.kinds = dict(counts[h].most_common())
+        values_with = Counter()
+        values_with.update({k: min(n, c.non_empty) for k, n in counts[h].items()})
+        top = values_with.most_common(1)
+        if top and top[0][1] * 2 >= max(1, c.non_empty):
+            c.kind = top[0][0]
+        elif c.header_kind and counts[h][c.header_kind]:
+            c.kind = c.header_kind
+    return TableReport(str(path), fmt, rows, list(cols.values()), skipped)
