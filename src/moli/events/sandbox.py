@@ -1,0 +1,168 @@
+"""Run a scorer in a separate process with a CPU-time, a wall-clock and a memory limit and no network.
+
+How the isolation works (Linux):
+- the child is a fresh ``python -I -m moli.events.sandbox WORKDIR`` with an empty environment
+  (no database URL, no secrets), in its own session so the whole group can be killed;
+- the child limits itself (``resource.setrlimit``: ``RLIMIT_AS`` = memory, ``RLIMIT_CPU`` = time)
+  before any scorer code is imported; the parent kills it at the wall-clock limit;
+- no network, two layers: when ``unshare -n`` works (root or user namespaces) the child runs in a
+  fresh network namespace with no interfaces up; in every case the child installs an audit hook
+  (PEP 578) that refuses socket creation, ctypes loading and process spawning before it imports
+  the scorer, so a scorer that opens a socket fails even where namespaces are unavailable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+BLOCKED_EVENTS = frozenset({
+    "socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo", "socket.gethostbyname",
+    "ctypes.dlopen", "ctypes.dlsym", "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
+    "os.spawn", "os.fork", "os.forkpty", "pty.spawn",
+})
+
+
+class ScoringFailed(Exception):
+    """The scorer crashed, looped, ran out of memory or returned nonsense."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+        super().__init__(f"{zh} / {en}")
+
+
+@dataclass
+class Limits:
+    time_s: float = 60.0
+    memory_mb: int = 1024
+    use_netns: bool | None = None  # None: when available
+    audit_hook: bool = True
+
+
+@lru_cache(maxsize=1)
+def netns_available() -> bool:
+    """True when ``unshare -n`` can create a network namespace here."""
+    exe = shutil.which("unshare")
+    if not exe:
+        return False
+    try:
+        return subprocess.run([exe, "-n", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def run_scorer(metric: str, competition_id: str, public_fraction: float, answers: dict[str, str],
+               predictions: dict[str, str], *, limits: Limits | None = None,
+               scorer_source: str | None = None) -> dict:
+    """Score in the sandbox; returns ``{"public_score", "private_score", "n_public", "n_private",
+    "seconds", "netns"}`` or raises ScoringFailed with the reason."""
+    limits = limits or Limits()
+    use_netns = netns_available() if limits.use_netns is None else limits.use_netns
+    with tempfile.TemporaryDirectory(prefix="moli-score-") as tmp:
+        work = Path(tmp)
+        if scorer_source is not None and metric.startswith("custom:"):
+            module = metric.split(":")[1]
+            target = work / "scorer" / (module.replace(".", "/") + ".py")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(scorer_source, encoding="utf-8")
+        payload = {
+            "metric": metric, "competition_id": competition_id, "public_fraction": public_fraction,
+            "answers": answers, "predictions": predictions, "memory_mb": limits.memory_mb,
+            "cpu_s": limits.time_s, "audit_hook": limits.audit_hook,
+        }
+        (work / "input.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        cmd = [sys.executable, "-I", "-m", "moli.events.sandbox", str(work)]
+        if use_netns:
+            cmd = [shutil.which("unshare") or "unshare", "-n", *cmd]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            _, err = proc.communicate(timeout=limits.time_s + 1.0)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise ScoringFailed(f"评分超时（超过 {limits.time_s:g} 秒），已终止",
+                                f"the scorer timed out (over {limits.time_s:g} s) and was stopped") from None
+        seconds = time.perf_counter() - t0
+        result_file = work / "result.json"
+        result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
+    if result and "error" in result:
+        if result.get("kind") == "memory":
+            raise ScoringFailed(f"评分程序内存超限（{limits.memory_mb} MB）",
+                                f"the scorer exceeded its memory limit ({limits.memory_mb} MB)")
+        raise ScoringFailed(f"评分程序出错：{result['error']}", f"the scorer failed: {result['error']}")
+    if proc.returncode != 0 or not result:
+        rc = proc.returncode
+        if rc in (-signal.SIGXCPU, -signal.SIGKILL):
+            raise ScoringFailed(f"评分程序超过 CPU 时间限制（{limits.time_s:g} 秒），已终止",
+                                f"the scorer exceeded its CPU time limit ({limits.time_s:g} s) and was stopped")
+        tail = (err or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {rc}"]
+        raise ScoringFailed(f"评分程序异常退出：{tail[0][:300]}", f"the scorer crashed: {tail[0][:300]}")
+    result["seconds"] = round(seconds, 4)
+    result["netns"] = use_netns
+    return result
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _audit(event: str, _args) -> None:
+    if event in BLOCKED_EVENTS:
+        raise PermissionError(f"sandbox: '{event}' is not allowed while scoring (no network, no processes)")
+
+
+def _child(workdir: str) -> int:
+    import resource
+
+    work = Path(workdir)
+    payload = json.loads((work / "input.json").read_text(encoding="utf-8"))
+    mem = int(payload["memory_mb"]) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    cpu = int(float(payload["cpu_s"])) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    def write(obj: dict) -> None:
+        tmp = work / "result.tmp"
+        tmp.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, work / "result.json")
+
+    try:
+        from moli.events import scoring
+
+        if payload["metric"].startswith("custom:"):
+            sys.path.insert(0, str(work / "scorer"))
+        else:
+            import moli.text.metrics  # noqa: F401  (imported before the hook: it may load C code)
+        if payload.get("audit_hook", True):
+            sys.addaudithook(_audit)
+        out = scoring.score_split(payload["metric"], payload["competition_id"], float(payload["public_fraction"]),
+                                  payload["answers"], payload["predictions"])
+    except MemoryError:
+        write({"error": "out of memory", "kind": "memory"})
+        return 1
+    except BaseException as exc:  # the scorer's own bug: report it, don't crash
+        write({"error": f"{type(exc).__name__}: {exc}"[:500]})
+        return 1
+    write(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1]))
