@@ -1,0 +1,178 @@
+"""The plan contract (YAML written by users, tools and tests) and its validation.
+
+Errors name the field in Chinese and English: ``transfer.activity``, ``history.2.date``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from moli.core.errors import InputError
+
+ACTIVITIES = ("international_trade", "cross_border_transport", "academic_cooperation",
+              "transnational_manufacturing", "marketing", "other")
+SCENARIOS = ("none", "contract_necessity", "hr_management", "emergency")
+# Recipients in these places are in mainland China (境内); Hong Kong, Macao and Taiwan are 境外.
+MAINLAND = ("CN", "CHN", "中国", "中国大陆", "中国内地", "MAINLAND CHINA")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Exporter(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    is_ciio: bool = False
+    registration: str = "other_cn"  # checked against the zones in negative_lists.yaml
+    sector: str = ""
+    processed_individuals: int | None = Field(default=None, ge=0)  # for the pre-2024 rules
+
+
+class Recipient(_Strict):
+    name: str = ""
+    country: str = Field(min_length=1)
+
+
+class Transfer(_Strict):
+    date: dt.date
+    recipient: Recipient
+    activity: Literal[ACTIVITIES] = "other"  # type: ignore[valid-type]
+    scenario: Literal[SCENARIOS] = "none"  # type: ignore[valid-type]
+    necessity_justified: bool = False
+    justification: str = ""
+    remote_access: bool = False
+
+
+class NegativeListRef(_Strict):
+    list: str
+    covered: bool = False            # the transfer's sector and scenario are covered by the list
+    sector: str = ""
+    scenario: str = ""
+    on_list_items: list[str] = []
+
+
+class Data(_Strict):
+    individuals: int = Field(default=0, ge=0)
+    sensitive_individuals: int = Field(default=0, ge=0)
+    important_data: bool = False
+    collected_abroad_transit: bool = False
+    domestic_data_added: bool = False
+    negative_list: NegativeListRef | None = None
+
+
+class HistoryItem(_Strict):
+    date: dt.date
+    individuals: int = Field(default=0, ge=0)
+    sensitive_individuals: int = Field(default=0, ge=0)
+    exempt_scenario: bool = False
+    note: str = ""
+
+
+class Plan(_Strict):
+    exporter: Exporter
+    transfer: Transfer
+    data: Data = Data()
+    history: list[HistoryItem] = []
+
+
+_MSG_ZH = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "未知字段",
+    "literal_error": "取值无效",
+    "greater_than_equal": "不能为负数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_parsing": "应为 true 或 false",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "string_too_short": "不能为空",
+    "string_type": "应为文本",
+    "model_type": "应为映射（键: 值）",
+    "dict_type": "应为映射（键: 值）",
+    "list_type": "应为列表",
+}
+
+
+def plan_error(field: str, zh: str, en: str) -> InputError:
+    return InputError(f"计划字段 {field}：{zh}", f"plan field {field}: {en}", field=field)
+
+
+def parse_plan(raw: object, *, allowed_registrations: tuple[str, ...] | None = None,
+               allowed_lists: tuple[str, ...] | None = None) -> Plan:
+    """Validate a plan mapping; raise InputError naming the first bad field."""
+    if not isinstance(raw, dict):
+        raise plan_error("(top level)", "计划应为 YAML 映射", "the plan must be a YAML mapping")
+    try:
+        plan = Plan.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        zh = _MSG_ZH.get(err["type"], "取值无效")
+        if err["type"] == "literal_error":
+            zh += "，应为 " + str(err.get("ctx", {}).get("expected", "")).replace("' or '", "'、'") + " 之一"
+        value = err.get("input")
+        shown = "" if err["type"] in ("missing", "model_type", "dict_type") else f"（{value!r}）"
+        shown_en = "" if not shown else f" (got {value!r})"
+        raise plan_error(field, zh + shown, err["msg"] + shown_en) from None
+    _check_facts(plan, allowed_registrations, allowed_lists)
+    return plan
+
+
+def _check_facts(plan: Plan, registrations, lists) -> None:
+    if registrations is not None and plan.exporter.registration not in registrations:
+        raise plan_error("exporter.registration", f"未知取值 {plan.exporter.registration!r}，应为 {'、'.join(registrations)} 之一",
+                         f"unknown value {plan.exporter.registration!r}; expected one of {', '.join(registrations)}")
+    d = plan.data
+    if d.negative_list is not None:
+        if lists is not None and d.negative_list.list not in lists:
+            raise plan_error("data.negative_list.list", f"未知清单 {d.negative_list.list!r}，应为 {'、'.join(lists)} 之一",
+                             f"unknown list {d.negative_list.list!r}; expected one of {', '.join(lists)}")
+        if d.negative_list.on_list_items and not d.negative_list.covered:
+            raise plan_error("data.negative_list.on_list_items",
+                             "列出了清单项，但 covered 为 false（行业/场景不在清单覆盖范围内），事实相互矛盾",
+                             "items are listed as on the list but covered is false: contradictory facts")
+    if d.collected_abroad_transit and d.domestic_data_added and not (
+            d.individuals or d.sensitive_individuals or d.important_data):
+        raise plan_error("data.domestic_data_added",
+                         "声明在境外收集的数据中加入了境内数据，但未给出境内个人信息人数或重要数据，事实相互矛盾",
+                         "domestic data is said to be added to data collected abroad, but no counts and no "
+                         "important data are given: contradictory facts")
+    for i, h in enumerate(plan.history):
+        if h.date > plan.transfer.date:
+            raise plan_error(f"history.{i}.date", f"历史出境日期 {h.date} 晚于本次出境日期 {plan.transfer.date}",
+                             f"earlier export dated {h.date} is after the transfer date {plan.transfer.date}")
+    if plan.transfer.necessity_justified and plan.transfer.scenario == "none":
+        raise plan_error("transfer.necessity_justified", "声明了“确需”，但 scenario 为 none，未指明豁免场景",
+                         "necessity is declared but scenario is none: name the exemption scenario")
+
+
+def load_plan_file(path: str | Path, **kw) -> Plan:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"找不到计划文件 {p}", f"plan file {p} not found", field=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"计划文件 {p} 不是 UTF-8 编码（字节 {exc.start}）",
+                         f"plan file {p} is not UTF-8 (byte {exc.start})", field=str(p)) from None
+    return load_plan_text(text, name=str(p), **kw)
+
+
+def load_plan_text(text: str, *, name: str = "plan", **kw) -> Plan:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else "?"
+        raise InputError(f"计划文件 {name} 第 {line} 行不是有效的 YAML",
+                         f"plan file {name} line {line} is not valid YAML", field=name) from None
+    try:
+        return parse_plan(raw, **kw)
+    except InputError as exc:
+        raise InputError(f"{name}：{exc.zh}", f"{name}: {exc.en}", field=exc.field) from None
