@@ -1,0 +1,125 @@
+"""MinHash signatures of character n-grams (最小哈希签名), vectorised with numpy.
+
+Two schemes, same output shape ``(len(texts), num_perm)`` of ``uint32``:
+
+``"oph"`` (default) — one-permutation hashing with optimal densification (Li, Owen & Zhang 2012;
+    Shrivastava 2017). Each shingle is hashed once to 64 bits; the low 32 bits choose one of
+    ``num_perm`` bins, the high 32 bits are the value, and each bin keeps its minimum. A bin that
+    received no shingle copies the value of the first non-empty bin in a fixed pseudo-random order
+    of the other bins (the same order for every document, so two documents agree on a bin with
+    probability equal to their Jaccard similarity). Cost is O(shingles) instead of
+    O(shingles × num_perm); for 1–3 KB documents (≈ 700 shingles, 128 bins) almost no bin is empty.
+``"perm"`` — classic MinHash: ``num_perm`` independent multiply-shift hash functions
+    ``(a·x + b) >> 32`` (a, b random 64-bit, a odd) over the 32-bit shingle hash, minimum per
+    function. O(shingles × num_perm); kept as the textbook reference.
+
+Both estimate Jaccard similarity as the fraction of equal positions (:func:`estimate_jaccard`).
+Constants derive from ``xxhash`` of the seed: signatures are identical across processes and machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from moli.text.shingles import seed_constant, shingle_hashes
+
+SCHEMES = ("oph", "perm")
+_BATCH_CHARS = 1 << 15  # code points per vectorised pass: temporaries (~1 MB) stay in L2; measured fastest
+_MASK32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+
+
+@lru_cache(maxsize=32)
+def _densify_order(num_perm: int, seed: int) -> np.ndarray:
+    """Per bin i, the other bins in a fixed pseudo-random order (row i of a num_perm × num_perm table)."""
+    keys = np.arange(num_perm * num_perm, dtype=np.uint64) ^ np.uint64(seed_constant(seed, "densify"))
+    from moli.text.shingles import fmix64
+
+    keys = fmix64(keys).reshape(num_perm, num_perm)
+    keys[np.arange(num_perm), np.arange(num_perm)] = np.uint64(0xFFFFFFFFFFFFFFFF)  # a bin itself goes last
+    return np.argsort(keys, axis=1, kind="stable").astype(np.int64)
+
+
+@lru_cache(maxsize=32)
+def _perm_params(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    a = np.array([seed_constant(seed, f"perm-a-{i}") | 1 for i in range(num_perm)], dtype=np.uint64)
+    b = np.array([seed_constant(seed, f"perm-b-{i}") for i in range(num_perm)], dtype=np.uint64)
+    return a, b
+
+
+def _oph_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    n_docs = offsets.shape[0] - 1
+    counts = np.diff(offsets)
+    low = hashes & _MASK32
+    bins = ((low * np.uint64(num_perm)) >> _S32).astype(np.int64)  # multiply-high: uniform in [0, num_perm)
+    key = np.repeat(np.arange(n_docs, dtype=np.int64) * num_perm, counts)
+    key += bins
+    values = (hashes >> _S32).astype(np.uint32)
+    sig = np.full(n_docs * num_perm, 0xFFFFFFFF, dtype=np.uint32)
+    np.minimum.at(sig, key, values)
+    filled = np.bincount(key, minlength=n_docs * num_perm).astype(bool)
+    sig = sig.reshape(n_docs, num_perm)
+    filled = filled.reshape(n_docs, num_perm)
+    need = np.flatnonzero(~filled.all(axis=1))
+    if need.size:
+        order = _densify_order(num_perm, seed)
+        for chunk in np.array_split(need, max(1, need.size // 256)):
+            f = filled[chunk]                       # (m, k)
+            d_idx, b_idx = np.nonzero(~f)           # empty bins
+            cand = f[d_idx[:, None], order[b_idx]]  # (e, k): is the j-th bin in b's order filled?
+            src = order[b_idx, np.argmax(cand, axis=1)]
+            sub = sig[chunk]
+            sub[d_idx, b_idx] = sub[d_idx, src]
+            sig[chunk] = sub
+    return sig
+
+
+def _perm_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    a, b = _perm_params(num_perm, seed)
+    n_docs = offsets.shape[0] - 1
+    sig = np.empty((n_docs, num_perm), dtype=np.uint32)
+    h32 = hashes >> _S32
+    for i in range(n_docs):
+        x = h32[offsets[i]:offsets[i + 1], None]
+        # blocks of <= 4096 shingles bound the (shingles × num_perm) workspace (~4 MB)
+        acc = None
+        for s in range(0, x.shape[0], 4096):
+            v = ((x[s:s + 4096] * a + b) >> _S32).min(axis=0)
+            acc = v if acc is None else np.minimum(acc, v)
+        sig[i] = acc.astype(np.uint32)
+    return sig
+
+
+def minhash_signatures(texts: Sequence[str], *, num_perm: int = 128, ngram: int = 5, seed: int = 1,
+                       scheme: str = "oph") -> np.ndarray:
+    """MinHash signatures of the character ``ngram``-grams of each text.
+
+    Returns a ``(len(texts), num_perm)`` ``uint32`` array. Shingle rules (short and empty texts) are
+    those of :mod:`moli.text.shingles`. ``scheme`` is ``"oph"`` (default, fast) or ``"perm"``.
+    """
+    if num_perm < 1:
+        raise ValueError("num_perm must be >= 1")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    texts = list(texts)
+    out = np.empty((len(texts), num_perm), dtype=np.uint32)
+    batch_fn = _oph_batch if scheme == "oph" else _perm_batch
+    i = 0
+    while i < len(texts):
+        j, chars = i, 0
+        while j < len(texts) and (j == i or chars + len(texts[j]) <= _BATCH_CHARS):
+            chars += len(texts[j])
+            j += 1
+        hashes, offsets = shingle_hashes(texts[i:j], ngram=ngram, seed=seed)
+        out[i:j] = batch_fn(hashes, offsets, num_perm, seed)
+        i = j
+    return out
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray | float:
+    """Estimated Jaccard similarity: the fraction of equal signature positions (row-wise for 2-D)."""
+    eq = np.asarray(sig_a) == np.asarray(sig_b)
+    return float(eq.mean()) if eq.ndim == 1 else eq.mean(axis=-1)
