@@ -1,0 +1,60 @@
+"""The printable pre-check checklist (HTML), shared by ``moli outbound precheck --html`` and the web page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from moli.core.paths import PACKAGE_DIR
+
+TEMPLATE_DIR = PACKAGE_DIR / "web" / "templates"
+AUTHORITY_LABELS = {
+    "NDRC": "发展改革委 NDRC",
+    "MOFCOM": "商务主管部门 MOFCOM",
+    "SAFE": "银行外汇登记 SAFE (bank)",
+    "TECH_EXPORT": "技术出口 Technology export",
+}
+ACTION_LABELS = {
+    "approval": "核准 approval",
+    "filing": "备案 filing",
+    "report": "报告 report",
+    "registration": "登记 registration",
+    "license": "许可 licence",
+    "prohibited": "禁止 prohibited",
+    "none": "无需办理 none",
+}
+
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
+
+_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>境外投资预检清单 Outbound pre-check</title>
+<style>body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;max-width:60rem;margin:2rem auto;
+line-height:1.5}small{color:#555}dl{display:grid;grid-template-columns:9rem 1fr}dt{font-weight:600}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}.blocked{color:#a00}
+@media print{input{display:inline}}</style></head><body>
+<h1>境外投资预检 <small>Outbound-investment pre-check</small></h1>
+{{ body }}
+</body></html>"""
+
+
+def render_checklist(result: dict[str, Any]) -> str:
+    """The checklist fragment (no page chrome)."""
+    tpl = _env.get_template("outbound/_checklist.html")
+    return tpl.render(result=result, labels=AUTHORITY_LABELS, action_labels=ACTION_LABELS)
+
+
+def render_page(result: dict[str, Any]) -> str:
+    return jinja2.Template(_PAGE).render(body=jinja2.utils.markupsafe.Markup(render_checklist(result)))
+
+
+def write_html(result: dict[str, Any], out: str | Path) -> Path:
+    """Write the standalone page atomically (no half-written file on error)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(render_page(result), encoding="utf-8")
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,67 @@
+"""Pydantic shapes of the outbound feature: the investment plan (预检计划) and directory records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Investor(_In):
+    name: str = Field(min_length=1)
+    type: Literal["central_soe", "local"]  # 中央管理企业 / 地方企业
+    province: str = "shanghai"
+    financial: bool = False  # 金融企业 (MOFCOM 2014 does not apply)
+
+
+class Investment(_In):
+    date: dt.date
+    amount_usd: float  # 中方投资额（美元）
+    destination_country: str
+    industry: str = ""
+    industry_codes: list[str] = Field(default_factory=list)  # GB/T 4754-2017, e.g. K70
+    route: Literal["direct", "offshore_controlled"]
+    sensitive_country: bool | None = None
+    sensitive_industry: bool | None = None
+    funded_entirely_offshore: bool | None = None
+    acquisition: bool = False  # 并购
+
+    @field_validator("destination_country")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.strip().upper()
+
+
+class TechnologyExport(_In):
+    involved: bool = False
+    tech_class: Literal["prohibited", "restricted", "free"] | None = Field(default=None, alias="class")
+    items: list[str] = Field(default_factory=list)
+
+
+class DataExport(_In):
+    personal_info: bool = False  # 个人信息出境
+    important_data: bool = False  # 重要数据出境
+
+
+class Plan(_In):
+    investor: Investor
+    investment: Investment
+    technology_export: TechnologyExport = Field(default_factory=TechnologyExport)
+    data_export: DataExport = Field(default_factory=DataExport)
+
+
+class EnterpriseIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(min_length=2, max_length=2)
+    is_local: bool = False  # 本地（浦东/上海）企业 vs 境外企业
+    sector: str = ""
+    offers: str = ""
+    seeks: str = ""
+    target_countries: list[str] = Field(default_factory=list)
+    website: str | None = None
+    is_public: bool = True

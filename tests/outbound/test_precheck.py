@@ -1,0 +1,175 @@
+"""The pre-check against the case table (tests/outbound/cases.yaml), bad input, and the CLI contract."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from moli.core.errors import ConfigError, InputError
+from moli.outbound.precheck import load_plan, parse_plan, precheck
+from moli.outbound.rules import AUTHORITIES, load_rules
+
+HERE = Path(__file__).resolve().parent
+MOLI = str(Path(sys.executable).parent / "moli")
+TABLE = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def test_case_table_is_large_enough_and_cites_clauses():
+    assert len(TABLE["cases"]) >= 30
+    assert all(c.get("clause") for c in TABLE["cases"])
+    names = [c["name"] for c in TABLE["cases"]]
+    assert len(set(names)) == len(names)
+    # Every rule in the YAML is exercised by at least one case.
+    used = {v.split("/")[2] for c in TABLE["cases"] for v in c["expect"].values()}
+    assert {r.id for r in load_rules().rules} <= used
+
+
+@pytest.mark.parametrize("case", TABLE["cases"], ids=[c["name"] for c in TABLE["cases"]])
+def test_case(case):
+    result = precheck(parse_plan(_merge(TABLE["base"], case["plan"])))
+    procs = {p["authority"]: p for p in result["procedures"]}
+    assert [p["authority"] for p in result["procedures"]] == list(AUTHORITIES)
+    for auth, want in case["expect"].items():
+        action, level, rule_id = want.split("/")
+        got = procs[auth]
+        assert (got["action"], got["level"] or "-", got["rule_id"]) == (action, level, rule_id), case["clause"]
+        assert got["clause"] and got["source"] and got["confidence"] in ("high", "medium", "low")
+    if "order" in case:
+        assert result["order"] == case["order"]
+    qids = {q["id"] for q in result["open_questions"]}
+    assert set(case.get("questions", [])) <= qids
+    assert not set(case.get("no_questions", [])) & qids
+    assert result["blocked"] is case.get("blocked", False)
+    oids = {o["id"] for o in result["obligations"]}
+    assert set(case.get("obligations", [])) <= oids
+    assert not set(case.get("no_obligations", [])) & oids
+
+
+def test_json_shape_fields():
+    result = precheck(parse_plan(TABLE["base"]))
+    assert set(result) >= {"procedures", "order", "open_questions"}
+    for p in result["procedures"]:
+        assert set(p) >= {"authority", "action", "level", "clause", "source", "confidence", "documents",
+                          "time_limit_working_days"}
+    ndrc = result["procedures"][0]
+    assert ndrc["time_limit_working_days"] == 7 and ndrc["documents"]
+    mofcom = result["procedures"][1]
+    assert mofcom["time_limit_working_days"] == 3
+    assert any("证书" in d or "备案表" in d for d in mofcom["documents"])
+
+
+def _bad(tmp_path, text: str) -> InputError:
+    f = tmp_path / "plan.yaml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        precheck(load_plan(f))
+    return info.value
+
+
+PLAN = """investor: {name: 甲公司, type: local}
+investment:
+  date: 2026-05-01
+  amount_usd: AMOUNT
+  destination_country: CC
+  route: ROUTE
+  funded_entirely_offshore: FUNDED
+"""
+
+
+def test_unknown_country_names_field_file_and_line(tmp_path):
+    err = _bad(tmp_path, PLAN.replace("AMOUNT", "1").replace("CC", "XX").replace("ROUTE", "direct")
+               .replace("FUNDED", "false"))
+    assert err.field == "investment.destination_country"
+    assert "XX" in err.zh and "未知" in err.zh and "unknown country" in err.en
+    assert "plan.yaml" in err.zh and "第 5 行" in err.zh and "line 5" in err.en
+
+
+def test_negative_amount(tmp_path):
+    err = _bad(tmp_path, PLAN.replace("AMOUNT", "-100").replace("CC", "SG").replace("ROUTE", "direct")
+               .replace("FUNDED", "false"))
+    assert err.field == "investment.amount_usd" and "负数" in err.zh and "negative" in err.en
+    assert "第 4 行" in err.zh
+
+
+@pytest.mark.parametrize("route,funded", [("direct", "true"), ("offshore_controlled", "false")])
+def test_route_contradicts_funding(tmp_path, route, funded):
+    err = _bad(tmp_path, PLAN.replace("AMOUNT", "1").replace("CC", "SG").replace("ROUTE", route)
+               .replace("FUNDED", funded))
+    assert err.field == "investment.funded_entirely_offshore"
+    assert "矛盾" in err.zh and "contradicts" in err.en
+
+
+def test_bad_enum_and_missing_field(tmp_path):
+    err = _bad(tmp_path, PLAN.replace("AMOUNT", "1").replace("CC", "SG").replace("ROUTE", "sideways")
+               .replace("FUNDED", "false"))
+    assert err.field == "investment.route" and "取值不在允许范围内" in err.zh
+    err = _bad(tmp_path, "investor: {name: 甲, type: local}\n")
+    assert err.field == "investment" and "缺少" in err.zh
+
+
+def test_out_of_scope_destination(tmp_path):
+    err = _bad(tmp_path, PLAN.replace("AMOUNT", "1").replace("CC", "CN").replace("ROUTE", "direct")
+               .replace("FUNDED", "false"))
+    assert "中国内地" in err.zh
+
+
+def test_invalid_yaml_names_line(tmp_path):
+    err = _bad(tmp_path, "investor: {name: 甲\ninvestment: [\n")
+    assert "YAML" in err.zh and "line" in err.en
+
+
+def test_rules_loader_names_file_and_key(tmp_path):
+    data = yaml.safe_load((Path(load_rules.__code__.co_filename).parent / "data" / "rules.yaml").read_text())
+    data["rules"][2]["action"] = "maybe"
+    bad = tmp_path / "rules.yaml"
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_rules(bad)
+    assert "rules.yaml" in info.value.zh and "rules[2]" in info.value.en and "action" in info.value.en
+    data["rules"][2]["action"] = "filing"
+    data["rules"][2]["source"] = ["S999"]
+    bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_rules(bad)
+    assert "S999" in info.value.en
+
+
+def test_cli_json_and_html(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(_merge(TABLE["base"], {"technology_export": {
+        "involved": True, "class": "restricted", "items": ["语音合成"]}}), allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out" / "check.html"
+    proc = subprocess.run([MOLI, "outbound", "precheck", "--plan", str(plan), "--json",
+                           "--html", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert [p["authority"] for p in result["procedures"]] == list(AUTHORITIES)
+    assert result["order"][0] == "TECH_EXPORT"
+    html = out.read_text(encoding="utf-8")
+    assert "预检结果清单" in html and "技术出口许可意向书" in html
+    assert not list(out.parent.glob("*.tmp"))
+
+
+def test_cli_bad_input_exit_code(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN.replace("AMOUNT", "-1").replace("CC", "SG").replace("ROUTE", "direct")
+                    .replace("FUNDED", "false"), encoding="utf-8")
+    out = tmp_path / "check.html"
+    proc = subprocess.run([MOLI, "outbound", "precheck", "--plan", str(plan), "--html",
+                           str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "负数" in proc.stderr and "negative" in proc.stderr
+    assert not out.exists()
