@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from moli.corpus.document import Document, Removed
 from moli.core.errors import ConfigError
@@ -356,41 +356,76 @@ class Quality(Step):
 class Pii(Step):
     """个人信息: redact or tag personal information with ``moli.pii.redact_with_findings``.
 
-    ``mode`` is passed to moli.pii (e.g. ``tag``, ``mask``, ``hash``); findings are stored in
-    ``meta["pii"]`` as ``{kind, start, end}`` (offsets into the redacted text when moli.pii gives them)
-    and their count per kind in ``meta["pii_counts"]``. ``drop_if_more_than`` removes documents with
-    too many findings (e.g. customer lists).
+    ``mode`` is one of moli.pii's modes (``tag`` → ``[PHONE]``, ``mask``, ``pseudonymize``, ``drop``).
+    Findings are stored in ``meta["pii"]`` as ``{kind, start, end}`` — offsets into the *output* text
+    (for ``tag``/``mask``/``drop``; the redacted span is ``text[start:end]``) — never the PII itself, and
+    their count per kind in ``meta["pii_counts"]``. ``drop_if_more_than`` removes documents with too
+    many findings (e.g. customer lists).
     """
 
-    mode: str = "mask"
+    mode: str = "tag"
     key: str | None = None
+    kinds: list[str] | None = None  # None = every kind moli.pii detects (PERSON/ADDRESS need its model)
     drop_if_more_than: int | None = None
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, v: list[str] | None) -> list[str] | None:
+        from moli.pii import KINDS
+
+        bad = [k for k in v or [] if k not in KINDS]
+        if bad:
+            raise ValueError(f"unknown kinds {bad}; known: {', '.join(KINDS)}")
+        return v
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, v: str) -> str:
+        from moli.pii import MODES
+
+        if v not in MODES:
+            raise ValueError(f"unknown mode {v!r}; one of {', '.join(MODES)}")
+        return v
 
     def process(self, docs):
         from moli.pii import redact_with_findings
 
+        key = self.key.encode("utf-8") if self.key is not None else None
+        kinds = set(self.kinds) if self.kinds is not None else None
         kept, removed = [], []
         for doc in docs:
-            text, findings = redact_with_findings(doc.text, self.mode, key=self.key)
-            spans = [_finding_dict(f) for f in findings]
-            if self.drop_if_more_than is not None and len(spans) > self.drop_if_more_than:
+            text, findings = redact_with_findings(doc.text, self.mode, key=key, kinds=kinds)
+            if self.drop_if_more_than is not None and len(findings) > self.drop_if_more_than:
                 removed.append(Removed(doc, self.name, "too_much_pii"))
                 continue
             doc.text = text
-            if spans:
-                doc.meta["pii"] = spans
-                doc.meta["pii_counts"] = dict(Counter(s["kind"] for s in spans))
+            if findings:
+                doc.meta["pii"] = _output_spans(findings, self.mode)
+                doc.meta["pii_counts"] = dict(Counter(f.kind for f in findings))
             kept.append(doc)
         return kept, removed
 
 
-def _finding_dict(f: Any) -> dict[str, Any]:
-    get = f.get if isinstance(f, dict) else (lambda k, d=None: getattr(f, k, d))
-    out = {"kind": str(get("kind", "")), "start": int(get("start", 0)), "end": int(get("end", 0))}
-    for extra in ("out_start", "out_end", "replacement"):
-        v = get(extra, None)
-        if v is not None:
-            out[extra] = v
+def _output_spans(findings: list, mode: str) -> list[dict[str, Any]]:
+    """Where each redacted finding sits in the redacted text (same walk as moli.pii.redact.apply)."""
+    out, pos, shift = [], 0, 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.start < pos:
+            continue
+        if mode == "tag":
+            width = len(f"[{f.kind}]")
+        elif mode == "mask":
+            width = f.end - f.start
+        elif mode == "drop":
+            width = 0
+        else:  # pseudonymize: surrogate length unknown here; keep input offsets only
+            out.append({"kind": f.kind, "in_start": f.start, "in_end": f.end})
+            pos = f.end
+            continue
+        start = f.start + shift
+        out.append({"kind": f.kind, "start": start, "end": start + width})
+        shift += width - (f.end - f.start)
+        pos = f.end
     return out
 
 

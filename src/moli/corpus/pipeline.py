@@ -1,0 +1,546 @@
+"""Corpus build (语料构建): recipe → shards, with resumable staging and atomic outputs.
+
+Phases:
+
+1. **map** (per input shard = one input file, in worker processes or Ray tasks): read documents in
+   batches, run the recipe's steps in order. Map steps keep or drop documents; a global step only
+   ``prepare``s (hash key, MinHash signature) the documents that reached it. Each shard's results are
+   written to ``OUT/.staging/<recipe-hash>/shard-NNNNNN/`` and a ``done.json`` marker is written last,
+   so a killed run resumes from the shards already done.
+2. **global** (driver): each global step collects the prepared rows of every shard in input order,
+   minus rows an earlier global step removed, and decides which rows go (the earliest input is kept).
+3. **write** (driver): stream the staged documents into ``OUT/data/part-*.parquet`` and
+   ``OUT/removed/part-*.parquet`` (zstd), then ``stats.json`` and finally ``manifest.json``.
+
+A removed document is attributed to the first step (in recipe order) that removed it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from moli.corpus.document import Document, Removed
+from moli.corpus.readers import InputFile, expand_inputs, read_file
+from moli.corpus.recipe import Recipe
+from moli.corpus.steps import GlobalStep, Step
+from moli.corpus.writers import (
+    DATA_SCHEMA,
+    REMOVED_SCHEMA,
+    AtomicParquetWriter,
+    ShardedWriter,
+    atomic_write_bytes,
+    atomic_write_json,
+    sha256_file,
+)
+from moli.core.errors import ConfigError
+
+STAGED_KEPT = pa.schema([("row", pa.int64()), ("id", pa.string()), ("text", pa.string()),
+                         ("source", pa.string()), ("meta", pa.string())])
+STAGED_REMOVED = pa.schema([("row", pa.int64()), ("id", pa.string()), ("text", pa.string()),
+                            ("source", pa.string()), ("meta", pa.string()), ("removed_by", pa.string()),
+                            ("reason", pa.string()), ("duplicate_of", pa.string()), ("step", pa.int32())])
+READ_STEP = -1  # step index of documents removed by the reader
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+# ---------------------------------------------------------------------------------------------
+# map phase
+
+
+@dataclass
+class BatchResult:
+    kept: list[tuple[int, Document]]
+    removed: list[tuple[int, int, Removed]]  # (row, step index, removed)
+    prepared: dict[int, list[tuple[np.ndarray, np.ndarray]]]  # step index -> [(rows, payload)]
+    counts: dict[int, dict[str, Any]]
+    seconds: dict[int, float]
+
+
+def apply_steps(steps: list[Step], items: list[tuple[int, Document]]) -> BatchResult:
+    """Run ``steps`` over one batch of (row, document); global steps only prepare."""
+    removed: list[tuple[int, int, Removed]] = []
+    prepared: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    counts: dict[int, dict[str, Any]] = {}
+    seconds: dict[int, float] = {}
+    for k, step in enumerate(steps):
+        t0 = time.perf_counter()
+        if not items:
+            counts[k] = {"in": 0, "out": 0, "removed": {}}
+            seconds[k] = 0.0
+            continue
+        if step.is_global:
+            assert isinstance(step, GlobalStep)
+            payload = step.prepare([d for _, d in items])
+            rows = np.fromiter((r for r, _ in items), dtype=np.int64, count=len(items))
+            prepared.setdefault(k, []).append((rows, payload))
+            counts[k] = {"in": len(items), "out": len(items), "removed": {}}
+        else:
+            row_of = {id(d): r for r, d in items}
+            kept_docs, gone = step.process([d for _, d in items])
+            items = [(row_of[id(d)], d) for d in kept_docs]
+            reasons: Counter[str] = Counter()
+            for rem in gone:
+                removed.append((row_of[id(rem.document)], k, rem))
+                reasons[rem.reason] += 1
+            counts[k] = {"in": len(row_of), "out": len(items), "removed": dict(reasons)}
+        seconds[k] = time.perf_counter() - t0
+    return BatchResult(items, removed, prepared, counts, seconds)
+
+
+def _merge_counts(into: dict[int, dict[str, Any]], add: dict[int, dict[str, Any]]) -> None:
+    for k, c in add.items():
+        cur = into.setdefault(k, {"in": 0, "out": 0, "removed": {}})
+        cur["in"] += c["in"]
+        cur["out"] += c["out"]
+        for reason, n in c["removed"].items():
+            cur["removed"][reason] = cur["removed"].get(reason, 0) + n
+
+
+def _kept_row(row: int, d: Document) -> dict[str, Any]:
+    return {"row": row, "id": d.id, "text": d.text, "source": d.source, "meta": _dumps(d.meta)}
+
+
+def _removed_row(row: int, step: int, r: Removed) -> dict[str, Any]:
+    d = r.document
+    return {"row": row, "id": d.id, "text": d.text, "source": d.source, "meta": _dumps(d.meta),
+            "removed_by": r.removed_by, "reason": r.reason, "duplicate_of": r.duplicate_of, "step": step}
+
+
+def _columns(rows: list[dict[str, Any]], schema: pa.Schema) -> dict[str, list]:
+    return {name: [r[name] for r in rows] for name in schema.names}
+
+
+class ShardStager:
+    """Writes one shard's staged results; ``finish`` writes ``done.json`` last."""
+
+    def __init__(self, shard_dir: Path, steps: list[Step]):
+        self.dir = shard_dir
+        shard_dir.mkdir(parents=True, exist_ok=True)
+        (shard_dir / "done.json").unlink(missing_ok=True)
+        self.kept = AtomicParquetWriter(shard_dir / "kept.parquet", STAGED_KEPT)
+        self.removed = AtomicParquetWriter(shard_dir / "removed.parquet", STAGED_REMOVED)
+        self.steps = steps
+        self.prepared: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.counts: dict[int, dict[str, Any]] = {}
+        self.seconds: dict[int, float] = {}
+        self.read_errors: Counter[str] = Counter()
+        self.n_read = 0
+        self.n_docs = 0
+        self.text_bytes = 0
+
+    def add_read_error(self, row: int, rem: Removed) -> None:
+        self.read_errors[rem.reason] += 1
+        self.removed.write(_columns([_removed_row(row, READ_STEP, rem)], STAGED_REMOVED))
+
+    def add(self, result: BatchResult) -> None:
+        self.kept.write(_columns([_kept_row(r, d) for r, d in result.kept], STAGED_KEPT))
+        if result.removed:
+            self.removed.write(_columns([_removed_row(r, k, rem) for r, k, rem in result.removed], STAGED_REMOVED))
+        for k, parts in result.prepared.items():
+            self.prepared.setdefault(k, []).extend(parts)
+        _merge_counts(self.counts, result.counts)
+        for k, s in result.seconds.items():
+            self.seconds[k] = self.seconds.get(k, 0.0) + s
+
+    def finish(self, f: InputFile) -> dict[str, Any]:
+        self.kept.close()
+        self.removed.close()
+        for k in range(len(self.steps)):
+            if not self.steps[k].is_global:
+                continue
+            parts = self.prepared.get(k, [])
+            rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+            payload = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+            import io
+
+            buf = io.BytesIO()
+            np.savez(buf, rows=rows, payload=payload)
+            atomic_write_bytes(self.dir / f"g{k}.npz", buf.getvalue())
+        done = {
+            "url": f.url, "size": f.size, "n_read": self.n_read, "n_docs": self.n_docs,
+            "text_bytes": self.text_bytes, "read_errors": dict(self.read_errors),
+            "counts": {str(k): v for k, v in self.counts.items()},
+            "seconds": {str(k): v for k, v in self.seconds.items()},
+        }
+        atomic_write_json(self.dir / "done.json", done)
+        return done
+
+    def abort(self) -> None:
+        self.kept.abort()
+        self.removed.abort()
+
+
+def process_shard(recipe: Recipe, f: InputFile, shard_dir: str) -> dict[str, Any]:
+    """Map phase for one input file (runs in a worker process)."""
+    stager = ShardStager(Path(shard_dir), recipe.steps)
+    try:
+        batch: list[tuple[int, Document]] = []
+        row = 0
+        spec = recipe.input
+        for item in read_file(f, text_field=spec.text_field, id_field=spec.id_field,
+                              html_extractor=spec.html_extractor):
+            if isinstance(item, Removed):
+                stager.add_read_error(row, item)
+            else:
+                batch.append((row, item))
+                stager.n_docs += 1
+                stager.text_bytes += len(item.text.encode("utf-8"))
+                if len(batch) >= recipe.batch_size:
+                    stager.add(apply_steps(recipe.steps, batch))
+                    batch = []
+            row += 1
+        if batch:
+            stager.add(apply_steps(recipe.steps, batch))
+        stager.n_read = row
+        return stager.finish(f)
+    except BaseException:
+        stager.abort()
+        raise
+
+
+def shard_dir_for(staging: Path, index: int) -> Path:
+    return staging / f"shard-{index:06d}"
+
+
+def shard_done(staging: Path, index: int, f: InputFile) -> dict[str, Any] | None:
+    marker = shard_dir_for(staging, index) / "done.json"
+    if not marker.exists():
+        return None
+    try:
+        done = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if done.get("url") != f.url or done.get("size") != f.size:
+        return None
+    return done
+
+
+# ---------------------------------------------------------------------------------------------
+# executors (local here, Ray in moli.corpus.ray_executor)
+
+ProgressFn = Callable[[InputFile, dict[str, Any]], None]
+
+
+def run_local(recipe: Recipe, files: list[InputFile], staging: Path, *, workers: int | None = None,
+              on_shard: ProgressFn | None = None) -> None:
+    """Run the map phase for every pending shard, one worker process per core."""
+    pending = []
+    for i, f in enumerate(files):
+        done = shard_done(staging, i, f)
+        if done is None:
+            pending.append((i, f))
+        elif on_shard:  # resumed: already done in an earlier run
+            on_shard(f, done)
+    n_workers = max(1, min(workers or recipe.workers or os.cpu_count() or 1, len(pending)))
+    if n_workers <= 1:
+        for i, f in pending:
+            done = process_shard(recipe, f, str(shard_dir_for(staging, i)))
+            if on_shard:
+                on_shard(f, done)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+        # Keep at most 2 shards per worker in flight: memory stays bounded by the shards being read.
+        queue = list(pending)
+        running: dict[Any, InputFile] = {}
+        while queue or running:
+            while queue and len(running) < 2 * n_workers:
+                i, f = queue.pop(0)
+                running[pool.submit(process_shard, recipe, f, str(shard_dir_for(staging, i)))] = f
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                f = running.pop(fut)
+                done = fut.result()
+                if on_shard:
+                    on_shard(f, done)
+
+
+# ---------------------------------------------------------------------------------------------
+# global + write phases
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    manifest: dict[str, Any]
+    stats: dict[str, Any]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _iter_parquet(path: Path, columns: list[str] | None = None, batch_size: int = 2000) -> Iterable[dict]:
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
+        yield from batch.to_pylist()
+
+
+def _length_stats(lengths: np.ndarray) -> dict[str, Any]:
+    if len(lengths) == 0:
+        return {"count": 0}
+    edges = [0, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 10**9]
+    hist, _ = np.histogram(lengths, bins=edges)
+    return {
+        "count": int(len(lengths)), "total_chars": int(lengths.sum()), "min": int(lengths.min()),
+        "mean": round(float(lengths.mean()), 1), "p50": int(np.percentile(lengths, 50)),
+        "p90": int(np.percentile(lengths, 90)), "max": int(lengths.max()),
+        "histogram": {"edges": edges, "counts": [int(x) for x in hist]},
+    }
+
+
+def finalize(recipe: Recipe, files: list[InputFile], staging: Path, out: Path, *, executor: str,
+             map_seconds: float) -> BuildResult:
+    t0 = time.perf_counter()
+    (out / "manifest.json").unlink(missing_ok=True)  # no manifest until the outputs are complete
+    dones = []
+    for i, f in enumerate(files):
+        done = shard_done(staging, i, f)
+        if done is None:
+            raise RuntimeError(f"shard {i} ({f.url}) was not processed")
+        dones.append(done)
+    bases = np.cumsum([0] + [d["n_read"] for d in dones])
+    steps = recipe.steps
+    counts: dict[int, dict[str, Any]] = {}
+    seconds: dict[int, float] = {}
+    read_errors: Counter[str] = Counter()
+    for d in dones:
+        _merge_counts(counts, {int(k): v for k, v in d["counts"].items()})
+        for k, s in d["seconds"].items():
+            seconds[int(k)] = seconds.get(int(k), 0.0) + s
+        read_errors.update(d["read_errors"])
+
+    # global phase
+    removed_global: dict[int, tuple[int, str, str, int | None]] = {}
+    for k, step in enumerate(steps):
+        if not step.is_global:
+            continue
+        assert isinstance(step, GlobalStep)
+        tg = time.perf_counter()
+        work = staging / f"work-{k}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        step.begin(work)
+        gone = np.fromiter(sorted(removed_global), dtype=np.int64, count=len(removed_global))
+        n_in = 0
+        for i in range(len(files)):
+            with np.load(shard_dir_for(staging, i) / f"g{k}.npz", allow_pickle=False) as z:
+                rows, payload = z["rows"] + bases[i], z["payload"]
+            if len(gone):
+                mask = ~np.isin(rows, gone)
+                rows, payload = rows[mask], payload[mask]
+            n_in += len(rows)
+            if len(rows):
+                step.collect(rows, payload)
+        decided = step.decide()
+        reasons: Counter[str] = Counter()
+        for r, (reason, kept) in decided.items():
+            removed_global.setdefault(int(r), (k, step.name, reason, kept))
+            reasons[reason] += 1
+        counts[k] = {"in": n_in, "out": n_in - len(decided), "removed": dict(reasons)}
+        seconds[k] = seconds.get(k, 0.0) + (time.perf_counter() - tg)
+        shutil.rmtree(work, ignore_errors=True)
+
+    # ids of kept rows that duplicates point to
+    need = {v[3] for v in removed_global.values() if v[3] is not None}
+    id_of: dict[int, str] = {}
+    if need:
+        for i in range(len(files)):
+            lo, hi = bases[i], bases[i + 1]
+            if not any(lo <= r < hi for r in need):
+                continue
+            for name in ("kept.parquet", "removed.parquet"):
+                for rec in _iter_parquet(shard_dir_for(staging, i) / name, ["row", "id"]):
+                    if rec["row"] + lo in need:
+                        id_of[rec["row"] + lo] = rec["id"]
+
+    # write phase
+    for sub in ("data", "removed"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    data_w = ShardedWriter(out / "data", DATA_SCHEMA, recipe.output.shard_size)
+    rem_w = ShardedWriter(out / "removed", REMOVED_SCHEMA, recipe.output.shard_size)
+    lengths: list[np.ndarray] = []
+    removed_total: Counter[str] = Counter()
+    pii_counts: Counter[str] = Counter()
+    try:
+        for i in range(len(files)):
+            base = int(bases[i])
+            sd = shard_dir_for(staging, i)
+            shard_lengths = []
+            for rec in _iter_parquet(sd / "kept.parquet"):
+                row = rec["row"] + base
+                g = removed_global.get(row)
+                if g is not None:
+                    rem_w.add(_removed_out(rec, g[1], g[2], id_of.get(g[3]) if g[3] is not None else None))
+                    removed_total[g[1]] += 1
+                    continue
+                meta = json.loads(rec["meta"])
+                meta.setdefault("source", rec["source"])
+                data_w.add({"id": rec["id"], "text": rec["text"], "meta": _dumps(meta)})
+                shard_lengths.append(len(rec["text"]))
+                for kind, n in (meta.get("pii_counts") or {}).items():
+                    pii_counts[kind] += n
+            lengths.append(np.array(shard_lengths, dtype=np.int64))
+            for rec in _iter_parquet(sd / "removed.parquet"):
+                row = rec["row"] + base
+                g = removed_global.get(row)
+                if g is not None and rec["step"] != READ_STEP and g[0] < rec["step"]:
+                    rem_w.add(_removed_out(rec, g[1], g[2], id_of.get(g[3]) if g[3] is not None else None))
+                    removed_total[g[1]] += 1
+                else:
+                    rem_w.add(_removed_out(rec, rec["removed_by"], rec["reason"], rec["duplicate_of"]))
+                    removed_total[rec["removed_by"]] += 1
+        data_files = data_w.close()
+        removed_files = rem_w.close()
+    except BaseException:
+        data_w.abort()
+        rem_w.abort()
+        raise
+    keep = {p.name for p, _ in data_files} | {p.name for p, _ in removed_files}
+    for sub in ("data", "removed"):  # files left by an earlier, larger build
+        for p in (out / sub).glob("*.parquet"):
+            if p.name not in keep:
+                p.unlink()
+
+    n_read = int(bases[-1])
+    n_kept = sum(n for _, n in data_files)
+    in_bytes = sum(f.size for f in files)
+    write_seconds = time.perf_counter() - t0
+    total_seconds = map_seconds + write_seconds
+    stats = {
+        "name": recipe.name,
+        "read": {"files": len(files), "bytes": in_bytes, "records": n_read,
+                 "documents": sum(d["n_docs"] for d in dones), "errors": dict(read_errors)},
+        "steps": [
+            {"index": k, "name": s.name, "global": s.is_global, "params": s.model_dump(mode="json"),
+             **counts.get(k, {"in": 0, "out": 0, "removed": {}}), "seconds": round(seconds.get(k, 0.0), 3)}
+            for k, s in enumerate(steps)
+        ],
+        "kept": n_kept,
+        "removed": dict(removed_total),
+        "lengths": _length_stats(np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)),
+        "pii": dict(pii_counts),
+        "throughput": {
+            "executor": executor, "seconds": round(total_seconds, 3), "map_seconds": round(map_seconds, 3),
+            "global_and_write_seconds": round(write_seconds, 3),
+            "docs_per_second": round(n_read / total_seconds, 1) if total_seconds else None,
+            "mb_per_second": round(in_bytes / 1e6 / total_seconds, 3) if total_seconds else None,
+        },
+    }
+    atomic_write_json(out / "stats.json", stats)
+    from moli import __version__
+
+    manifest = {
+        "name": recipe.name,
+        "recipe_hash": recipe.hash(),
+        "moli_version": __version__,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "executor": executor,
+        "recipe": recipe.canonical(),
+        "inputs": [{"url": f.url, "bytes": f.size} for f in files],
+        "counts": {"input_files": len(files), "records_read": n_read, "kept": n_kept,
+                   "removed": sum(removed_total.values()), "read_errors": sum(read_errors.values())},
+        "files": [
+            {"path": f"{sub}/{p.name}", "rows": n, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+            for sub, group in (("data", data_files), ("removed", removed_files)) for p, n in group
+        ] + [{"path": "stats.json", "bytes": (out / "stats.json").stat().st_size,
+              "sha256": sha256_file(out / "stats.json")}],
+    }
+    atomic_write_json(out / "manifest.json", manifest)
+    if not recipe.output.keep_staging:
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            (out / ".staging").rmdir()
+        except OSError:
+            pass
+    summary = {"kept": n_kept, "removed": dict(removed_total), "read_errors": dict(read_errors),
+               "records_read": n_read, "output": str(out), "seconds": round(total_seconds, 2)}
+    return BuildResult(out, manifest, stats, summary)
+
+
+def _removed_out(rec: dict, removed_by: str, reason: str, duplicate_of: str | None) -> dict[str, Any]:
+    return {"id": rec["id"], "text": rec["text"], "meta": rec["meta"], "source": rec["source"],
+            "removed_by": removed_by, "reason": reason, "duplicate_of": duplicate_of}
+
+
+def build(recipe: Recipe, *, executor: str = "local", address: str | None = None, workers: int | None = None,
+          progress: bool = False) -> BuildResult:
+    """Build ``recipe``: map phase with the chosen executor, then global steps and outputs."""
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"未知的执行器：{executor}（local 或 ray）", f"unknown executor: {executor} (local or ray)",
+                          field="executor")
+    out_s = recipe.output_dir
+    if "://" in out_s:
+        raise ConfigError("输出路径目前须是本地文件夹", "the output path must be a local folder for now",
+                          field="output.path")
+    out = Path(out_s)
+    files = expand_inputs(recipe.input.paths, base_dir=recipe.base, format=recipe.input.format)
+    staging = out / ".staging" / recipe.hash()[:16]
+    staging.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    if executor == "ray":
+        from moli.corpus.ray_executor import run_ray
+
+        run_ray(recipe, files, staging, address=address)
+    elif progress:
+        with _progress(files) as on_shard:
+            run_local(recipe, files, staging, workers=workers, on_shard=on_shard)
+    else:
+        run_local(recipe, files, staging, workers=workers)
+    return finalize(recipe, files, staging, out, executor=executor, map_seconds=time.perf_counter() - t0)
+
+
+class _progress:
+    """Rich progress bar: files, documents, MB/s, ETA (bytes of input)."""
+
+    def __init__(self, files: list[InputFile]):
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.files = files
+        self.progress = Progress(
+            TextColumn("[bold]语料构建 build"), BarColumn(),
+            TextColumn("{task.fields[files]}/{task.fields[total_files]} 文件 files"),
+            TextColumn("{task.fields[docs]} 文档 docs"), DownloadColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(), transient=False,
+        )
+        self.task = None
+        self.n_files = 0
+        self.n_docs = 0
+
+    def __enter__(self) -> ProgressFn:
+        self.progress.__enter__()
+        self.task = self.progress.add_task("build", total=sum(f.size for f in self.files) or 1, files=0,
+                                           total_files=len(self.files), docs=0)
+
+        def on_shard(f: InputFile, done: dict[str, Any]) -> None:
+            self.n_files += 1
+            self.n_docs += done.get("n_read", 0)
+            self.progress.update(self.task, advance=f.size, files=self.n_files, docs=self.n_docs)
+
+        return on_shard
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
