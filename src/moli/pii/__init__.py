@@ -23,6 +23,8 @@ def redact_with_findings(text: str, mode: str = "tag", *, key: bytes | None = No
     format- and validity-preserving surrogates; key from ``key``, else $MOLI_PII_KEY, else derived from
     the installation's secret key) and ``drop``.
     """
+    if mode not in MODES:
+        _apply("", [], mode)  # raises the bilingual error before any detection work
     findings = detect(text, kinds=kinds)
     return _apply(text, findings, mode, key), findings
 

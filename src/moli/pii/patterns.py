@@ -85,6 +85,8 @@ def _check(p: Pattern, s: str, text: str, start: int, window: int) -> tuple[bool
             return True, True
         return _has_context(text, start, p.context, window), False
     if val == "uscc":
+        if s.isdigit() and v.luhn_ok(s) and not _has_context(text, start, p.context, window):
+            return False, None  # an all-digit, Luhn-valid 18-digit number is read as a bank card
         if v.uscc_ok(s):
             return True, True
         return _has_context(text, start, p.context, window), False

@@ -86,8 +86,11 @@ def _id_card(rng: random.Random, s: str) -> str:
 
 def _bank_card(rng: random.Random, s: str) -> str:
     n = sum(c.isdigit() for c in s)
-    partial = "62" + _digits(rng, n - 3)
-    return _refill(s, partial + v.luhn_check_digit(partial))
+    while True:  # a UnionPay-like number that cannot be read as a resident ID or a USCC
+        partial = "62" + _digits(rng, n - 3)
+        digits = partial + v.luhn_check_digit(partial)
+        if not v.id_structure_ok(digits) and not v.uscc_ok(digits):
+            return _refill(s, digits)
 
 
 def _phone(rng: random.Random, s: str, source: str) -> str:
@@ -139,8 +142,8 @@ def _upper_alnum(rng: random.Random, s: str) -> str:
 
 
 def _plate(rng: random.Random, s: str) -> str:
-    out = [s[0]]
-    for c in s[1:]:
+    out = [s[:2]]  # province and issuing-authority letter are kept (like a phone's area code)
+    for c in s[2:]:
         if c.isdigit():
             out.append(rng.choice("0123456789"))
         elif c.isascii() and c.isalpha() and c not in "DF":
