@@ -62,7 +62,7 @@ def netns_available() -> bool:
 
 def run_scorer(metric: str, competition_id: str, public_fraction: float, answers: dict[str, str],
                predictions: dict[str, str], *, limits: Limits | None = None,
-               scorer_source: str | None = None) -> dict:
+               scorer_source: str | None = None, mask: list[bool] | None = None) -> dict:
     """Score in the sandbox; returns ``{"public_score", "private_score", "n_public", "n_private",
     "seconds", "netns"}`` or raises ScoringFailed with the reason."""
     limits = limits or Limits()
@@ -76,7 +76,11 @@ def run_scorer(metric: str, competition_id: str, public_fraction: float, answers
             target.write_text(scorer_source, encoding="utf-8")
         payload = {
             "metric": metric, "competition_id": competition_id, "public_fraction": public_fraction,
-            "answers": answers, "predictions": predictions, "memory_mb": limits.memory_mb,
+            # aligned lists serialise faster than dicts; the public mask is precomputed (cached by the service)
+            "ids": list(answers), "labels": list(answers.values()),
+            "predictions": [predictions.get(k, "") for k in answers],
+            "mask": "".join("1" if m else "0" for m in mask) if mask is not None else None,
+            "memory_mb": limits.memory_mb,
             "cpu_s": limits.time_s, "audit_hook": limits.audit_hook,
         }
         (work / "input.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
@@ -152,8 +156,12 @@ def _child(workdir: str) -> int:
             import moli.text.metrics  # noqa: F401  (imported before the hook: it may load C code)
         if payload.get("audit_hook", True):
             sys.addaudithook(_audit)
+        ids = payload["ids"]
+        answers = dict(zip(ids, payload["labels"], strict=True))
+        predictions = dict(zip(ids, payload["predictions"], strict=True))
+        mask = [c == "1" for c in payload["mask"]] if payload.get("mask") else None
         out = scoring.score_split(payload["metric"], payload["competition_id"], float(payload["public_fraction"]),
-                                  payload["answers"], payload["predictions"])
+                                  answers, predictions, mask)
     except MemoryError:
         write({"error": "out of memory", "kind": "memory"})
         return 1

@@ -128,19 +128,27 @@ def validate_predictions(data: bytes | str, answer_ids: Iterable[str], source: s
     return Validation(preds, zh, en)
 
 
-def public_ids(competition_id: str, ids: Iterable[str], fraction: float) -> set[str]:
-    """The ids scored on the public board: the ``round(n * fraction)`` ids (at least one, and at
+def public_mask(competition_id: str, ids: list[str], fraction: float) -> list[bool]:
+    """Which ids the public board scores: the ``round(n * fraction)`` ids (at least one, and at
     least one left for the private board when n >= 2) with the smallest xxh64("<competition>:<id>").
     Deterministic, independent of file order, different per competition."""
-    ids = list(ids)
     n = len(ids)
     if n == 0:
-        return set()
+        return []
     k = round(n * fraction)
     k = max(1, min(k, n - 1)) if n >= 2 else 1
-    prefix = competition_id + ":"
-    ranked = sorted(ids, key=lambda i: (xxhash.xxh64_intdigest((prefix + i).encode("utf-8")), i))
-    return set(ranked[:k])
+    prefix = (competition_id + ":").encode("utf-8")
+    hashes = [xxhash.xxh64_intdigest(prefix + i.encode("utf-8")) for i in ids]
+    order = sorted(range(n), key=lambda j: (hashes[j], ids[j]))
+    mask = [False] * n
+    for j in order[:k]:
+        mask[j] = True
+    return mask
+
+
+def public_ids(competition_id: str, ids: Iterable[str], fraction: float) -> set[str]:
+    ids = list(ids)
+    return {i for i, m in zip(ids, public_mask(competition_id, ids, fraction), strict=True) if m}
 
 
 def resolve_metric(metric: str) -> Callable[[dict[str, str], dict[str, str]], float]:
@@ -163,14 +171,29 @@ def resolve_metric(metric: str) -> Callable[[dict[str, str], dict[str, str]], fl
 
 
 def score_split(metric: str, competition_id: str, public_fraction: float,
-                answers: dict[str, str], predictions: dict[str, str]) -> dict:
+                answers: dict[str, str], predictions: dict[str, str], mask: list[bool] | None = None) -> dict:
     """Score one submission on the public and the private part of the answers."""
-    pub = public_ids(competition_id, answers, public_fraction)
-    pub_refs = {k: v for k, v in answers.items() if k in pub}
-    priv_refs = {k: v for k, v in answers.items() if k not in pub}
-    fn = resolve_metric(metric)
-    out = {"public_score": fn(predictions, pub_refs), "n_public": len(pub_refs), "n_private": len(priv_refs)}
-    out["private_score"] = fn(predictions, priv_refs) if priv_refs else None
+    ids = list(answers)
+    mask = mask if mask is not None else public_mask(competition_id, ids, public_fraction)
+    if metric.startswith("custom:"):
+        fn = resolve_metric(metric)
+        pub_refs = {k: answers[k] for k, m in zip(ids, mask, strict=True) if m}
+        priv_refs = {k: answers[k] for k, m in zip(ids, mask, strict=True) if not m}
+        public = fn(predictions, pub_refs)
+        private = fn(predictions, priv_refs) if priv_refs else None
+    else:
+        from moli.text.metrics import METRICS
+
+        if metric not in METRICS:
+            raise InputError(f"未知的评价指标 {metric}", f"unknown metric {metric}", field="metric")
+        corpus_fn = METRICS[metric]
+        refs = [answers[k] for k in ids]
+        preds = [predictions.get(k, "") for k in ids]
+        pub = [(p, r) for p, r, m in zip(preds, refs, mask, strict=True) if m]
+        priv = [(p, r) for p, r, m in zip(preds, refs, mask, strict=True) if not m]
+        public = float(corpus_fn([p for p, _ in pub], [r for _, r in pub]))
+        private = float(corpus_fn([p for p, _ in priv], [r for _, r in priv])) if priv else None
+    out = {"public_score": public, "private_score": private, "n_public": sum(mask), "n_private": len(mask) - sum(mask)}
     for key in ("public_score", "private_score"):
         v = out[key]
         if v is not None and not (v == v and abs(v) != float("inf")):  # NaN or inf

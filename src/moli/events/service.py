@@ -308,11 +308,27 @@ def accept_invitation(session: Session, token: str, user: Any) -> TeamMember:
 
 # --- submissions -----------------------------------------------------------------------------
 
-def _answers(session: Session, comp: Competition) -> dict[str, str]:
-    row = session.scalar(select(CompetitionAnswers).where(CompetitionAnswers.competition_id == comp.id))
-    if row is None:
+_ANSWER_CACHE: dict[tuple[int, str], tuple[dict[str, str], list[bool]]] = {}
+
+
+def _answers_and_mask(session: Session, comp: Competition) -> tuple[dict[str, str], list[bool]]:
+    """The hidden answers and the public mask, cached per process by the answers' sha256."""
+    sha = session.scalar(select(CompetitionAnswers.sha256).where(CompetitionAnswers.competition_id == comp.id))
+    if sha is None:
         raise InputError("该赛事没有隐藏答案", "this competition has no hidden answers", field="answers")
-    return row.labels
+    key = (comp.id, f"{sha}:{comp.slug}:{comp.public_fraction}")
+    hit = _ANSWER_CACHE.get(key)
+    if hit is None:
+        labels = session.scalar(select(CompetitionAnswers.labels).where(CompetitionAnswers.competition_id == comp.id))
+        hit = (labels, scoring.public_mask(comp.slug, list(labels), comp.public_fraction))
+        if len(_ANSWER_CACHE) >= 8:
+            _ANSWER_CACHE.pop(next(iter(_ANSWER_CACHE)))
+        _ANSWER_CACHE[key] = hit
+    return hit
+
+
+def _answers(session: Session, comp: Competition) -> dict[str, str]:
+    return _answers_and_mask(session, comp)[0]
 
 
 def shanghai_day_bounds(t: datetime) -> tuple[datetime, datetime]:
@@ -401,14 +417,14 @@ def score_submission(session: Session, submission_id: int, *, limits: Limits | N
         return sub
     sub = session.get(Submission, submission_id)
     comp = session.get(Competition, sub.competition_id)
-    answers = _answers(session, comp)
+    answers, mask = _answers_and_mask(session, comp)
     limits = limits or Limits(time_s=float(comp.spec.get("time_limit_s", 60)),
                               memory_mb=int(comp.spec.get("memory_mb", 1024)))
     preds = dict(sub.predictions or {})
     session.commit()
     try:
         res = run_scorer(comp.metric, comp.slug, comp.public_fraction, answers, preds, limits=limits,
-                         scorer_source=comp.scorer_source)
+                         scorer_source=comp.scorer_source, mask=mask)
     except ScoringFailed as exc:
         sub.status, sub.counted, sub.reason, sub.reason_zh = "failed", False, exc.en, exc.zh
         sub.scored_at = utcnow()
