@@ -24,6 +24,7 @@ C together even if A and C are less similar).
 
 from __future__ import annotations
 
+import mmap
 import shutil
 import tempfile
 from functools import lru_cache
@@ -212,7 +213,7 @@ class NearDuplicateIndex:
         self._cache = None
 
     # -- clustering -----------------------------------------------------------------------------
-    def _verified(self, u: np.ndarray, v: np.ndarray, sigs: np.memmap) -> np.ndarray:
+    def _verified(self, u: np.ndarray, v: np.ndarray, sigs: np.ndarray, mm: mmap.mmap) -> np.ndarray:
         keep = np.empty(u.size, dtype=bool)
         need = int(np.ceil(self.threshold * self.num_perm - 1e-9))
         step = max(1, (1 << 22) // (self.num_perm * 8))  # ~4 MB of signature rows per chunk
@@ -220,6 +221,8 @@ class NearDuplicateIndex:
             a = sigs[u[s:s + step]]
             b = sigs[v[s:s + step]]
             keep[s:s + step] = (a == b).sum(axis=1) >= need
+            if hasattr(mmap, "MADV_DONTNEED"):
+                mm.madvise(mmap.MADV_DONTNEED)  # drop the mapped pages: resident memory stays small
         return keep
 
     def cluster_labels(self) -> np.ndarray:
@@ -230,10 +233,11 @@ class NearDuplicateIndex:
         if n == 0:
             self.stats = stats
             return labels
-        sigs = None
+        sigs = mm = fh = None
         if self.verify:
-            sigs = np.memmap(self.workdir / "signatures.u32", dtype=self._sig_dtype, mode="r",
-                             shape=(n, self.num_perm))
+            fh = open(self.workdir / "signatures.u32", "rb")  # noqa: SIM115 - closed below
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            sigs = np.frombuffer(mm, dtype=self._sig_dtype).reshape(n, self.num_perm)
         for j in range(self.bands):
             keys = np.fromfile(self.workdir / f"band_{j:03d}.u64", dtype=np.uint64)
             if keys.size != n:
@@ -247,11 +251,14 @@ class NearDuplicateIndex:
                 fresh = labels[u] != labels[v]
                 u, v = u[fresh], v[fresh]
                 stats["checked_pairs"] += int(u.size)
-                ok = self._verified(u, v, sigs)
+                ok = self._verified(u, v, sigs, mm)
                 u, v = u[ok], v[ok]
                 stats["verified_pairs"] += int(u.size)
             _merge(labels, u, v)
-        del sigs
+        if mm is not None:
+            del sigs
+            mm.close()
+            fh.close()
         self.stats = stats
         return labels
 
