@@ -35,3 +35,13 @@ class NotFound(MoliError):
 
 class PermissionDenied(MoliError):
     status_code = 403
+
+
+class Unauthenticated(MoliError):
+    """Not logged in (or the session expired): pages redirect to /login, the API answers 401."""
+
+    status_code = 401
+
+
+class PayloadTooLarge(MoliError):
+    status_code = 413

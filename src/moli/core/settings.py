@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     max_upload_mb: int = 100
     jobs_immediate: bool = False  # run background jobs inline (tests, single-process demo)
+    cookie_secure: bool = False  # set the Secure flag on cookies (serve behind HTTPS)
 
     @field_validator("home")
     @classmethod

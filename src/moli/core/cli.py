@@ -1,0 +1,129 @@
+"""Platform commands that are not a feature: ``moli db``, ``moli users``, ``moli worker``, ``moli demo``."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+
+import typer
+from sqlalchemy import select
+
+from moli.core import accounts
+from moli.core.db import FEATURES, ensure_database, session_scope, upgrade
+from moli.core.models import User
+
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
+
+DEMO_ADMIN_EMAIL = "admin@moli.local"
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """迁移数据库到最新版本 / migrate the database to the latest revision of every feature."""
+    from moli.core.settings import get_settings
+
+    get_settings().ensure_home()
+    upgrade()
+    typer.echo("数据库已是最新 / database is up to date")
+
+
+@users_app.command("create-admin")
+def create_admin(email: str = typer.Option(..., "--email", help="管理员邮箱 / admin e-mail"),
+                 password: str = typer.Option(None, "--password",
+                                              help="密码（省略则生成）/ password (generated when omitted)")) -> None:
+    """创建管理员 / create an administrator."""
+    ensure_database()
+    with session_scope() as s:
+        user, pw = accounts.create_admin(s, email, password)
+        email = user.email
+    typer.echo(f"已创建管理员 / admin created: {email}")
+    if not password:
+        typer.echo(f"密码（只显示这一次）/ password (shown once): {pw}")
+
+
+@users_app.command("create")
+def create_user(email: str = typer.Option(..., "--email"),
+                org: str = typer.Option(None, "--org", help="组织名称 / organisation name"),
+                role: str = typer.Option("enterprise", "--role", help="admin | staff | enterprise"),
+                password: str = typer.Option(None, "--password",
+                                             help="密码（省略则生成）/ password (generated when omitted)")) -> None:
+    """创建用户（可加入已有组织）/ create a user (may join an existing organisation)."""
+    import secrets
+
+    ensure_database()
+    pw = password or secrets.token_urlsafe(12)
+    with session_scope() as s:
+        organisation = accounts.get_or_create_org(s, org) if org else None
+        user = accounts.create_user(s, email, pw, role=role, organisation=organisation)
+        email = user.email
+    typer.echo(f"已创建用户 / user created: {email}")
+    if not password:
+        typer.echo(f"密码（只显示这一次）/ password (shown once): {pw}")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """列出用户（JSON 行）/ list users (JSON lines)."""
+    ensure_database()
+    with session_scope() as s:
+        for u in s.scalars(select(User).order_by(User.id)):
+            typer.echo(json.dumps({"id": u.id, "email": u.email, "role": u.role,
+                                   "organisation": u.organisation.name if u.organisation else None},
+                                  ensure_ascii=False))
+
+
+def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程数 / worker threads")) -> None:
+    """运行后台任务进程（huey consumer）/ run the background-job worker."""
+    from huey.consumer import Consumer
+
+    from moli.core.jobs import discover_handlers, get_huey
+
+    ensure_database()
+    discover_handlers()
+    huey = get_huey()
+    typer.echo(f"moli worker: {huey.name} ({type(huey).__name__}), {workers} threads")
+    Consumer(huey, workers=workers, worker_type="thread").run()
+
+
+def load_demo() -> dict:
+    """Migrate, load every feature's demo content, create the demo admin. Idempotent.
+
+    Returns ``{"features": {feature: result}, "admin": email, "password": str | None}`` (the
+    password only when the admin was created by this call).
+    """
+    ensure_database()
+    results: dict[str, object] = {}
+    for name in FEATURES:
+        mod = f"moli.{name}.demo"
+        if name == "core" or importlib.util.find_spec(f"moli.{name}") is None or importlib.util.find_spec(mod) is None:
+            continue
+        module = importlib.import_module(mod)
+        if hasattr(module, "load"):
+            with session_scope() as s:
+                results[name] = module.load(s)
+    password = None
+    with session_scope() as s:
+        if s.scalar(select(User.id).where(User.email == DEMO_ADMIN_EMAIL)) is None:
+            _user, password = accounts.create_admin(s, DEMO_ADMIN_EMAIL)
+    return {"features": results, "admin": DEMO_ADMIN_EMAIL, "password": password}
+
+
+def demo() -> None:
+    """迁移数据库、载入各模块演示数据并创建管理员（可重复运行）/ migrate, load demo content, create an admin (idempotent)."""
+    out = load_demo()
+    for name, res in out["features"].items():
+        typer.echo(f"演示数据 / demo content [{name}]: {json.dumps(res, ensure_ascii=False, default=str)}")
+    if out["password"]:
+        typer.echo(f"管理员 / admin: {out['admin']}  密码（只显示这一次）/ password (shown once): {out['password']}")
+    else:
+        typer.echo(f"管理员已存在 / admin already exists: {out['admin']} "
+                   "（忘记密码可用 moli users create-admin 另建 / create another with moli users create-admin）")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.command("worker")(worker)
+    app.command("demo")(demo)

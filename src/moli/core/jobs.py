@@ -1,0 +1,229 @@
+"""Background jobs (后台任务): a registry of handlers, a jobs table with progress, huey as the queue.
+
+A feature registers handlers in ``moli/<feature>/jobs.py``::
+
+    from moli.core.jobs import job_handler
+
+    @job_handler("corpus.build")
+    def build(job_id: int, params: dict, progress) -> dict:
+        progress(0.5, "去重中 / deduplicating")
+        return {"documents": 123}
+
+``submit_job(session, kind, title, params, user)`` commits the job row (so a worker in another
+process can see it) and queues it on huey (SqliteHuey in MOLI_HOME, RedisHuey when
+MOLI_REDIS_URL is set); with ``MOLI_JOBS_IMMEDIATE=1`` it runs inline before returning.
+``moli worker`` runs the huey consumer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from moli.core.db import FEATURES, session_scope, utcnow
+from moli.core.errors import InputError, MoliError, NotFound
+from moli.core.models import Job
+from moli.core.settings import get_settings
+
+log = logging.getLogger("moli.jobs")
+
+Progress = Callable[[float, str], None]
+Handler = Callable[[int, dict, Progress], dict]
+HANDLERS: dict[str, Handler] = {}
+STATUSES = ("queued", "running", "succeeded", "failed")
+_STATUS_ZH = {"queued": "排队中", "running": "运行中", "succeeded": "已完成", "failed": "失败"}
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register ``fn(job_id, params, progress) -> dict`` as the handler of jobs of ``kind``."""
+
+    def deco(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return deco
+
+
+_DISCOVERED = False
+
+
+def discover_handlers() -> None:
+    """Import ``moli.<feature>.jobs`` for every feature that has one (registers its handlers)."""
+    global _DISCOVERED
+    if _DISCOVERED:
+        return
+    for name in FEATURES:
+        mod = f"moli.{name}.jobs"
+        if name == "core":
+            continue
+        if importlib.util.find_spec(f"moli.{name}") and importlib.util.find_spec(mod):
+            importlib.import_module(mod)
+    _DISCOVERED = True
+
+
+def status_label(status: str) -> str:
+    return f"{_STATUS_ZH.get(status, status)} {status}"
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+_HUEY: dict[str, Any] = {}
+
+
+def get_huey():
+    """The huey instance for the current settings (SqliteHuey in MOLI_HOME, or RedisHuey)."""
+    settings = get_settings()
+    key = settings.redis_url or str(settings.home / "huey.db")
+    if key in _HUEY:
+        return _HUEY[key]
+    if settings.redis_url:
+        from huey import RedisHuey
+
+        huey = RedisHuey("moli", url=settings.redis_url)
+    else:
+        from huey import SqliteHuey
+
+        settings.ensure_home()
+        huey = SqliteHuey("moli", filename=key)
+    huey._moli_task = huey.task(name="moli.run_job")(run_job)
+    _HUEY[key] = huey
+    return huey
+
+
+def reset_huey() -> None:
+    _HUEY.clear()
+
+
+# --- submitting and running ------------------------------------------------------------------
+
+def submit_job(session: Session, kind: str, title: str, params: dict | None, user: Any | None) -> Job:
+    """Create a job owned by ``user`` (and its organisation), commit it, queue or run it.
+
+    The session is committed (a worker in another process must see the row). Returns the Job,
+    refreshed: in immediate mode it is already finished (succeeded or failed).
+    """
+    discover_handlers()
+    if kind not in HANDLERS:
+        raise InputError(f"未知的任务类型：{kind}", f"unknown job kind: {kind}", field="kind")
+    job = Job(kind=kind, title=(title or kind)[:300], status="queued", progress=0.0, message="",
+              params=dict(params or {}),
+              owner_user_id=getattr(user, "id", None), owner_org_id=getattr(user, "organisation_id", None))
+    session.add(job)
+    session.commit()
+    if get_settings().jobs_immediate:
+        run_job(job.id)
+    else:
+        get_huey()._moli_task(job.id)
+    session.refresh(job)
+    return job
+
+
+def _progress_writer(job_id: int) -> Progress:
+    last = [0.0]
+
+    def progress(fraction: float, message: str = "") -> None:
+        now = time.monotonic()
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        if now - last[0] < 0.2 and fraction < 1.0:
+            return  # at most five writes a second
+        last[0] = now
+        with session_scope() as s:
+            job = s.get(Job, job_id)
+            if job is not None:
+                job.progress = fraction
+                job.message = str(message)[:2000]
+
+    return progress
+
+
+def run_job(job_id: int) -> dict | None:
+    """Run a queued job: status running → succeeded (with result) or failed (with the error)."""
+    discover_handlers()
+    with session_scope() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            log.warning("job %s vanished", job_id)
+            return None
+        job.status, job.started_at, job.message = "running", utcnow(), "开始 / started"
+        kind, params = job.kind, dict(job.params or {})
+    handler = HANDLERS.get(kind)
+    try:
+        if handler is None:
+            raise InputError(f"未知的任务类型：{kind}", f"unknown job kind: {kind}")
+        result = handler(job_id, params, _progress_writer(job_id))
+        if result is not None and not isinstance(result, dict):
+            result = {"result": result}
+    except Exception as exc:  # a failing handler marks the job failed, never the worker
+        msg = f"{exc.zh} / {exc.en}" if isinstance(exc, MoliError) else f"{type(exc).__name__}: {exc}"
+        log.error("job %s (%s) failed: %s\n%s", job_id, kind, msg, traceback.format_exc())
+        with session_scope() as s:
+            job = s.get(Job, job_id)
+            job.status, job.finished_at, job.message = "failed", utcnow(), msg[:4000]
+        return None
+    with session_scope() as s:
+        job = s.get(Job, job_id)
+        job.status, job.finished_at, job.progress = "succeeded", utcnow(), 1.0
+        job.result = result or {}
+        job.message = "完成 / done"
+    return result
+
+
+def get_job(session: Session, job_id: int, user: Any | None) -> Job:
+    from moli.core.access import ensure_can_read
+
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"任务 {job_id} 不存在", f"job {job_id} does not exist")
+    ensure_can_read(user, job.owner_org_id)
+    return job
+
+
+def list_jobs(session: Session, user: Any | None, limit: int = 100) -> list[Job]:
+    from moli.core.access import visible
+
+    stmt = visible(select(Job), Job, user).order_by(Job.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def job_dict(job: Job) -> dict:
+    return {
+        "id": job.id, "kind": job.kind, "title": job.title, "status": job.status,
+        "status_label": status_label(job.status), "progress": job.progress, "message": job.message,
+        "params": job.params, "result": job.result,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {"任务 / Jobs": session.scalar(select(func.count(Job.id))) or 0}
+
+
+# --- a built-in job: count every table (a platform self-check that any member can run) ------
+
+@job_handler("core.table_counts")
+def table_counts(job_id: int, params: dict, progress: Progress) -> dict:
+    """统计平台各数据表的记录数 / count the rows of every table of the platform."""
+    from sqlalchemy import inspect, table
+
+    from moli.core.db import get_engine
+
+    engine = get_engine()
+    names = sorted(n for n in inspect(engine).get_table_names() if n != "alembic_version")
+    out: dict[str, int] = {}
+    with engine.connect() as conn:
+        for i, name in enumerate(names):
+            out[name] = conn.execute(select(func.count()).select_from(table(name))).scalar_one()
+            progress((i + 1) / max(len(names), 1), f"{name}: {out[name]}")
+            if params.get("delay"):
+                time.sleep(min(float(params["delay"]), 1.0))
+    return {"tables": out}

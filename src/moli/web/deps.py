@@ -1,0 +1,98 @@
+"""FastAPI dependencies: ``get_db``, ``current_user``, ``require_user``, ``require_staff``.
+
+The session cookie ``moli_session`` holds the user id signed (itsdangerous, with the secret
+key) and time-stamped; it is HttpOnly and SameSite=Lax. An expired or tampered cookie counts as
+anonymous, and ``require_user`` then says that the session expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from moli.core import accounts
+from moli.core.db import new_session
+from moli.core.errors import PermissionDenied, Unauthenticated
+from moli.core.models import User
+from moli.core.settings import get_settings
+
+SESSION_COOKIE = "moli_session"
+
+
+def get_db() -> Iterator[Session]:
+    """A Session for one request: committed when the view returns, rolled back on error."""
+    session = new_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().effective_secret_key, salt="moli-session")
+
+
+def session_max_age() -> int:
+    return int(accounts.security_rules()["session"]["max_age_seconds"])
+
+
+def set_session_cookie(response: Response, user: User) -> None:
+    response.set_cookie(SESSION_COOKIE, _serializer().dumps({"uid": user.id}), max_age=session_max_age(),
+                        httponly=True, samesite="lax", secure=get_settings().cookie_secure, path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def load_user(request: Request) -> User | None:
+    """The logged-in user (with organisation loaded) or None; cached on ``request.state``."""
+    state = request.state
+    if getattr(state, "user_loaded", False):
+        return state.user
+    state.user, state.session_expired = None, False
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        try:
+            data = _serializer().loads(raw, max_age=session_max_age())
+        except SignatureExpired:
+            state.session_expired = True
+            data = None
+        except BadSignature:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("uid"), int):
+            session = new_session()
+            try:
+                user = accounts.get_user(session, data["uid"])
+            finally:
+                session.close()
+            if user is not None and user.is_active:
+                state.user = user
+    state.user_loaded = True
+    return state.user
+
+
+def current_user(request: Request) -> User | None:
+    return load_user(request)
+
+
+def require_user(request: Request, user: User | None = Depends(current_user)) -> User:
+    if user is None:
+        if getattr(request.state, "session_expired", False):
+            raise Unauthenticated("登录已过期，请重新登录", "your session has expired; please log in again")
+        raise Unauthenticated("请先登录", "please log in first")
+    return user
+
+
+def require_staff(user: User = Depends(require_user)) -> User:
+    if user.role not in ("admin", "staff"):
+        raise PermissionDenied("仅限平台工作人员", "platform staff only")
+    return user

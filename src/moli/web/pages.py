@@ -1,0 +1,206 @@
+"""The platform's own pages: home, accounts (register / log in / log out), jobs. Thin over core."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import json
+import logging
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from sqlalchemy.orm import Session
+
+from moli.core import accounts, jobs
+from moli.core.db import FEATURES, new_session
+from moli.core.errors import MoliError
+from moli.core.models import User
+from moli.web.deps import clear_session_cookie, current_user, get_db, require_user, set_session_cookie
+from moli.web.templating import render
+
+log = logging.getLogger("moli.web")
+router = APIRouter()
+
+FEATURE_LABELS = {
+    "pii": ("个人信息识别", "Personal information"), "corpus": ("语料库", "Corpora"),
+    "crossborder": ("数据跨境", "Cross-border data"), "market": ("供需对接", "Market"),
+    "outbound": ("企业出海", "Going overseas"), "events": ("活动赛事", "Events"),
+    "federation": ("平台互联", "Federation"),
+}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths (no open redirect)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def feature_counts(session: Session) -> list[dict]:
+    """Each feature's ``service.home_counts(session)`` (when it has one), as real numbers."""
+    out = []
+    for name in FEATURES:
+        if name == "core" or importlib.util.find_spec(f"moli.{name}") is None:
+            continue
+        if importlib.util.find_spec(f"moli.{name}.service") is None:
+            continue
+        try:
+            module = importlib.import_module(f"moli.{name}.service")
+            hook = getattr(module, "home_counts", None)
+            if hook is None:
+                continue
+            counts = {str(k): int(v) for k, v in hook(session).items()}
+        except Exception as exc:  # one feature's failure must not hide the others
+            log.exception("home_counts of %s failed", name)
+            session.rollback()
+            counts = None
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            error = None
+        zh, en = FEATURE_LABELS.get(name, (name, name))
+        out.append({"feature": name, "zh": zh, "en": en, "counts": counts, "error": error})
+    return out
+
+
+@router.get("/")
+def home(request: Request, db: Session = Depends(get_db)):
+    platform = {**accounts.counts(db), **jobs.counts(db)}
+    return render(request, "home.html", {
+        "platform": platform, "features": feature_counts(db),
+        "feature_errors": getattr(request.app.state, "feature_errors", {}),
+    })
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", reason: str = ""):
+    return render(request, "auth/login.html", {"next": _safe_next(next), "reason": reason[:200]})
+
+
+@router.post("/login")
+def login_submit(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/")):
+    session = new_session()
+    try:
+        user = accounts.login(session, email, password, ip=request.client.host if request.client else "")
+    except MoliError as exc:
+        session.rollback()
+        return render(request, "auth/login.html", {"next": _safe_next(next), "error": exc, "email": email[:254]},
+                      status_code=exc.status_code)
+    finally:
+        session.close()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(response, user)
+    return response
+
+
+@router.get("/register")
+def register_page(request: Request):
+    return render(request, "auth/register.html", {"form": {}})
+
+
+@router.post("/register")
+def register_submit(request: Request, email: str = Form(""), password: str = Form(""),
+                    password2: str = Form(""), organisation: str = Form(""), display_name: str = Form("")):
+    form = {"email": email[:254], "organisation": organisation[:200], "display_name": display_name[:100]}
+    session = new_session()
+    try:
+        if password != password2:
+            raise accounts.InputError("两次输入的密码不一致", "the two passwords differ", field="password2")
+        user = accounts.register(session, email=email, password=password, organisation=organisation,
+                                 display_name=display_name)
+        session.commit()
+    except MoliError as exc:
+        session.rollback()
+        return render(request, "auth/register.html", {"form": form, "error": exc}, status_code=exc.status_code)
+    finally:
+        session.close()
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, user)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request):
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/api/v1/me")
+def api_me(user: User = Depends(require_user)):
+    return {"id": user.id, "email": user.email, "role": user.role, "display_name": user.display_name,
+            "organisation": user.organisation.name if user.organisation else None,
+            "organisation_id": user.organisation_id}
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+@router.get("/jobs")
+def jobs_page(request: Request, user: User = Depends(require_user), db: Session = Depends(get_db)):
+    return render(request, "jobs/list.html", {"jobs": jobs.list_jobs(db, user), "status_label": jobs.status_label})
+
+
+@router.post("/jobs/table-counts")
+def start_table_counts(request: Request, user: User = Depends(require_user), db: Session = Depends(get_db)):
+    job = jobs.submit_job(db, "core.table_counts", "统计平台数据 / count platform records", {}, user)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: int, user: User = Depends(require_user), db: Session = Depends(get_db)):
+    job = jobs.get_job(db, job_id, user)
+    return render(request, "jobs/detail.html", {"job": job, "data": jobs.job_dict(job)})
+
+
+@router.get("/api/v1/jobs")
+def api_jobs(user: User = Depends(require_user), db: Session = Depends(get_db)):
+    return {"jobs": [jobs.job_dict(j) for j in jobs.list_jobs(db, user)]}
+
+
+@router.get("/api/v1/jobs/{job_id}")
+def api_job(job_id: int, user: User = Depends(require_user), db: Session = Depends(get_db)):
+    return JSONResponse(jobs.job_dict(jobs.get_job(db, job_id, user)))
+
+
+@router.get("/api/v1/jobs/{job_id}/events")
+async def api_job_events(request: Request, job_id: int, user: User = Depends(require_user)):
+    """Server-sent events: one ``data:`` line per change until the job finishes."""
+
+    def snapshot() -> dict:
+        s = new_session()
+        try:
+            return jobs.job_dict(jobs.get_job(s, job_id, user))
+        finally:
+            s.close()
+
+    first = await asyncio.to_thread(snapshot)  # raises 404/403 before streaming starts
+
+    async def stream():
+        data, last = first, None
+        for _ in range(3600):  # at most ~30 minutes per connection; the browser reconnects
+            if data != last:
+                yield f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+                last = data
+            if data["status"] in ("succeeded", "failed") or await request.is_disconnected():
+                return
+            await asyncio.sleep(0.5)
+            data = await asyncio.to_thread(snapshot)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/healthz")
+def healthz(request: Request):
+    errors = getattr(request.app.state, "feature_errors", {})
+    body = {"status": "ok" if not errors else "degraded", "features": request.app.state.features,
+            "feature_errors": errors}
+    return JSONResponse(body, status_code=200 if not errors else 503)
+
+
+__all__ = ["router", "current_user"]

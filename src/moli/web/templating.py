@@ -1,0 +1,95 @@
+"""Jinja2 environment over ``moli/web/templates`` and ``render(request, template, context)``.
+
+Every template gets ``request``, ``current_user`` (User or None), ``csrf_input(request)`` (a
+hidden ``csrf_token`` field) and the filters ``dt`` / ``date`` (Asia/Shanghai time), ``num``
+(thousands separators) and ``pct``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from moli import __version__
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _to_shanghai(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SHANGHAI)
+
+
+def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = _to_shanghai(value)
+    return local.strftime(fmt) if local else "—"
+
+
+def format_date(value: datetime | None) -> str:
+    return format_datetime(value, "%Y-%m-%d")
+
+
+def format_number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
+def format_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def csrf_token(request: Request) -> str:
+    from moli.web.security import csrf_token_for
+
+    return csrf_token_for(request)
+
+
+def csrf_input(request: Request) -> Markup:
+    return Markup(f'<input type="hidden" name="csrf_token" value="{escape(csrf_token(request))}">')
+
+
+env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "xml"]),
+                  trim_blocks=True, lstrip_blocks=True)
+env.filters.update(dt=format_datetime, date=format_date, num=format_number, pct=format_pct)
+env.globals.update(csrf_input=csrf_input, csrf_token=csrf_token, moli_version=__version__)
+
+
+def nav_items() -> list[tuple[str, str, str]]:
+    return [("/", "首页", "Home"), ("/corpus", "语料库", "Corpora"), ("/crossborder", "数据跨境", "Cross-border"),
+            ("/market", "供需对接", "Market"), ("/outbound", "企业出海", "Going overseas"),
+            ("/events", "活动赛事", "Events"), ("/jobs", "任务", "Jobs")]
+
+
+env.globals["nav_items"] = nav_items
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """Render ``template`` with ``context`` plus request, current_user and csrf helpers."""
+    from moli.web.deps import load_user
+
+    ctx: dict[str, Any] = {"request": request}
+    ctx.update(context or {})
+    if "current_user" not in ctx:
+        try:
+            ctx["current_user"] = load_user(request)
+        except Exception:  # an error page must render even when the database is down
+            ctx["current_user"] = None
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code, headers=headers)

@@ -1,0 +1,162 @@
+"""The web shell: pages, errors, CSRF, size limits, accounts, jobs, through the real app."""
+
+from sqlalchemy import func, select
+
+from moli.core.db import session_scope
+from moli.core.models import Organisation, User
+from tests.conftest import TEST_PASSWORD, make_user
+
+
+def test_fresh_home_is_migrated_and_serves_health_home_docs(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+    home = client.get("/")
+    assert home.status_code == 200
+    body = home.text
+    for zh, en in [("首页", "Home"), ("语料库", "Corpora"), ("数据跨境", "Cross-border"), ("供需对接", "Market"),
+                   ("企业出海", "Going overseas"), ("活动赛事", "Events"), ("任务", "Jobs")]:
+        assert f"{zh} <small>{en}</small>" in body
+    assert client.get("/api/docs").status_code == 200
+    assert "/api/v1/jobs/{job_id}" in client.get("/api/openapi.json").json()["paths"]
+    assert client.get("/static/moli.css").headers["content-type"].startswith("text/css")
+
+
+def test_home_shows_real_counts(client):
+    make_user(org="Org A")
+    make_user(org="Org B")
+    html = client.get("/").text
+    import re
+
+    m = re.search(r'<span class="value">([\d,]+)</span><span class="label">用户 <small>Users', html)
+    assert m and m.group(1) == "2"
+
+
+def test_protected_page_redirects_anonymous_to_login_and_api_says_401(client):
+    r = client.get("/jobs", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/jobs")
+    api = client.get("/api/v1/jobs")
+    assert api.status_code == 401 and api.json()["error_zh"] == "请先登录"
+
+
+def test_register_login_logout_flow(client):
+    r = client.post("/register", data={"email": "li@example.com", "password": "password-1",
+                                       "password2": "password-1", "organisation": "张江智算有限公司",
+                                       "display_name": "李雷"}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = [h for h in r.headers.get_list("set-cookie") if h.startswith("moli_session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    me = client.get("/api/v1/me").json()
+    assert me["email"] == "li@example.com" and me["organisation"] == "张江智算有限公司"
+    assert "李雷" in client.get("/").text
+    assert client.post("/logout", follow_redirects=False).status_code == 303
+    assert client.get("/api/v1/me").status_code == 401
+    ok = client.post("/login", data={"email": "LI@example.com", "password": "password-1"}, follow_redirects=False)
+    assert ok.status_code == 303 and client.get("/api/v1/me").status_code == 200
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client):
+    user = make_user()
+    wrong = client.post("/login", data={"email": user.email, "password": "nope-nope"})
+    unknown = client.post("/login", data={"email": "ghost@example.com", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert "邮箱或密码错误" in wrong.text and "wrong e-mail or password" in wrong.text
+    assert wrong.text.replace(user.email, "X").count("邮箱或密码错误") == unknown.text.count("邮箱或密码错误")
+
+
+def test_login_rate_limited_per_account(client):
+    user = make_user()
+    for _ in range(5):
+        assert client.post("/login", data={"email": user.email, "password": "bad-password"}).status_code == 401
+    r = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
+    assert r.status_code == 429 and "登录失败次数过多" in r.text
+
+
+def test_duplicate_registration_message(client):
+    data = {"email": "dup@example.com", "password": "password-1", "password2": "password-1", "organisation": "Dup"}
+    assert client.post("/register", data=data, follow_redirects=False).status_code == 303
+    client.post("/logout")
+    again = client.post("/register", data={**data, "organisation": "Other"})
+    assert again.status_code == 409 and "该邮箱已注册" in again.text and "already registered" in again.text
+    with session_scope() as s:
+        assert s.scalar(select(func.count(Organisation.id)).where(Organisation.name == "Other")) == 0
+
+
+def test_forged_or_missing_csrf_token_is_refused(client):
+    del client.headers["X-CSRF-Token"]
+    data = {"email": "x@example.com", "password": "password-1", "password2": "password-1", "organisation": "X"}
+    missing = client.post("/register", data=data)
+    forged = client.post("/register", data={**data, "csrf_token": "forged.token"})
+    assert missing.status_code == forged.status_code == 403
+    assert "安全校验失败" in forged.text and "CSRF" in forged.text
+    good = client.post("/register", data={**data, "csrf_token": client.cookies["moli_csrf"]}, follow_redirects=False)
+    assert good.status_code == 303
+    # JSON call with the session cookie and no header → 403 JSON
+    r = client.post("/jobs/table-counts", headers={"Accept": "application/json"})
+    assert r.status_code == 403 and r.json()["field"] == "csrf_token"
+    with session_scope() as s:
+        assert s.scalar(select(func.count(User.id))) == 1
+
+
+def test_ten_megabyte_form_field_gets_413_and_nothing_written(client):
+    big = "字" * (10 * 1024 * 1024 // 3)
+    r = client.post("/register", data={"email": "big@example.com", "password": "password-1",
+                                       "password2": "password-1", "organisation": big})
+    assert r.status_code == 413 and "过大" in r.text and "too large" in r.text
+    r2 = client.post("/register", files={"organisation": (None, big)},
+                     data={"email": "big@example.com", "password": "password-1", "password2": "password-1"})
+    assert r2.status_code == 413
+    with session_scope() as s:
+        assert s.scalar(select(func.count(User.id))) == 0
+
+
+def test_job_page_and_other_organisation_refused(client, login):
+    login(client, org="Org A")
+    r = client.post("/jobs/table-counts", follow_redirects=False)
+    assert r.status_code == 303
+    job_url = r.headers["location"]
+    page = client.get(job_url)
+    assert page.status_code == 200 and "已完成 succeeded" in page.text
+    job_id = int(job_url.rsplit("/", 1)[1])
+    data = client.get(f"/api/v1/jobs/{job_id}").json()
+    assert data["status"] == "succeeded" and data["result"]["tables"]["users"] == 1
+    events = client.get(f"/api/v1/jobs/{job_id}/events")
+    assert events.headers["content-type"].startswith("text/event-stream") and '"succeeded"' in events.text
+    client.post("/logout")
+    login(client, org="Org B")
+    refused = client.get(job_url)
+    assert refused.status_code == 403 and "无权查看该记录" in refused.text
+    assert client.get(f"/api/v1/jobs/{job_id}").status_code == 403
+    assert "jobs-table" not in client.get("/jobs").text
+    assert client.get("/api/v1/jobs").json()["jobs"] == []
+
+
+def test_staff_sees_every_job(client, login):
+    login(client, org="Org A")
+    job_url = client.post("/jobs/table-counts", follow_redirects=False).headers["location"]
+    client.post("/logout")
+    login(client, role="staff")
+    assert client.get(job_url).status_code == 200
+    assert len(client.get("/api/v1/jobs").json()["jobs"]) == 1
+
+
+def test_expired_session_says_so(client, monkeypatch):
+    from moli.core import accounts
+
+    make_user(email="old@example.com")
+    client.post("/login", data={"email": "old@example.com", "password": TEST_PASSWORD})
+    assert client.get("/api/v1/me").status_code == 200
+    monkeypatch.setitem(accounts.security_rules()["session"], "max_age_seconds", -1)
+    r = client.get("/api/v1/me")
+    assert r.status_code == 401 and "登录已过期" in r.json()["error_zh"]
+
+
+def test_open_redirect_is_refused(client):
+    make_user(email="nav@example.com")
+    r = client.post("/login", data={"email": "nav@example.com", "password": TEST_PASSWORD,
+                                    "next": "https://evil.example/"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_unknown_page_is_bilingual_404(client):
+    r = client.get("/no/such/page")
+    assert r.status_code == 404 and "页面不存在" in r.text and "page not found" in r.text
+    assert client.get("/api/v1/nothing").json()["error_zh"] == "页面不存在"
