@@ -1,0 +1,195 @@
+"""Submissions: validation, quotas (Asia/Shanghai days), teams, scoring once, leaderboards."""
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from moli.core.db import new_session
+from moli.core.errors import InputError, PermissionDenied
+from moli.events import service
+from moli.events.models import Submission
+from tests.conftest import make_user
+from tests.events.helpers import jsonl, make_competition
+
+NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai, inside the phase
+
+
+def test_invalid_submissions_are_rejected_with_reason_and_not_counted(session, tmp_path):
+    comp, answers = make_competition(session, tmp_path, daily_limit=1)
+    team = service.create_team(session, comp, "甲队")
+    missing = dict(list(answers.items())[:-2])
+    sub = service.submit(session, comp, team, jsonl(missing), now=NOW)
+    assert sub.status == "rejected" and not sub.counted
+    assert "2 ids have no prediction" in sub.reason and "缺少 2 个 id" in sub.reason_zh
+    unknown = dict(answers) | {"zzz": "sports"}
+    sub = service.submit(session, comp, team, jsonl(unknown), now=NOW)
+    assert sub.status == "rejected" and "unknown ids (e.g. zzz)" in sub.reason
+    dup = jsonl(answers) + jsonl({"q00001": "x"})
+    sub = service.submit(session, comp, team, dup, now=NOW)
+    assert sub.status == "rejected" and "line 41: duplicate id 'q00001'" in sub.reason
+    sub = service.submit(session, comp, team, b"id,label\nq00001,sports\n", now=NOW)
+    assert sub.status == "rejected" and "line 1 is not valid JSON" in sub.reason
+    sub = service.submit(session, comp, team, "\ufeff".encode() + b"\xff\xfe", now=NOW)
+    assert sub.status == "rejected" and "UTF-8" in sub.reason
+    assert service.quota_left(session, comp, team, NOW)["today"] == 1  # none of them counted
+    ok = service.submit(session, comp, team, jsonl(answers), now=NOW)
+    assert ok.status == "queued" and ok.counted and ok.n_predictions == 40
+
+
+def test_daily_quota_uses_shanghai_days_and_total_quota(session, tmp_path):
+    comp, answers = make_competition(session, tmp_path, daily_limit=2, total_limit=3)
+    team = service.create_team(session, comp, "乙队")
+    late = datetime(2026, 6, 1, 15, 30, tzinfo=UTC)  # 23:30 Shanghai, June 1
+    for _ in range(2):
+        assert service.submit(session, comp, team, jsonl(answers), now=late).status == "queued"
+    with pytest.raises(service.QuotaExceeded) as e:
+        service.submit(session, comp, team, jsonl(answers), now=datetime(2026, 6, 1, 15, 59, tzinfo=UTC))
+    assert "Asia/Shanghai" in e.value.en and "今日" in e.value.zh
+    # 16:01 UTC is 00:01 on June 2 in Shanghai (still June 1 in UTC): a new day
+    next_day = datetime(2026, 6, 1, 16, 1, tzinfo=UTC)
+    assert service.submit(session, comp, team, jsonl(answers), now=next_day).status == "queued"
+    with pytest.raises(service.QuotaExceeded) as e:
+        service.submit(session, comp, team, jsonl(answers), now=datetime(2026, 6, 3, 4, 0, tzinfo=UTC))
+    assert "all 3 submissions" in e.value.en
+    assert session.scalar(select(func.count(Submission.id))) == 3  # refused ones leave no row
+
+
+def test_failed_scoring_gives_the_quota_back(session, tmp_path):
+    src = "def score(p, a):\n    raise RuntimeError('评分脚本坏了')\n"
+    comp, answers = make_competition(session, tmp_path, metric="custom:myscorer:score", scorer=src, daily_limit=1)
+    team = service.create_team(session, comp, "丙队")
+    sub = service.submit(session, comp, team, jsonl(answers), now=NOW)
+    assert service.quota_left(session, comp, team, NOW)["today"] == 0
+    sub = service.score_submission(session, sub.id)
+    assert sub.status == "failed" and "评分脚本坏了" in sub.reason and not sub.counted
+    assert service.quota_left(session, comp, team, NOW)["today"] == 1
+
+
+def test_closed_phase_refuses_submissions(session, tmp_path):
+    comp, answers = make_competition(session, tmp_path)
+    team = service.create_team(session, comp, "丁队")
+    with pytest.raises(InputError) as e:
+        service.submit(session, comp, team, jsonl(answers), now=datetime(2027, 1, 5, tzinfo=UTC))
+    assert e.value.field == "phase"
+
+
+def test_teams_members_invitations_one_team_per_competition(session, tmp_path):
+    comp, answers = make_competition(session, tmp_path)
+    alice, bob, carol = (make_user(org="Org A") for _ in range(3))
+    team = service.create_team(session, comp, "星河队", alice)
+    with pytest.raises(service.Conflict):
+        service.create_team(session, comp, "第二支", alice)  # already in a team
+    with pytest.raises(PermissionDenied):
+        service.invite(session, team, carol.email, bob)  # only the captain invites
+    inv = service.invite(session, team, bob.email, alice)
+    with pytest.raises(PermissionDenied):
+        service.accept_invitation(session, inv.token, carol)  # sent to bob, not carol
+    service.accept_invitation(session, inv.token, bob)
+    session.commit()
+    assert {m.user_id for m in service.team_members(session, team)} == {alice.id, bob.id}
+    other = service.create_team(session, comp, "月光队", carol)
+    inv2 = service.invite(session, other, bob.email, carol)
+    with pytest.raises(service.Conflict) as e:
+        service.accept_invitation(session, inv2.token, bob)  # bob is in 星河队 already
+    assert "one account, one team" in e.value.en
+    with pytest.raises(PermissionDenied):
+        service.submit(session, comp, other, jsonl(answers), user=bob, now=NOW)
+    assert service.submit(session, comp, team, jsonl(answers), user=bob, now=NOW).status == "queued"
+
+
+def test_scoring_is_claimed_once(session, tmp_path):
+    comp, answers = make_competition(session, tmp_path)
+    team = service.create_team(session, comp, "戊队")
+    sub = service.submit(session, comp, team, jsonl(answers), now=NOW)
+    assert service.claim(session, sub.id) is True
+    assert service.claim(session, sub.id) is False
+    assert service.score_submission(session, sub.id).status == "running"  # left to the first claimer
+
+
+def test_leaderboard_best_public_and_private_visibility(session, tmp_path):
+    comp, answers = make_competition(session, tmp_path, end="2026-07-01T00:00:00+08:00")
+    keys = list(answers)
+    good, bad = service.create_team(session, comp, "强队"), service.create_team(session, comp, "弱队")
+    half = {k: (v if i % 2 else "wrong") for i, (k, v) in enumerate(answers.items())}
+    for team, preds in ((good, answers), (bad, half), (bad, {k: "wrong" for k in keys})):
+        s = service.submit(session, comp, team, jsonl(preds), now=NOW)
+        service.score_submission(session, s.id)
+    board = service.leaderboard(session, comp, now=NOW)
+    assert [r["team"] for r in board["rows"]] == ["强队", "弱队"]
+    assert board["rows"][0]["public_score"] == 1.0 and "private_score" not in board["rows"][0]
+    assert board["rows"][1]["submissions"] == 2 and 0.2 < board["rows"][1]["public_score"] < 0.8
+    viewer = make_user(org="Org B")
+    with pytest.raises(PermissionDenied):
+        service.leaderboard(session, comp, private=True, user=viewer, now=NOW)
+    staff = make_user(role="staff", org=None)
+    priv = service.leaderboard(session, comp, private=True, user=staff, now=NOW)
+    assert priv["rows"][0]["private_score"] == 1.0
+    after = datetime(2026, 7, 2, tzinfo=UTC)
+    assert service.leaderboard(session, comp, private=True, user=viewer, now=after)["rows"][1]["private_score"] < 1
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_submissions_none_lost_none_scored_twice(db_url, session, tmp_path):
+    comp, answers = make_competition(session, tmp_path, daily_limit=100, total_limit=100)
+    comp_id = comp.id
+    teams = [service.create_team(session, comp, f"队{i}").id for i in range(10)]
+    session.commit()
+    ids, errors = [], []
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        s = new_session()
+        try:
+            c = s.get(type(comp), comp_id)
+            t = s.get(service.Team, teams[i % 10])
+            preds = {k: (v if (j + i) % 5 else "x") for j, (k, v) in enumerate(answers.items())}
+            sub = service.submit(s, c, t, jsonl(preds), now=NOW)
+            service.score_submission(s, sub.id)
+            with lock:
+                ids.append(sub.id)
+        except Exception as exc:  # collected and asserted below
+            with lock:
+                errors.append(repr(exc))
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    session.expire_all()
+    subs = session.scalars(select(Submission).where(Submission.competition_id == comp_id)).all()
+    assert len(subs) == 50 and sorted(ids) == sorted(s.id for s in subs)
+    assert all(s.status == "scored" and s.score_attempts == 1 for s in subs)
+    assert all(0.7 <= s.public_score <= 0.9 for s in subs)
+
+
+def test_quota_holds_under_concurrency(db_url, session, tmp_path):
+    comp, answers = make_competition(session, tmp_path, daily_limit=3)
+    team_id, comp_id = service.create_team(session, comp, "抢队").id, comp.id
+    session.commit()
+    results = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        s = new_session()
+        try:
+            sub = service.submit(s, s.get(type(comp), comp_id), s.get(service.Team, team_id), jsonl(answers), now=NOW)
+            out = sub.status
+        except service.QuotaExceeded:
+            out = "quota"
+        finally:
+            s.close()
+        with lock:
+            results.append(out)
+
+    threads = [threading.Thread(target=one) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["queued"] * 3 + ["quota"] * 7
