@@ -173,3 +173,9 @@ def test_cli_bad_input_exit_code(tmp_path):
     assert proc.returncode == 2
     assert "负数" in proc.stderr and "negative" in proc.stderr
     assert not out.exists()
+
+
+def test_impossible_date_is_a_field_error(tmp_path):
+    err = _bad(tmp_path, PLAN.replace("2026-05-01", "2026-13-40").replace("AMOUNT", "1").replace("CC", "SG")
+               .replace("ROUTE", "direct").replace("FUNDED", "false"))
+    assert err.field == "investment.date" and "第 3 行" in err.zh and "日期" in err.zh

@@ -24,6 +24,7 @@ from moli.outbound.rules import (
     TechCatalogue,
     default_data,
     normalise,
+    yaml_load,
 )
 from moli.outbound.schemas import Plan
 
@@ -129,7 +130,7 @@ def load_plan(path: str | Path) -> Plan:
         raise InputError(f"无法读取计划文件 {path}：{exc.strerror}", f"cannot read plan file {path}: {exc.strerror}",
                          field="plan") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else "?"

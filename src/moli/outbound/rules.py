@@ -29,6 +29,21 @@ FACTS = {"ndrc_sensitive", "mofcom_sensitive", "route", "investor_type", "financ
 COUNTRY_FLAGS = ("no_diplomatic_relations", "war_or_unrest", "treaty_restricted", "un_sanctioned")
 
 
+class _NoDateLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings, so pydantic validates them and a bad date (2024-13-40)
+    becomes a field error with its line instead of a crash inside the YAML parser."""
+
+
+_NoDateLoader.yaml_implicit_resolvers = {
+    k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def yaml_load(text: str):
+    return yaml.load(text, Loader=_NoDateLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -225,7 +240,7 @@ def _loc(loc: tuple, data: Any) -> str:
 
 def load_yaml_model(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" 第 {mark.line + 1} 行 / line {mark.line + 1}" if mark else ""

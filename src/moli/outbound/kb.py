@@ -1,0 +1,90 @@
+"""Knowledge-base documents: Markdown with a YAML front matter (title, issuer, date, country, topics,
+source URL), validated with the file and line of any mistake; the packaged starter set lives in
+``data/kb/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from moli.core.errors import InputError
+from moli.outbound.rules import DATA_DIR, default_data, yaml_load
+
+KB_DIR = DATA_DIR / "kb"
+_FRONT = re.compile(r"\A---\s*\n(.*?\n)---\s*\n", re.S)
+
+
+class FrontMatter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    issuer: str = Field(min_length=1)
+    date: dt.date
+    country: str | None = None
+    topics: list[str] = Field(min_length=1)
+    source_url: str
+    sources: list[str] = Field(default_factory=list)
+
+    @field_validator("source_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://", v):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = v.strip().upper()
+        if v not in default_data()[1]:
+            raise ValueError(f"unknown country code {v!r}")
+        return v
+
+
+@dataclass
+class KbEntry:
+    slug: str
+    meta: FrontMatter
+    body: str
+    content_hash: str
+
+
+def parse_document(text: str, name: str) -> KbEntry:
+    """Parse one Markdown document; ``name`` (file name) becomes the slug and appears in errors."""
+    m = _FRONT.match(text)
+    if not m:
+        raise InputError(f"{name} 第 1 行：缺少以 --- 开头和结尾的 YAML 头信息",
+                         f"{name} line 1: missing the YAML front matter between --- lines", field=name)
+    try:
+        data = yaml_load(m.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        raise InputError(f"{name} 第 {line} 行：头信息不是合法的 YAML", f"{name} line {line}: the front matter is "
+                         f"not valid YAML", field=name) from None
+    try:
+        meta = FrontMatter.model_validate(data or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "front matter"
+        key = str(err["loc"][0]) if err["loc"] else ""
+        line = next((i + 2 for i, ln in enumerate(m.group(1).splitlines()) if ln.startswith(key + ":")), 1)
+        raise InputError(f"{name} 第 {line} 行：头信息字段 {field} 无效（{err['msg']}）",
+                         f"{name} line {line}: front-matter field {field} is invalid: {err['msg']}",
+                         field=f"{name}:{field}") from None
+    body = text[m.end():].strip()
+    slug = Path(name).stem
+    return KbEntry(slug, meta, body, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def package_documents(directory: Path | None = None) -> list[KbEntry]:
+    return [parse_document(p.read_text(encoding="utf-8"), p.name)
+            for p in sorted((directory or KB_DIR).glob("*.md"))]

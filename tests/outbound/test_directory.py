@@ -1,0 +1,71 @@
+"""Enterprise directory and explained, constraint-aware matchmaking."""
+
+from __future__ import annotations
+
+import pytest
+
+from moli.core.errors import InputError, NotFound
+from moli.outbound import demo, service
+
+
+def test_demo_load_is_idempotent(session):
+    first = demo.load(session)
+    assert first["enterprises_added"] >= 10 and first["kb_documents_added"] >= 20
+    again = demo.load(session)
+    assert again == {"kb_documents_added": 0, "kb_documents_updated": 0, "enterprises_added": 0}
+
+
+def test_match_is_explained_and_respects_constraints(session):
+    demo.load(session)
+    result = service.match_enterprise(session, "示例·浦东智语大模型科技", k=5)
+    names = [m["name"] for m in result["matches"]]
+    assert names[0] == "Demo · Lion City Data Centres"
+    assert "Demo · KL Channel Partners" in names
+    for m in result["matches"]:
+        assert not m["is_local"] and m["country"] in {"SG", "MY", "ID", "TH"}
+        assert any("对方提供您寻找的" in r or "对方寻找您提供的" in r for r in m["reasons"])
+        assert m["score"] > 0
+    excluded = {x["name"]: x["violations"] for x in result["excluded"]}
+    assert any("同为本地企业" in v for v in excluded["示例·张江医疗影像AI"])
+    assert any("不在目标市场" in v for v in excluded["Demo · Bavaria Automotive Lab"])
+    assert result["events_url"] == "/events?tag=roadshow"
+    scores = [m["score"] for m in result["matches"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_match_their_target_country(session):
+    demo.load(session)
+    # Osaka only seeks partners in the US; a Chinese local firm without target markets is excluded with that reason.
+    result = service.match_enterprise(session, "示例·浦东跨境电商推荐引擎", k=10)
+    excluded = {x["name"]: x["violations"] for x in result["excluded"]}
+    assert any("对方只寻找" in v for v in excluded["Demo · Osaka Factory Automation"])
+    assert result["matches"][0]["name"] == "Demo · Nusantara Retail Group"
+
+
+def test_foreign_side_matches_local(session):
+    demo.load(session)
+    result = service.match_enterprise(session, "Demo · Gulf Health Holding", k=3)
+    assert result["matches"][0]["name"] == "示例·张江医疗影像AI"
+
+
+def test_bad_input(session):
+    with pytest.raises(InputError) as info:
+        service.upsert_enterprise(session, {"name": "X", "country": "QQ"})
+    assert info.value.field == "country"
+    with pytest.raises(NotFound):
+        service.match_enterprise(session, "不存在的企业")
+
+
+def test_private_entry_hidden_from_others(session):
+    from moli.core import accounts
+
+    org = accounts.get_or_create_org(session, "私有企业组织")
+    user = accounts.create_user(session, "p@example.com", "correct-horse-battery-staple", role="enterprise",
+                                organisation=org)
+    session.flush()
+    service.upsert_enterprise(session, {"name": "私有企业", "country": "CN", "is_local": True, "is_public": False,
+                                        "offers": "翻译", "seeks": "渠道"}, user)
+    assert [e.name for e in service.list_enterprises(session, user)] == ["私有企业"]
+    assert service.list_enterprises(session) == []
+    with pytest.raises(NotFound):
+        service.match_enterprise(session, "私有企业")
