@@ -1,0 +1,165 @@
+"""End to end in Debian's Chromium (Playwright) against a real `moli serve` and `moli worker`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("MOLI_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`moli serve` and `moli worker` as real processes on a fresh MOLI_HOME."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    tmp_path = tmp_path_factory.mktemp("browser")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
+    env.update(MOLI_HOME=str(tmp_path / "home"), MOLI_JOBS_IMMEDIATE="0", PYTHONUNBUFFERED="1")
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    cmd = [sys.executable, "-c", "from moli.cli import main; main()"]
+    subprocess.run(cmd + ["db", "upgrade"], env=env, check=True, capture_output=True)
+    procs = [subprocess.Popen(cmd + ["serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=log, stderr=subprocess.STDOUT),
+             subprocess.Popen(cmd + ["worker", "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline or procs[0].poll() is not None:
+                raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
+            time.sleep(0.3)
+        yield base
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        log.close()
+
+
+@pytest.fixture
+def page(server, request):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(base_url=server, locale="zh-CN")
+        pg = context.new_page()
+        pg.set_default_timeout(20_000)
+        yield pg
+        if getattr(request.node, "rep_failed", False):  # set by tests/web/conftest.py
+            ARTIFACTS.mkdir(exist_ok=True)
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        browser.close()
+
+
+def _register(page, email: str, org: str) -> None:
+    page.goto("/")
+    page.click("#nav-register")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=display_name]", "测试用户")
+    page.fill("input[name=organisation]", org)
+    page.fill("input[name=password]", "password-123")
+    page.fill("input[name=password2]", "password-123")
+    page.click("#register-submit")
+    page.wait_for_url("**/")
+
+
+def test_register_login_home_refused_logout(page, server):
+    _register(page, "a@example.com", "浦东甲公司")
+    assert "浦东甲公司" in page.inner_text("header")
+    page.click("#logout")
+    page.wait_for_selector("#nav-login")
+
+    # log in through the form
+    page.click("#nav-login")
+    page.fill("input[name=email]", "a@example.com")
+    page.fill("input[name=password]", "password-123")
+    page.click("#login-submit")
+    page.wait_for_url("**/")
+    assert page.inner_text("#platform-counts").count("1") >= 1
+    assert "组织" in page.inner_text("#platform-counts")
+
+    # a background job run by the real worker, with live progress on its page
+    page.goto("/jobs")
+    page.click("#start-table-counts")
+    page.wait_for_url("**/jobs/*")
+    job_url = page.url
+    page.wait_for_function("document.getElementById('job-status').textContent.includes('succeeded')",
+                           timeout=60_000)
+    assert '"users": 1' in page.inner_text("#job-result")
+    assert page.inner_text("#job-pct") == "100%"
+
+    # another organisation's user is refused this job
+    page.click("#logout")
+    page.wait_for_selector("#nav-login")
+    _register(page, "b@example.com", "浦东乙公司")
+    resp = page.goto(job_url)
+    assert resp.status == 403
+    assert "无权查看该记录" in page.inner_text("main") and "you may not view this record" in page.inner_text("main")
+
+    # log out: the protected page now sends us to the login form
+    page.click("#logout")
+    page.wait_for_selector("#nav-login")
+    page.goto("/jobs")
+    assert "/login" in page.url and "请先登录" in page.inner_text("main")
+
+
+def test_wrong_password_message_in_browser(page, server):
+    page.goto("/login")
+    page.fill("input[name=email]", "ghost@example.com")
+    page.fill("input[name=password]", "whatever-123")
+    page.click("#login-submit")
+    page.wait_for_selector(".error")
+    text = page.inner_text(".error")
+    assert "邮箱或密码错误" in text and "wrong e-mail or password" in text
+
+
+def test_home_page_screenshot_is_bilingual(page, server):
+    """A full-page screenshot of the home page (kept in test-artifacts/ for a person to look at)."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    nav = page.inner_text("nav")
+    assert nav.index("首页") < nav.index("Home") and "企业出海" in nav and "Going overseas" in nav
+    page.set_viewport_size({"width": 390, "height": 800})  # phone: the menu folds behind a toggle
+    page.goto("/")
+    assert not page.is_visible(".nav-links")
+    page.click(".nav-toggle-label")
+    assert page.is_visible(".nav-links")
+    page.screenshot(path=str(ARTIFACTS / "home-mobile.png"), full_page=True)
