@@ -1,14 +1,24 @@
 """Cross-border service: plans, scans, assessments and the exporter's ledger.
 
-Plain functions; the CLI and the web pages are thin faces over these.
+Plain functions (a Session first where the database is involved); the CLI and the web pages are
+thin faces over these.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moli.core import access
+from moli.core.errors import InputError, NotFound
+from moli.crossborder.engine import TransferCounts, assess
 from moli.crossborder.rules import rulebook
-from moli.crossborder.schemas import Plan, load_plan_file, load_plan_text, parse_plan
+from moli.crossborder.scanner import ScanOptions, scan
+from moli.crossborder.schemas import HistoryItem, Plan, load_plan_file, load_plan_text, parse_plan
 
 
 def _allowed() -> dict:
@@ -26,3 +36,137 @@ def plan_from_file(path: str | Path) -> Plan:
 
 def plan_from_text(text: str, name: str = "plan") -> Plan:
     return load_plan_text(text, name=name, **_allowed())
+
+
+PARTIAL_NOTICE_ZH = "注意：本报告基于部分数据（--allow-partial），有数据源未能完整读取，结论可能低估出境人数。"
+PARTIAL_NOTICE_EN = "WARNING: this report is based on PARTIAL data (--allow-partial); some sources could not be read completely and the counts may be understated."
+
+
+def run_assessment(plan: Plan, data: list[str | Path] | None = None, *, sql: str | None = None,
+                   table: str | None = None, options: ScanOptions | None = None,
+                   session: Session | None = None, use_ledger: bool = False, record: bool = False,
+                   user: Any | None = None) -> dict:
+    """Scan ``data`` (if any), count the window (plan history + the ledger), decide, and optionally record.
+
+    Without ``options.allow_partial`` an unreadable source raises; with it the report is marked
+    partial and says so first.
+    """
+    options = options or ScanOptions()
+    scan_result = None
+    counts = alt = None
+    if data or sql:
+        scan_result = scan(list(data or []), sql=sql, table=table, options=options)
+        counts = TransferCounts(scan_result["individuals"], scan_result["sensitive_individuals"], "scan")
+        alt = {p: TransferCounts(scan_result["individuals"], n, "scan")
+               for p, n in scan_result["sensitive_individuals_by_profile"].items() if p != scan_result["profile"]}
+    ledger: list[HistoryItem] = []
+    if (use_ledger or record) and session is not None:
+        ledger = ledger_history(session, plan.exporter.name, owner_org_id=_org(user),
+                                before=plan.transfer.date, plan_history=plan.history)
+    report = assess(plan, counts=counts, ledger=ledger, alt_counts=alt,
+                    profile=scan_result["profile"] if scan_result else options.profile)
+    report["ledger_entries_used"] = len(ledger)
+    if scan_result is not None:
+        report["scan"] = scan_result
+        if scan_result["partial"]:
+            report = {"partial_notice_zh": PARTIAL_NOTICE_ZH, "partial_notice_en": PARTIAL_NOTICE_EN,
+                      **report, "partial": True}
+    if record:
+        if session is None:
+            raise InputError("记录台账需要数据库", "recording needs a database session", field="--record")
+        row = record_assessment(session, plan, report, user=user)
+        report["assessment_id"] = row.id
+    return report
+
+
+def _org(user: Any | None) -> int | None:
+    return getattr(user, "organisation_id", None) if user is not None else None
+
+
+# -- ledger ------------------------------------------------------------------------------------
+
+def ledger_history(session: Session, exporter: str, *, owner_org_id: int | None, before: dt.date,
+                   plan_history: list[HistoryItem] = (), same_plan: dict | None = None) -> list[HistoryItem]:
+    """Recorded exports of ``exporter`` (same organisation) dated on or before ``before``.
+
+    Entries identical to one the plan already lists (same date and counts), and earlier records of
+    the same plan (``same_plan``: a re-assessment of the same transfer), are not counted twice.
+    """
+    from moli.crossborder.models import Assessment
+
+    stmt = select(Assessment).where(Assessment.exporter_name == exporter, Assessment.transfer_date <= before,
+                                    Assessment.path != "out_of_scope")
+    stmt = stmt.where(Assessment.owner_org_id.is_(None) if owner_org_id is None
+                      else Assessment.owner_org_id == owner_org_id)
+    typed = {(h.date, h.individuals, h.sensitive_individuals) for h in plan_history}
+    out = []
+    for a in session.scalars(stmt.order_by(Assessment.transfer_date, Assessment.id)):
+        key = (a.transfer_date, a.individuals, a.sensitive_individuals)
+        if key in typed or (same_plan is not None and a.plan == same_plan):
+            continue  # typed in the plan already, or an earlier run of this very transfer
+        out.append(HistoryItem(date=a.transfer_date, individuals=a.individuals,
+                               sensitive_individuals=a.sensitive_individuals, exempt_scenario=a.exempt_scenario,
+                               note=f"ledger #{a.id}"))
+    return out
+
+
+def record_assessment(session: Session, plan: Plan, report: dict, *, user: Any | None = None):
+    from moli.crossborder.models import Assessment
+
+    this = report["counts"]["this_transfer"]
+    plan_json = plan.model_dump(mode="json")
+    org = _org(user)
+    stmt = select(Assessment).where(Assessment.exporter_name == plan.exporter.name,
+                                    Assessment.transfer_date == plan.transfer.date,
+                                    Assessment.owner_org_id.is_(None) if org is None else Assessment.owner_org_id == org)
+    for old in session.scalars(stmt):
+        if old.plan == plan_json:  # the same transfer assessed again: replace, do not add
+            session.delete(old)
+    row = Assessment(
+        exporter_name=plan.exporter.name, transfer_date=plan.transfer.date,
+        recipient=f"{plan.transfer.recipient.name} ({plan.transfer.recipient.country})"[:300],
+        path=report["path"], regime=report["regime"]["id"],
+        individuals=this["individuals"], sensitive_individuals=this["sensitive_individuals"],
+        exempt_scenario=report["path"] == "exempt" and any(r["id"].startswith("scenario_") for r in report["rules"]),
+        partial=bool(report.get("partial")),
+        plan=plan_json, report=_jsonable(report),
+        owner_org_id=org, created_by_id=getattr(user, "id", None),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _jsonable(report: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(report, ensure_ascii=False, default=str))
+
+
+def list_assessments(session: Session, user: Any | None, *, exporter: str | None = None, limit: int = 200):
+    """Assessments ``user`` may read (enterprise users: their organisation's only), newest first."""
+    from moli.crossborder.models import Assessment
+
+    stmt = access.visible(select(Assessment), Assessment, user)
+    if exporter:
+        stmt = stmt.where(Assessment.exporter_name == exporter)
+    return list(session.scalars(stmt.order_by(Assessment.transfer_date.desc(), Assessment.id.desc()).limit(limit)))
+
+
+def get_assessment(session: Session, user: Any | None, assessment_id: int):
+    from moli.crossborder.models import Assessment
+
+    row = session.get(Assessment, assessment_id)
+    if row is None:
+        raise NotFound(f"评估记录 {assessment_id} 不存在", f"assessment {assessment_id} not found")
+    access.ensure_can_read(user, row.owner_org_id)
+    return row
+
+
+def ledger_summary(session: Session, user: Any | None, exporter: str, year: int) -> dict:
+    """Totals of one exporter's recorded exports in ``year`` (the Order 16 window)."""
+    rows = [a for a in list_assessments(session, user, exporter=exporter, limit=10_000)
+            if a.transfer_date.year == year and a.path != "out_of_scope"]
+    return {"exporter": exporter, "year": year, "transfers": len(rows),
+            "individuals": sum(a.individuals for a in rows),
+            "sensitive_individuals": sum(a.sensitive_individuals for a in rows)}

@@ -1,0 +1,102 @@
+"""Reports: Markdown and self-contained HTML (with print CSS, so "print to PDF" in a browser gives the PDF).
+
+The HTML body template (``data/report_body.html``) is shared with the web report page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(DATA)), autoescape=True,
+                              undefined=jinja2.ChainableUndefined)
+
+
+def css() -> str:
+    return (DATA / "report.css").read_text(encoding="utf-8")
+
+
+def render_body(report: dict) -> Markup:
+    return Markup(_env().get_template("report_body.html").render(r=report))
+
+
+def to_html(report: dict) -> str:
+    return _env().get_template("report_page.html").render(
+        r=report, body=render_body(report), css=Markup(css()),
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def _num(n: int) -> str:
+    return f"{n:,}"
+
+
+def to_markdown(report: dict) -> str:
+    r = report
+    out: list[str] = []
+    if r.get("partial"):
+        out += [f"> **{r.get('partial_notice_zh', '注意：本报告基于部分数据。')}** {r.get('partial_notice_en', '')}", ""]
+    out += [f"# 数据出境评估报告 / Cross-border assessment: {r['exporter']}", "",
+            f"**结论 / Path：{r['path_zh']}（{r['path_en']}，`{r['path']}`）**", "",
+            f"- 出境日期 / Transfer date：{r['transfer_date']}",
+            f"- 适用规则 / Rules in force：{r['regime']['title_zh']}（{r['regime']['title_en']}）",
+            f"- 计数窗口 / Window：{r['counts']['window_start']} — {r['counts']['window_end']}（{r['regime']['window_zh']}）",
+            f"- 窗口累计人数 / Individuals in window：{_num(r['counts']['individuals_window'])}；"
+            f"敏感 / sensitive：{_num(r['counts']['sensitive_individuals_window'])}", "",
+            "## 推理过程 / Reasoning", ""]
+    for i, x in enumerate(r["rules"], 1):
+        out += [f"{i}. **{x['title_zh']}** / {x['title_en']} — {x['reason_zh']} / {x['reason_en']}",
+                f"   - 依据 / Clause：{x['clause']}；来源 / Source：{', '.join(x['source'])}；"
+                f"可信度 / Confidence：{x['confidence']}；效果 / Effect：`{x['effect']}`"]
+    if r.get("scan"):
+        s = r["scan"]
+        out += ["", "## 数据扫描 / Data scan", "",
+                f"{_num(s['rows'])} 行 rows；去重人数 distinct individuals {_num(s['individuals'])}（{s['method']}）；"
+                + "；".join(f"`{p}` 敏感 {_num(n)}" for p, n in s["sensitive_individuals_by_profile"].items()), "",
+                "| 数据源 Source | 列 Column | 角色 Role | 类型 Kind | 非空 Non-empty |", "|---|---|---|---|---|"]
+        for src in s["sources"]:
+            for c in src["columns"]:
+                if c["role"] != "none":
+                    out.append(f"| {src['source']} | {c['column']} | {c['role']} | {c.get('kind') or ', '.join(c.get('kinds_found', {}))} | {_num(c['non_empty'])} |")
+        for n in s["notes"]:
+            out.append(f"\n> {n['zh']} / {n['en']}")
+    if r["obligations"]:
+        out += ["", "## 义务 / Obligations", ""]
+        out += [f"- {o['zh']} / {o['en']}（{o['clause']}，{o['confidence']}）" for o in r["obligations"]]
+    if r["deadlines"]:
+        out += ["", "## 期限 / Deadlines", ""]
+        for d in r["deadlines"]:
+            when = d.get("due") or d.get("until") or ""
+            out.append(f"- `{d['id']}`：{d['kind']} {d['value']}{' → ' + when if when else ''}（{d['clause']}）")
+    if r["open_questions"]:
+        out += ["", "## 待确认问题 / Open questions", ""]
+        out += [f"- {q['zh']} / {q['en']}（{', '.join(q['source'])}，{q['confidence']}）" for q in r["open_questions"]]
+    out += ["", "## 来源 / Sources", ""]
+    out += [f"- **{k}** {v['title_zh']} {v['title_en']} ({v['confidence']}) {v['url']}" for k, v in r["sources"].items()]
+    out += ["", f"_{r['disclaimer_zh']} {r['disclaimer_en']}_", ""]
+    return "\n".join(out)
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

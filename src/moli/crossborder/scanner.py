@@ -1,0 +1,539 @@
+"""数据集扫描 / Dataset scanner: which personal information a dataset holds, and about how many people.
+
+Reads CSV/TSV, JSONL, Parquet, XLSX, a SQL table or a built corpus folder (``OUT/data/*.parquet``)
+in record batches (bounded memory). Column meaning comes from ``moli.pii.classify_columns`` on a
+sample; sensitivity from ``moli.pii.is_sensitive`` under each profile. Distinct individuals are
+deduplicated on identifier columns (a declared key, ID number, passport, permit, phone, email) with
+:class:`~moli.crossborder.distinct.DistinctCounter` (exact, then HyperLogLog). Free-text columns
+(documents, chat logs) are searched cell by cell with ``moli.pii.detect`` (pattern kinds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from moli.core.errors import InputError
+from moli.crossborder.distinct import DistinctCounter, digests
+
+# Identifier kinds in priority order: the first non-empty one in a row names the person.
+IDENTIFIER_KINDS = ("ID_CARD", "PASSPORT", "HK_MACAO_PERMIT", "PHONE", "EMAIL")
+TEXT_HEADERS = ("text", "content", "body", "message", "prompt", "response", "正文", "内容", "文本", "对话", "消息")
+TEXT_MIN_AVG_CHARS = 40
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+                  ".xlsx": "xlsx"}
+
+
+def _pii():
+    import moli.pii as pii
+
+    return pii
+
+
+def profiles() -> list[str]:
+    return list(_pii().profiles())
+
+
+@dataclass
+class ScanOptions:
+    profile: str | None = None                # profile the report leads with (default: pii's default)
+    key_columns: tuple[str, ...] = ()          # declared person keys (checked first)
+    sensitive_columns: tuple[str, ...] = ()    # columns the user declares sensitive (e.g. 诊断)
+    exact_limit: int = 5_000_000               # distinct people counted exactly up to this, HLL beyond
+    sample_rows: int = 200
+    batch_rows: int = 65_536
+    allow_partial: bool = False
+    text_max_cells: int | None = None          # cap the per-cell search of free-text columns
+
+
+@dataclass
+class _Column:
+    name: str
+    kind: str | None
+    role: str                 # identifier | pi | text | none | key
+    sensitive: dict[str, object] = field(default_factory=dict)   # profile -> True/False/"conditional"
+    non_empty: int = 0
+    kinds_found: Counter = field(default_factory=Counter)       # text columns: findings per kind
+    declared_sensitive: bool = False
+
+
+def _norm_py(kind: str, value: str) -> str:
+    v = value.strip()
+    if kind == "PHONE":
+        d = re.sub(r"\D", "", v)
+        return d[-11:] if len(d) >= 11 and d[-11] == "1" else d
+    if kind == "EMAIL":
+        return v.lower()
+    return v.upper().replace(" ", "")
+
+
+def _norm_arrow(kind: str, arr: pa.Array) -> pa.Array:
+    arr = pc.utf8_trim_whitespace(arr)
+    if kind == "PHONE":
+        d = pc.replace_substring_regex(arr, r"\D", "")
+        long = pc.greater_equal(pc.utf8_length(d), 11)
+        return pc.if_else(long, pc.utf8_slice_codeunits(d, -11), d)
+    if kind == "EMAIL":
+        return pc.utf8_lower(arr)
+    return pc.replace_substring(pc.utf8_upper(arr), " ", "")
+
+
+def _nonempty(arr: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0), False)
+
+
+# ---------------------------------------------------------------------------------------------
+# readers: each yields pyarrow RecordBatches whose columns are all strings (null = missing)
+
+def _as_strings(batch: pa.RecordBatch) -> pa.RecordBatch:
+    cols = []
+    for col in batch.columns:
+        t = col.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            cols.append(col.cast(pa.string()))
+        elif pa.types.is_nested(t) or pa.types.is_binary(t):
+            cols.append(pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                                  for v in col.to_pylist()], type=pa.string()))
+        else:
+            cols.append(pc.cast(col, pa.string()))
+    return pa.RecordBatch.from_arrays(cols, names=[str(n) for n in batch.schema.names])
+
+
+def _rows_to_batches(rows: Iterator[dict], size: int) -> Iterator[pa.RecordBatch]:
+    header: list[str] | None = None
+    buf: list[dict] = []
+
+    def flush():
+        data = {h: [None if r.get(h) is None else (json.dumps(r[h], ensure_ascii=False, default=str)
+                                                  if isinstance(r[h], (dict, list)) else str(r[h])) for r in buf]
+                for h in header}
+        return pa.RecordBatch.from_pydict(data, schema=pa.schema([(h, pa.string()) for h in header]))
+
+    for row in rows:
+        if header is None:
+            header = [str(h) for h in row]
+        else:
+            for h in row:
+                if str(h) not in header:
+                    header.append(str(h))
+        buf.append({str(k): v for k, v in row.items()})
+        if len(buf) >= size:
+            yield flush()
+            buf = []
+    if buf:
+        yield flush()
+
+
+def _csv_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.RecordBatch]:
+    import csv
+
+    import pyarrow.csv as pcsv
+
+    delim = "\t" if path.suffix.lower() == ".tsv" else ","
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        try:
+            header = next(csv.reader([fh.readline()], delimiter=delim), None)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}：表头不是有效的 UTF-8 编码（{exc.reason}）",
+                             f"{path}: the header is not valid UTF-8 ({exc.reason})", field=str(path)) from None
+    if not header:
+        return
+
+    def on_bad(row) -> str:
+        if opts.allow_partial:
+            bad_rows.append({"line": row.number, "reason": f"{row.actual_columns} fields, header has {row.expected_columns}"})
+            return "skip"
+        return "error"
+
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(block_size=1 << 22, use_threads=False),
+            parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                strings_can_be_null=True, quoted_strings_can_be_null=False),
+        )
+        for batch in reader:
+            names = [n.lstrip("\ufeff") for n in batch.schema.names]
+            yield pa.RecordBatch.from_arrays(batch.columns, names=names)
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        m = re.search(r"[Rr]ow #?(\d+)", msg)
+        where_zh = f"第 {m.group(1)} 行附近" if m else ""
+        raise InputError(f"{path}：{where_zh}无法读取（{msg.splitlines()[0]}）",
+                         f"{path}: cannot be read {('near row ' + m.group(1)) if m else ''} ({msg.splitlines()[0]})",
+                         field=str(path)) from None
+
+
+def _parquet_batches(path: Path, opts: ScanOptions) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # ArrowInvalid / OSError for a damaged or non-Parquet file
+        raise InputError(f"{path}：不是有效的 Parquet 文件（{exc}）", f"{path}: not a valid Parquet file ({exc})",
+                         field=str(path)) from None
+    for batch in pf.iter_batches(batch_size=opts.batch_rows):
+        yield _as_strings(batch)
+
+
+def _pii_rows_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.RecordBatch]:
+    skipped: list = []
+    rows = _pii().iter_table_rows(path, skip_bad=opts.allow_partial, skipped=skipped)
+    yield from _rows_to_batches(rows, min(opts.batch_rows, 8192))
+    bad_rows.extend({"line": ln, "reason": r} for ln, r in skipped)
+
+
+def sql_batches(url: str, table: str, opts: ScanOptions) -> Iterator[pa.RecordBatch]:
+    """Stream a SQL table (SQLAlchemy, ``yield_per``) as string batches."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url)
+        tbl = sa.Table(table, sa.MetaData(), autoload_with=engine)
+    except sa.exc.NoSuchTableError:
+        raise InputError(f"数据库中没有表 {table}", f"no table {table!r} in the database", field="--table") from None
+    except (sa.exc.SQLAlchemyError, ValueError) as exc:
+        raise InputError(f"无法连接数据库 {url.split('@')[-1]}（{exc.__class__.__name__}）",
+                         f"cannot open the database {url.split('@')[-1]} ({exc.__class__.__name__}: {exc})",
+                         field="--sql") from None
+    names = [c.name for c in tbl.columns]
+    try:
+        with engine.connect() as conn:
+            result = conn.execution_options(yield_per=opts.batch_rows).execute(sa.select(tbl))
+            for part in result.partitions():
+                cols = list(zip(*part, strict=True)) if part else [[] for _ in names]
+                yield pa.RecordBatch.from_pydict(
+                    {n: [None if v is None else str(v) for v in col] for n, col in zip(names, cols, strict=True)},
+                    schema=pa.schema([(n, pa.string()) for n in names]))
+    finally:
+        engine.dispose()
+
+
+def expand_sources(paths: list[str | Path]) -> list[Path]:
+    """Files to read: a corpus folder expands to its ``data/*.parquet`` (or ``*.parquet``) shards."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            shards = sorted((p / "data").glob("*.parquet")) or sorted(p.glob("*.parquet"))
+            if not shards:
+                raise InputError(f"{p} 是目录，但其中没有 data/*.parquet 语料分片",
+                                 f"{p} is a folder without data/*.parquet corpus shards", field=str(p))
+            out.extend(shards)
+        else:
+            out.append(p)
+    return out
+
+
+def file_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.RecordBatch]:
+    fmt = TABLE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}：不支持的格式 {path.suffix or '（无扩展名）'}（支持 {'、'.join(TABLE_SUFFIXES)}）",
+                         f"{path}: unsupported format {path.suffix or '(none)'} (supported: {', '.join(TABLE_SUFFIXES)})",
+                         field=str(path))
+    if not path.is_file():
+        raise InputError(f"找不到数据文件 {path}", f"data file not found: {path}", field=str(path))
+    if fmt in ("csv", "tsv"):
+        return _csv_batches(path, opts, bad_rows)
+    if fmt == "parquet":
+        return _parquet_batches(path, opts)
+    return _pii_rows_batches(path, opts, bad_rows)
+
+
+def classify(header: list[str], sample: list[dict]) -> dict[str, str | None]:
+    """``moli.pii.classify_columns``; if the name/address model is not installed, the same vote with
+    pii's header meaning and pattern kinds only (names/addresses then come from headers alone)."""
+    from moli.core.errors import ConfigError
+
+    pii = _pii()
+    try:
+        return pii.classify_columns(header, sample)
+    except ConfigError:
+        pattern_kinds = set(pii.KINDS) - {"PERSON", "ADDRESS"}
+        out: dict[str, str | None] = {}
+        for h in header:
+            hk = pii.header_kind(h)
+            votes: Counter = Counter()
+            nonempty = 0
+            for row in sample:
+                v = row.get(h)
+                if v is None or str(v).strip() == "":
+                    continue
+                nonempty += 1
+                votes.update({f.kind for f in pii.detect(str(v), kinds=pattern_kinds)})
+            top = votes.most_common(1)
+            if top and top[0][1] * 2 >= max(1, nonempty):
+                out[h] = top[0][0]
+            else:
+                out[h] = hk if hk in ("PERSON", "ADDRESS") or (hk and votes[hk]) or (hk and not nonempty) else None
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+class Scanner:
+    """Accumulates one scan over several sources; distinct people are counted across all of them."""
+
+    def __init__(self, opts: ScanOptions | None = None):
+        self.opts = opts or ScanOptions()
+        self.profiles = profiles()
+        if self.opts.profile and self.opts.profile not in self.profiles:
+            raise InputError(f"未知的敏感度口径 {self.opts.profile}（可用：{'、'.join(self.profiles)}）",
+                             f"unknown sensitivity profile {self.opts.profile} (one of {', '.join(self.profiles)})",
+                             field="--profile")
+        self.profile = self.opts.profile or self.profiles[0]
+        self.people = DistinctCounter(self.opts.exact_limit)
+        self.sensitive = {p: DistinctCounter(self.opts.exact_limit) for p in self.profiles}
+        self.unidentified = 0                                   # PI rows/cells without an identifier
+        self.unidentified_sensitive = dict.fromkeys(self.profiles, 0)
+        self.sources: list[dict] = []
+        self.errors: list[dict] = []
+        self.rows = 0
+
+    # -- sources -----------------------------------------------------------------------------
+    def scan_paths(self, paths: list[str | Path]) -> None:
+        for path in expand_sources(paths):
+            bad: list = []
+            try:
+                self._scan(str(path), file_batches(path, self.opts, bad), bad)
+            except InputError as exc:
+                if not self.opts.allow_partial:
+                    raise
+                self.errors.append({"source": str(path), "error_zh": exc.zh, "error_en": exc.en})
+
+    def scan_sql(self, url: str, table: str) -> None:
+        try:
+            self._scan(f"{url.split('@')[-1]}#{table}", sql_batches(url, table, self.opts), [])
+        except InputError as exc:
+            if not self.opts.allow_partial:
+                raise
+            self.errors.append({"source": table, "error_zh": exc.zh, "error_en": exc.en})
+
+    def scan_batches(self, name: str, batches) -> None:
+        self._scan(name, iter(batches), [])
+
+    # -- the work ----------------------------------------------------------------------------
+    def _classify(self, batch: pa.RecordBatch) -> list[_Column]:
+        pii = _pii()
+        n = min(self.opts.sample_rows, batch.num_rows)
+        sample = batch.slice(0, n).to_pylist()
+        header = list(batch.schema.names)
+        kinds = classify(header, sample)
+        cols = []
+        for h in header:
+            kind = kinds.get(h)
+            values = [str(r[h]) for r in sample if r.get(h) not in (None, "")]
+            avg = sum(map(len, values)) / len(values) if values else 0
+            is_text = h.strip().lower() in TEXT_HEADERS or avg >= TEXT_MIN_AVG_CHARS
+            if h in self.opts.key_columns:
+                role = "key"
+            elif is_text:
+                role = "text"
+            elif kind in IDENTIFIER_KINDS:
+                role = "identifier"
+            elif kind is not None and pii.categories.is_personal(kind):
+                role = "pi"
+            else:
+                role = "none"
+            c = _Column(h, kind if role != "text" else None, role)
+            if kind is not None:
+                c.sensitive = {p: ("conditional" if pii.categories.sensitivity(kind, p) == "conditional"
+                                   else pii.categories.sensitivity(kind, p) == "true") for p in self.profiles}
+            if h in self.opts.sensitive_columns:
+                c.declared_sensitive = True
+                c.sensitive = dict.fromkeys(self.profiles, True)
+                if c.role == "none":
+                    c.role = "pi"
+            cols.append(c)
+        return cols
+
+    def _scan(self, name: str, batches: Iterator[pa.RecordBatch], bad: list) -> None:
+        cols: list[_Column] | None = None
+        rows = 0
+        text_cells = 0
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            if cols is None:
+                cols = self._classify(batch)
+            rows += batch.num_rows
+            self._table_batch(batch, cols)
+            for c in cols:
+                if c.role == "text" and (self.opts.text_max_cells is None or text_cells < self.opts.text_max_cells):
+                    text_cells += self._text_column(batch.column(c.name), c)
+        self.rows += rows
+        self.sources.append({
+            "source": name, "rows": rows,
+            "columns": [self._column_dict(c) for c in (cols or [])],
+            "skipped_rows": bad,
+        })
+        if bad:
+            self.errors.append({"source": name, "error_zh": f"跳过 {len(bad)} 行格式错误的记录",
+                                "error_en": f"skipped {len(bad)} malformed rows", "rows": bad[:20]})
+
+    def _column_dict(self, c: _Column) -> dict:
+        pii = _pii()
+        d = {"column": c.name, "role": c.role, "kind": c.kind, "non_empty": c.non_empty}
+        if c.kind:
+            d["category"] = pii.categories.category_of(c.kind)
+        if c.sensitive:
+            d["sensitive"] = c.sensitive
+        if c.declared_sensitive:
+            d["declared_sensitive"] = True
+        if c.kinds_found:
+            d["kinds_found"] = dict(c.kinds_found.most_common())
+        return d
+
+    def _table_batch(self, batch: pa.RecordBatch, cols: list[_Column]) -> None:
+        n = batch.num_rows
+        any_pi = np.zeros(n, dtype=bool)
+        sens = {p: np.zeros(n, dtype=bool) for p in self.profiles}
+        ident = None
+        order = ([c for c in cols if c.role == "key"]
+                 + sorted((c for c in cols if c.role == "identifier"), key=lambda c: IDENTIFIER_KINDS.index(c.kind)))
+        for c in cols:
+            if c.role not in ("key", "identifier", "pi"):
+                continue
+            arr = batch.column(c.name)
+            ne_arrow = _nonempty(arr)
+            ne = ne_arrow.to_numpy(zero_copy_only=False)
+            c.non_empty += int(ne.sum())
+            any_pi |= ne
+            for p in self.profiles:
+                s = c.sensitive.get(p, False)
+                if s is True:
+                    sens[p] |= ne
+                elif s == "conditional":
+                    sens[p] |= self._conditional(c.kind, p, arr, ne)
+        for c in order:
+            arr = batch.column(c.name)
+            tag = "KEY" if c.role == "key" else c.kind
+            norm = _norm_arrow(c.kind or "KEY", arr)
+            tagged = pc.binary_join_element_wise(pa.scalar(tag), norm, ":")
+            tagged = pc.if_else(_nonempty(arr), tagged, pa.scalar(None, pa.string()))
+            ident = tagged if ident is None else pc.coalesce(ident, tagged)
+        if ident is None:
+            self.unidentified += int(any_pi.sum())
+            for p in self.profiles:
+                self.unidentified_sensitive[p] += int(sens[p].sum())
+            return
+        has_id = pc.is_valid(ident).to_numpy(zero_copy_only=False)
+        ids = ident.to_numpy(zero_copy_only=False)
+        h = digests(ids[has_id & any_pi])
+        self.people.add_hashes(h)
+        self.unidentified += int((any_pi & ~has_id).sum())
+        for p in self.profiles:
+            m = sens[p]
+            if m.any():
+                self.sensitive[p].add_hashes(digests(ids[has_id & m]))
+                self.unidentified_sensitive[p] += int((m & ~has_id).sum())
+
+    def _conditional(self, kind: str, profile: str, arr: pa.Array, ne: np.ndarray) -> np.ndarray:
+        """Rows where a conditionally sensitive value is sensitive (ID_CARD: the holder is under 14).
+
+        A vectorised pre-filter (birth year within 15 years) keeps the per-value call to
+        ``moli.pii.is_sensitive`` to the few candidates."""
+        out = np.zeros(len(ne), dtype=bool)
+        if kind != "ID_CARD":
+            return out
+        digits = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(arr), 6, 10)
+        isnum = pc.fill_null(pc.match_substring_regex(digits, r"^\d{4}$"), False)
+        years = pc.if_else(isnum, digits, pa.scalar("0")).cast(pa.int32())
+        cand = np.asarray(pc.fill_null(pc.greater_equal(years, dt.date.today().year - 15), False)
+                          .to_numpy(zero_copy_only=False)) & ne
+        if cand.any():
+            is_sens = _pii().is_sensitive
+            vals = arr.to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(cand):
+                out[i] = is_sens(kind, profile, value=str(vals[i]).strip())
+        return out
+
+    def _text_column(self, arr: pa.Array, c: _Column) -> int:
+        pii = _pii()
+        kinds = set(pii.KINDS) - {"PERSON", "ADDRESS"}
+        cells = 0
+        for text in arr.to_pylist():
+            if not text:
+                continue
+            cells += 1
+            found = [f for f in pii.detect(text, kinds=kinds) if f.personal]
+            if not found:
+                continue
+            c.non_empty += 1
+            ids = []
+            sens = dict.fromkeys(self.profiles, False)
+            for f in found:
+                c.kinds_found[f.kind] += 1
+                if f.kind in IDENTIFIER_KINDS:
+                    ids.append(f"{f.kind}:{_norm_py(f.kind, f.text)}")
+                for p in self.profiles:
+                    sens[p] |= pii.is_sensitive(f.kind, p, value=f.text)
+            if ids:
+                h = digests(ids)
+                self.people.add_hashes(h)
+                for p in self.profiles:
+                    if sens[p]:
+                        self.sensitive[p].add_hashes(h)
+            else:
+                self.unidentified += 1
+                for p in self.profiles:
+                    self.unidentified_sensitive[p] += int(sens[p])
+        return cells
+
+    # -- result ------------------------------------------------------------------------------
+    def result(self) -> dict:
+        individuals = self.people.count() + self.unidentified
+        sens = {p: self.sensitive[p].count() + self.unidentified_sensitive[p] for p in self.profiles}
+        id_cols = sorted({f"{s['source']}:{c['column']}" for s in self.sources for c in s["columns"]
+                          if c["role"] in ("key", "identifier")})
+        seen = {c["column"] for s in self.sources for c in s["columns"]}
+        notes = []
+        for k in self.opts.key_columns + self.opts.sensitive_columns:
+            if k not in seen:
+                raise InputError(f"声明的列 {k} 不在任何数据源中", f"declared column {k!r} is in none of the sources",
+                                 field="--key" if k in self.opts.key_columns else "--sensitive-column")
+        if self.unidentified:
+            notes.append({"zh": f"{self.unidentified:,} 行/单元格含个人信息但没有可去重的标识（身份证号、手机号、邮箱等），每行按一人计（偏保守）",
+                          "en": f"{self.unidentified:,} rows/cells hold PI but no identifier to deduplicate on; each counted as one person (conservative)"})
+        if self.people.method == "hyperloglog" or any(c.method == "hyperloglog" for c in self.sensitive.values()):
+            err = self.people.hll.relative_error if self.people.hll else 0.0081
+            notes.append({"zh": f"去重人数超过精确上限 {self.opts.exact_limit:,}，改用 HyperLogLog 估计（相对误差约 {err:.1%}）",
+                          "en": f"more than {self.opts.exact_limit:,} distinct people: HyperLogLog estimate (about {err:.1%} relative error)"})
+        return {
+            "partial": bool(self.errors),
+            "errors": self.errors,
+            "rows": self.rows,
+            "profile": self.profile,
+            "individuals": individuals,
+            "sensitive_individuals": sens[self.profile],
+            "sensitive_individuals_by_profile": sens,
+            "method": "hyperloglog" if self.people.method == "hyperloglog" else "exact",
+            "identifier_columns": id_cols,
+            "unidentified_rows": self.unidentified,
+            "sources": self.sources,
+            "notes": notes,
+        }
+
+
+def scan(paths: list[str | Path] = (), *, sql: str | None = None, table: str | None = None,
+         options: ScanOptions | None = None) -> dict:
+    """Scan files/folders and optionally one SQL table; return the summary dict."""
+    s = Scanner(options)
+    if paths:
+        s.scan_paths(list(paths))
+    if sql:
+        if not table:
+            raise InputError("使用 --sql 时须同时给出 --table", "--sql needs --table", field="--table")
+        s.scan_sql(sql, table)
+    if not paths and not sql:
+        raise InputError("请给出要扫描的数据文件或 --sql", "give data files to scan or --sql", field="DATA")
+    return s.result()

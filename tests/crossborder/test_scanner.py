@@ -1,0 +1,167 @@
+"""The scanner on real files in every format, a SQL table and a corpus folder, with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from moli.core.errors import InputError
+from moli.crossborder.distinct import DistinctCounter, HyperLogLog, digests
+from moli.crossborder.scanner import ScanOptions, scan
+
+from .conftest import write_csv, write_jsonl, write_parquet, write_xlsx
+
+WRITERS = {"csv": write_csv, "jsonl": write_jsonl, "parquet": write_parquet, "xlsx": write_xlsx}
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_formats_count_distinct_people(tmp_path, people, fmt):
+    path = WRITERS[fmt](tmp_path / f"orders.{fmt}", people.rows)
+    r = scan([path])
+    assert r["rows"] == len(people.rows)
+    assert r["individuals"] == people.individuals
+    assert r["sensitive_individuals_by_profile"]["pipl_gbt45574_2025"] == people.sensitive_pipl
+    assert r["sensitive_individuals_by_profile"]["gbt35273_2020_strict"] == people.sensitive_strict
+    assert r["method"] == "exact" and not r["partial"]
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["身份证号"]["kind"] == "ID_CARD" and cols["身份证号"]["role"] == "identifier"
+    assert cols["银行卡号"]["kind"] == "BANK_CARD" and cols["银行卡号"]["sensitive"]["pipl_gbt45574_2025"] is True
+    assert cols["手机号"]["kind"] == "PHONE" and cols["邮箱"]["kind"] == "EMAIL"
+    assert cols["金额"]["role"] == "none"
+
+
+def test_people_across_files_counted_once(tmp_path, people):
+    a = write_csv(tmp_path / "a.csv", people.rows[:300])
+    b = write_parquet(tmp_path / "b.parquet", people.rows[200:])
+    r = scan([a, b])
+    assert r["individuals"] == people.individuals
+    assert r["rows"] == 300 + len(people.rows) - 200
+
+
+def test_sql_table_streamed(tmp_path, people):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    engine = sa.create_engine(url)
+    md = sa.MetaData()
+    t = sa.Table("customers", md, *[sa.Column(h, sa.String) for h in people.rows[0]])
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(t.insert(), people.rows)
+    engine.dispose()
+    r = scan(sql=url, table="customers", options=ScanOptions(batch_rows=100))
+    assert r["rows"] == len(people.rows) and r["individuals"] == people.individuals
+    with pytest.raises(InputError) as info:
+        scan(sql=url, table="nope")
+    assert "nope" in info.value.en
+
+
+def test_corpus_folder_free_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "out" / "data").mkdir(parents=True)
+    docs = [
+        {"id": "d1", "text": "客户张伟的手机号是13812345678，请尽快回电处理退款事宜，谢谢配合。"},
+        {"id": "d2", "text": "再次联系：电话 +86 138-1234-5678，邮箱 zhangwei@example.com，订单已经发货。"},
+        {"id": "d3", "text": "今天上海天气晴朗，浦东新区举办人工智能大会，吸引了众多企业参展。"},
+        {"id": "d4", "text": "王芳的邮箱 wangfang@example.org 已更新，请同步到客户关系管理系统中。"},
+    ]
+    pq.write_table(pa.Table.from_pylist(docs), tmp_path / "out" / "data" / "part-0000.parquet")
+    r = scan([tmp_path / "out"])
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["text"]["role"] == "text"
+    assert cols["text"]["kinds_found"]["PHONE"] == 2 and cols["text"]["kinds_found"]["EMAIL"] == 2
+    # the same phone in d1 and d2 is one person; every other identifier in a text cell counts as
+    # its own person (a cell may name several people): the two emails -> 3 in all
+    assert r["individuals"] == 3
+
+
+def test_declared_key_and_sensitive_column(tmp_path):
+    rows = [{"会员号": f"M{i % 40}", "诊断": "高血压" if i % 2 else "", "城市": "上海"} for i in range(200)]
+    path = write_jsonl(tmp_path / "members.jsonl", rows)
+    r = scan([path], options=ScanOptions(key_columns=("会员号",), sensitive_columns=("诊断",)))
+    assert r["individuals"] == 40  # the declared key identifies a person: 40 members
+    # members M1, M3, ... carry a diagnosis: 20 people with sensitive PI
+    assert r["sensitive_individuals"] == 20
+    with pytest.raises(InputError) as info:
+        scan([path], options=ScanOptions(key_columns=("客户号",)))
+    assert info.value.field == "--key"
+
+
+def test_rows_without_identifier_counted_one_each(tmp_path):
+    rows = [{"姓名": n, "地址": "上海市浦东新区世纪大道100号"} for n in ["张伟", "王芳", "张伟", "李娜"]]
+    r = scan([write_jsonl(tmp_path / "n.jsonl", rows)])
+    assert r["individuals"] == 4 and r["unidentified_rows"] == 4
+    assert any("conservative" in n["en"] for n in r["notes"])
+
+
+def test_unreadable_file_named_and_partial(tmp_path, people):
+    good = write_csv(tmp_path / "good.csv", people.rows)
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"this is not parquet")
+    with pytest.raises(InputError) as info:
+        scan([good, bad])
+    assert "bad.parquet" in info.value.zh and "bad.parquet" in info.value.en
+    r = scan([good, bad], options=ScanOptions(allow_partial=True))
+    assert r["partial"] and r["errors"][0]["source"].endswith("bad.parquet")
+    assert r["individuals"] == people.individuals
+    with pytest.raises(InputError) as info:
+        scan([tmp_path / "missing.csv"])
+    assert "missing.csv" in info.value.en
+
+
+def test_malformed_csv_row(tmp_path, people):
+    path = write_csv(tmp_path / "x.csv", people.rows[:50])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("only,three,fields\n")
+    with pytest.raises(InputError) as info:
+        scan([path])
+    assert "x.csv" in info.value.en
+    r = scan([path], options=ScanOptions(allow_partial=True))
+    assert r["partial"] and r["rows"] == 50
+    assert r["sources"][0]["skipped_rows"][0]["line"] is not None
+
+
+def test_non_utf8_csv(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("姓名,手机号\n张伟,13812345678\n".encode("gbk"))
+    with pytest.raises(InputError) as info:
+        scan([path])
+    assert "gbk.csv" in info.value.en
+
+
+def test_unsupported_format(tmp_path):
+    p = tmp_path / "a.docx"
+    p.write_text("x")
+    with pytest.raises(InputError) as info:
+        scan([p])
+    assert ".docx" in info.value.en
+
+
+def test_hyperloglog_beyond_exact_limit(tmp_path):
+    rows = [{"手机号": f"139{i:08d}"} for i in range(30000)]
+    r = scan([write_parquet(tmp_path / "p.parquet", rows)], options=ScanOptions(exact_limit=5000))
+    assert r["method"] == "hyperloglog"
+    assert abs(r["individuals"] - 30000) / 30000 < 0.03
+    assert any("HyperLogLog" in n["en"] for n in r["notes"])
+
+
+def test_distinct_counter_exact_then_sketch():
+    c = DistinctCounter(exact_limit=10_000, chunk=1000)
+    c.add(str(i % 7000) for i in range(50_000))
+    assert c.method == "exact" and c.count() == 7000
+    c.add(str(i) for i in range(100_000))
+    assert c.method == "hyperloglog"
+    assert abs(c.count() - 100_000) / 100_000 < 0.03
+
+
+def test_hll_small_and_merge():
+    a, b = HyperLogLog(12), HyperLogLog(12)
+    a.add_hashes(digests(str(i) for i in range(3000)))
+    b.add_hashes(digests(str(i) for i in range(2000, 6000)))
+    assert abs(a.estimate() - 3000) < 3000 * 0.05
+    a.merge(b)
+    assert abs(a.estimate() - 6000) < 6000 * 0.05
+    assert HyperLogLog(12).estimate() == 0
+    assert np.all(a.registers <= 64)
