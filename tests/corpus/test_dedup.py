@@ -198,3 +198,21 @@ def test_jaccard_exact_values():
     assert jaccard("一二三四五六", "一二三四五七") == pytest.approx(1 / 3)
     assert jaccard("一二三四五六", "七八九十百千") == 0.0
     assert jaccard("abc", "abcd", ngram=3) == pytest.approx(1 / 2)
+
+
+def test_fingerprints_are_the_distinct_shingles(gov_texts):
+    from moli.corpus.dedup import signatures_and_fingerprints
+
+    texts = gov_texts[:3] + ["", "短", "一二三一二三一二三一二三"]
+    sig, (values, offsets) = signatures_and_fingerprints(texts)
+    assert np.array_equal(sig, minhash_signatures(texts))
+    assert values.dtype == np.uint32 and offsets[-1] == values.size
+    for i, t in enumerate(texts):
+        own = values[offsets[i]:offsets[i + 1]]
+        assert own.size == len(shingle_set(t))
+        assert np.all(np.diff(own.astype(np.int64)) > 0)  # sorted, distinct
+    # the fingerprint Jaccard is the exact Jaccard
+    a, b = gov_texts[0][:800], gov_texts[0][100:900]
+    _, (v, o) = signatures_and_fingerprints([a, b])
+    fa, fb = set(v[o[0]:o[1]].tolist()), set(v[o[1]:o[2]].tolist())
+    assert len(fa & fb) / len(fa | fb) == pytest.approx(jaccard(a, b))

@@ -198,3 +198,50 @@ def test_bounded_memory_on_a_medium_input(tmp_path):
     assert r["removed"] == 19 * 1000 and r["ok"]
     signatures_bytes = 200_000 * 128 * 4
     assert r["peak"] - r["start"] < 0.6 * signatures_bytes
+
+
+def test_exact_verification_follows_exact_jaccard(tmp_path):
+    """With fingerprints, a candidate pair is kept iff its exact Jaccard is ≥ the threshold."""
+    import random
+    from pathlib import Path
+
+    from moli.corpus.dedup import jaccard, signatures_and_fingerprints
+
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "dedup" / "gov_sample.jsonl"
+    laws = [json.loads(line)["text"] for line in fixture.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(4)
+    texts = []
+    for law in laws:
+        base = law[:700]
+        texts.append(base)
+        for cut in (10, 25, 40, 60, 90):  # drop a growing head: J from ≈ 0.98 down to ≈ 0.87
+            texts.append(base[cut:] + "".join(rng.choice("的一是在不了有和人这中大为上") for _ in range(cut // 3)))
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    texts = [texts[i] for i in order]
+    sig, (vals, offs) = signatures_and_fingerprints(texts)
+    idx = NearDuplicateIndex(128, 0.9, tmp_path / "x")
+    for s in range(0, len(texts), 17):
+        e = min(s + 17, len(texts))
+        o = offs[s:e + 1]
+        idx.add(np.arange(s, e), sig[s:e], (vals[o[0]:o[-1]], o - o[0]))
+    got = idx.duplicates()
+    assert idx.stats["verification"] == "exact" and idx.stats["exact_checked_pairs"] > 0
+    # reference: exact Jaccard on all pairs, single linkage, earliest kept
+    n = len(texts)
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if jaccard(texts[i], texts[j]) >= 0.9:
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+    want = {i: find(i) for i in range(n) if find(i) != i}
+    assert len(want) > 20
+    assert got == want

@@ -7,6 +7,8 @@ The corpus pipeline's steps ``dedup_exact`` and ``dedup_near`` wrap these functi
   n-grams (see :mod:`moli.corpus.minhash`).
 - :class:`NearDuplicateIndex` — disk-backed LSH banding + union-find; ``duplicates()`` maps each
   removed row id to the kept (earliest) row id of its cluster (see :mod:`moli.corpus.lsh`).
+- :func:`signatures_and_fingerprints` — signatures plus each text's distinct shingle fingerprints;
+  give both to ``NearDuplicateIndex.add`` and candidate pairs are verified by *exact* Jaccard.
 - :func:`jaccard` — the exact Jaccard similarity of two texts' character n-gram sets (reference).
 
 Normalisation for :func:`exact_key` (documented rule, Chinese first):
@@ -32,8 +34,8 @@ from functools import lru_cache
 import xxhash
 
 from moli.corpus.lsh import NearDuplicateIndex, band_keys, optimal_bands_rows
-from moli.corpus.minhash import SCHEMES, estimate_jaccard, minhash_signatures
-from moli.text.shingles import shingle_set
+from moli.corpus.minhash import SCHEMES, estimate_jaccard, minhash_signatures, signatures_and_fingerprints
+from moli.text.shingles import shingle_fingerprints, shingle_set
 
 __all__ = [
     "NearDuplicateIndex",
@@ -46,6 +48,8 @@ __all__ = [
     "minhash_signatures",
     "normalize_for_exact",
     "optimal_bands_rows",
+    "shingle_fingerprints",
+    "signatures_and_fingerprints",
 ]
 
 

@@ -36,6 +36,7 @@ from moli.core.errors import InputError
 from moli.text.shingles import fmix64, seed_constant
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)
+_FILES = ("signatures.u32", "fingerprints.u32", "fingerprint_counts.i64")
 
 
 @lru_cache(maxsize=256)
@@ -157,7 +158,9 @@ class NearDuplicateIndex:
             else:
                 rows = num_perm // bands
         if bands is None:
-            bands, rows = optimal_bands_rows(float(threshold), int(num_perm))
+            # Verified candidates cost only a check, a missed pair is lost for good: favour recall.
+            weights = (0.05, 0.95) if verify else (0.5, 0.5)
+            bands, rows = optimal_bands_rows(float(threshold), int(num_perm), *weights)
         if bands < 1 or rows < 1 or bands * rows > num_perm:
             raise InputError(f"bands×rows = {bands}×{rows} 超过 num_perm = {num_perm}",
                              f"bands×rows = {bands}×{rows} exceeds num_perm = {num_perm}", field="bands")
@@ -170,11 +173,12 @@ class NearDuplicateIndex:
         self._own_dir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="moli-dedup-")) if workdir is None else Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        for p in list(self.workdir.glob("band_*.u64")) + [self.workdir / "signatures.u32"]:
+        for p in list(self.workdir.glob("band_*.u64")) + [self.workdir / f for f in _FILES]:
             p.unlink(missing_ok=True)  # a fresh index: never mix with a previous run's files
         self._row_ids: list[np.ndarray] = []
         self._n = 0
         self._sig_dtype: np.dtype | None = None
+        self._exact: bool | None = None  # True while every add() brought fingerprints
         self._cache: dict[int, int] | None = None
         self.stats: dict[str, int] = {}
 
@@ -182,8 +186,13 @@ class NearDuplicateIndex:
     def __len__(self) -> int:
         return self._n
 
-    def add(self, row_ids: np.ndarray, signatures: np.ndarray) -> None:
-        """Append a batch (in input order): ``row_ids`` int64 (n,), ``signatures`` unsigned (n, num_perm)."""
+    def add(self, row_ids: np.ndarray, signatures: np.ndarray,
+            fingerprints: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Append a batch (in input order): ``row_ids`` int64 (n,), ``signatures`` unsigned (n, num_perm).
+
+        ``fingerprints`` = ``(values, offsets)`` from :func:`moli.corpus.minhash.signatures_and_fingerprints`
+        (optional): when every batch brings them, candidates are verified by exact Jaccard similarity.
+        """
         sig = np.asarray(signatures)
         ids = np.asarray(row_ids)
         if sig.ndim != 2 or sig.shape[1] != self.num_perm:
@@ -208,14 +217,24 @@ class NearDuplicateIndex:
         if self.verify:
             with open(self.workdir / "signatures.u32", "ab") as fh:
                 np.ascontiguousarray(sig, dtype=self._sig_dtype).tofile(fh)
+            has_fp = fingerprints is not None
+            self._exact = has_fp if self._exact is None else (self._exact and has_fp)
+            if has_fp and self._exact:
+                values, offsets = (np.asarray(a) for a in fingerprints)
+                if offsets.shape != (sig.shape[0] + 1,) or int(offsets[-1]) != values.size:
+                    raise InputError("fingerprints 的 offsets 与签名行数不符",
+                                     "fingerprints offsets do not match the signature rows", field="fingerprints")
+                with open(self.workdir / "fingerprints.u32", "ab") as fh:
+                    np.ascontiguousarray(values, dtype=np.uint32).tofile(fh)
+                with open(self.workdir / "fingerprint_counts.i64", "ab") as fh:
+                    np.diff(offsets).astype(np.int64).tofile(fh)
         self._row_ids.append(ids.astype(np.int64, copy=True))
         self._n += sig.shape[0]
         self._cache = None
 
     # -- clustering -----------------------------------------------------------------------------
-    def _verified(self, u: np.ndarray, v: np.ndarray, sigs: np.ndarray, mm: mmap.mmap) -> np.ndarray:
+    def _estimate_ok(self, u, v, sigs, mm, need: int) -> np.ndarray:
         keep = np.empty(u.size, dtype=bool)
-        need = int(np.ceil(self.threshold * self.num_perm - 1e-9))
         step = max(1, (1 << 22) // (self.num_perm * 8))  # ~4 MB of signature rows per chunk
         for s in range(0, u.size, step):
             a = sigs[u[s:s + step]]
@@ -225,41 +244,96 @@ class NearDuplicateIndex:
                 mm.madvise(mmap.MADV_DONTNEED)  # drop the mapped pages: resident memory stays small
         return keep
 
+    def _exact_ok(self, u, v, fps, fmm, starts, counts) -> np.ndarray:
+        """Exact Jaccard ≥ threshold from the fingerprint sets, vectorised over a chunk of pairs:
+        tag each value with its pair number, sort, and count values present on both sides."""
+        keep = np.empty(u.size, dtype=bool)
+        s = 0
+        while s < u.size:
+            # as many pairs as fit in ~2 M fingerprint values
+            tot = np.cumsum(counts[u[s:]] + counts[v[s:]])
+            e = s + max(1, int(np.searchsorted(tot, 1 << 21)))
+            pu, pv = u[s:e], v[s:e]
+            tags = []
+            for side in (pu, pv):
+                c = counts[side]
+                pair = np.repeat(np.arange(side.size, dtype=np.uint64), c)
+                within = np.arange(int(c.sum()), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+                vals = fps[np.repeat(starts[side], c) + within].astype(np.uint64)
+                tags.append((pair << np.uint64(32)) | vals)
+            allv = np.sort(np.concatenate(tags))
+            dup = allv[1:] == allv[:-1]
+            inter = np.bincount((allv[1:][dup] >> np.uint64(32)).astype(np.int64), minlength=pu.size)
+            union = counts[pu] + counts[pv] - inter
+            keep[s:e] = inter >= self.threshold * union - 1e-9
+            if hasattr(mmap, "MADV_DONTNEED"):
+                fmm.madvise(mmap.MADV_DONTNEED)
+            s = e
+        return keep
+
+    def _verified(self, u: np.ndarray, v: np.ndarray, ctx: dict) -> np.ndarray:
+        k = self.num_perm
+        if not ctx["exact"]:
+            return self._estimate_ok(u, v, ctx["sigs"], ctx["mm"], int(np.ceil(self.threshold * k - 1e-9)))
+        # cheap pre-filter: a pair whose estimate is far below the threshold cannot be a duplicate
+        # (4 standard deviations of the estimate + one position), then the exact check
+        t = self.threshold
+        margin = 4.0 * np.sqrt(t * (1.0 - t) / k) + 1.0 / k
+        ok = self._estimate_ok(u, v, ctx["sigs"], ctx["mm"], int(np.ceil(max(0.0, t - margin) * k - 1e-9)))
+        idx = np.flatnonzero(ok)
+        self.stats["exact_checked_pairs"] = self.stats.get("exact_checked_pairs", 0) + int(idx.size)
+        if idx.size:
+            ok[idx] = self._exact_ok(u[idx], v[idx], ctx["fps"], ctx["fmm"], ctx["starts"], ctx["counts"])
+        return ok
+
     def cluster_labels(self) -> np.ndarray:
         """``labels[i]`` = position (0-based, input order) of the kept document of document i's cluster."""
         n = self._n
         labels = np.arange(n, dtype=np.int64)
-        stats = {"candidate_pairs": 0, "checked_pairs": 0, "verified_pairs": 0}
+        self.stats = {"bands": self.bands, "rows": self.rows, "candidate_pairs": 0, "checked_pairs": 0,
+                      "verified_pairs": 0, "verification": "none"}
         if n == 0:
-            self.stats = stats
             return labels
-        sigs = mm = fh = None
+        ctx: dict = {"exact": False}
+        handles = []
         if self.verify:
             fh = open(self.workdir / "signatures.u32", "rb")  # noqa: SIM115 - closed below
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            sigs = np.frombuffer(mm, dtype=self._sig_dtype).reshape(n, self.num_perm)
-        for j in range(self.bands):
-            keys = np.fromfile(self.workdir / f"band_{j:03d}.u64", dtype=np.uint64)
-            if keys.size != n:
-                raise InputError(f"分带索引文件 band_{j:03d}.u64 不完整（{keys.size} ≠ {n}）",
-                                 f"band index file band_{j:03d}.u64 is incomplete ({keys.size} != {n})",
-                                 field="workdir")
-            u, v = _bucket_pairs(keys, self.neighbours if self.verify else 0)
-            del keys
-            stats["candidate_pairs"] += int(u.size)
-            if u.size and sigs is not None:
-                fresh = labels[u] != labels[v]
-                u, v = u[fresh], v[fresh]
-                stats["checked_pairs"] += int(u.size)
-                ok = self._verified(u, v, sigs, mm)
-                u, v = u[ok], v[ok]
-                stats["verified_pairs"] += int(u.size)
-            _merge(labels, u, v)
-        if mm is not None:
-            del sigs
-            mm.close()
-            fh.close()
-        self.stats = stats
+            handles += [fh, mm]
+            ctx.update(sigs=np.frombuffer(mm, dtype=self._sig_dtype).reshape(n, self.num_perm), mm=mm)
+            self.stats["verification"] = "estimate"
+            if self._exact:
+                counts = np.fromfile(self.workdir / "fingerprint_counts.i64", dtype=np.int64)
+                starts = np.zeros(n, dtype=np.int64)
+                np.cumsum(counts[:-1], out=starts[1:])
+                ffh = open(self.workdir / "fingerprints.u32", "rb")  # noqa: SIM115 - closed below
+                fmm = mmap.mmap(ffh.fileno(), 0, access=mmap.ACCESS_READ)
+                handles += [ffh, fmm]
+                ctx.update(exact=True, fps=np.frombuffer(fmm, dtype=np.uint32), fmm=fmm, starts=starts,
+                           counts=counts)
+                self.stats["verification"] = "exact"
+        try:
+            for j in range(self.bands):
+                keys = np.fromfile(self.workdir / f"band_{j:03d}.u64", dtype=np.uint64)
+                if keys.size != n:
+                    raise InputError(f"分带索引文件 band_{j:03d}.u64 不完整（{keys.size} ≠ {n}）",
+                                     f"band index file band_{j:03d}.u64 is incomplete ({keys.size} != {n})",
+                                     field="workdir")
+                u, v = _bucket_pairs(keys, self.neighbours if self.verify else 0)
+                del keys
+                self.stats["candidate_pairs"] += int(u.size)
+                if u.size and self.verify:
+                    fresh = labels[u] != labels[v]
+                    u, v = u[fresh], v[fresh]
+                    self.stats["checked_pairs"] += int(u.size)
+                    ok = self._verified(u, v, ctx)
+                    u, v = u[ok], v[ok]
+                    self.stats["verified_pairs"] += int(u.size)
+                _merge(labels, u, v)
+        finally:
+            ctx.clear()
+            for h in reversed(handles):
+                h.close()
         return labels
 
     def row_ids(self) -> np.ndarray:

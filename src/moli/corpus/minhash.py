@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from moli.text.shingles import seed_constant, shingle_hashes
+from moli.text.shingles import seed_constant, shingle_fingerprints, shingle_hashes
 
 SCHEMES = ("oph", "perm")
 _BATCH_CHARS = 1 << 15  # code points per vectorised pass: temporaries (~1 MB) stay in L2; measured fastest
@@ -93,19 +93,15 @@ def _perm_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: in
     return sig
 
 
-def minhash_signatures(texts: Sequence[str], *, num_perm: int = 128, ngram: int = 5, seed: int = 1,
-                       scheme: str = "oph") -> np.ndarray:
-    """MinHash signatures of the character ``ngram``-grams of each text.
-
-    Returns a ``(len(texts), num_perm)`` ``uint32`` array. Shingle rules (short and empty texts) are
-    those of :mod:`moli.text.shingles`. ``scheme`` is ``"oph"`` (default, fast) or ``"perm"``.
-    """
+def _signatures(texts: Sequence[str], num_perm: int, ngram: int, seed: int, scheme: str,
+                fingerprints: bool) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     if num_perm < 1:
         raise ValueError("num_perm must be >= 1")
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     texts = list(texts)
     out = np.empty((len(texts), num_perm), dtype=np.uint32)
+    fps: list[tuple[np.ndarray, np.ndarray]] = []
     batch_fn = _oph_batch if scheme == "oph" else _perm_batch
     i = 0
     while i < len(texts):
@@ -115,8 +111,35 @@ def minhash_signatures(texts: Sequence[str], *, num_perm: int = 128, ngram: int 
             j += 1
         hashes, offsets = shingle_hashes(texts[i:j], ngram=ngram, seed=seed)
         out[i:j] = batch_fn(hashes, offsets, num_perm, seed)
+        if fingerprints:
+            fps.append(shingle_fingerprints(hashes, offsets))
         i = j
-    return out
+    return out, fps
+
+
+def minhash_signatures(texts: Sequence[str], *, num_perm: int = 128, ngram: int = 5, seed: int = 1,
+                       scheme: str = "oph") -> np.ndarray:
+    """MinHash signatures of the character ``ngram``-grams of each text.
+
+    Returns a ``(len(texts), num_perm)`` ``uint32`` array. Shingle rules (short and empty texts) are
+    those of :mod:`moli.text.shingles`. ``scheme`` is ``"oph"`` (default, fast) or ``"perm"``.
+    """
+    return _signatures(texts, num_perm, ngram, seed, scheme, False)[0]
+
+
+def signatures_and_fingerprints(texts: Sequence[str], *, num_perm: int = 128, ngram: int = 5, seed: int = 1,
+                                scheme: str = "oph") -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """``(signatures, (fp_values, fp_offsets))``: the signatures of :func:`minhash_signatures` and
+    each text's sorted distinct 32-bit shingle fingerprints (:func:`moli.text.shingles.shingle_fingerprints`),
+    computed from one shingle pass. Give both to ``NearDuplicateIndex.add`` to verify candidate pairs
+    by exact Jaccard similarity instead of the signature estimate."""
+    sig, fps = _signatures(texts, num_perm, ngram, seed, scheme, True)
+    if not fps:
+        return sig, (np.empty(0, np.uint32), np.zeros(1, np.int64))
+    values = np.concatenate([v for v, _ in fps])
+    starts = np.cumsum([0] + [v.size for v, _ in fps[:-1]])
+    offsets = np.concatenate([np.zeros(1, np.int64)] + [o[1:] + s for (_, o), s in zip(fps, starts, strict=True)])
+    return sig, (values, offsets)
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray | float:

@@ -114,3 +114,20 @@ def shingle_hashes(texts: Sequence[str], ngram: int = 5, seed: int = 1) -> tuple
         fmix64(v)
         out[offsets[i]] = v[0]
     return out, offsets
+
+
+def shingle_fingerprints(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, the sorted *distinct* 32-bit fingerprints (high half of each shingle hash).
+
+    Input is the output of :func:`shingle_hashes`; returns ``(values, offsets)`` in the same layout
+    (``uint32`` values, ``int64`` offsets). Two texts' exact Jaccard similarity is the Jaccard
+    similarity of their fingerprint sets up to 32-bit collisions (≈ n²/2³² for n shingles: 1e-4 at
+    n = 700), which is what :class:`moli.corpus.dedup.NearDuplicateIndex` uses to verify candidates.
+    """
+    n_docs = offsets.shape[0] - 1
+    doc = np.repeat(np.arange(n_docs, dtype=np.uint64), np.diff(offsets))
+    key = np.unique((doc << np.uint64(32)) | (hashes >> np.uint64(32)))
+    values = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    new_offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount((key >> np.uint64(32)).astype(np.int64), minlength=n_docs), out=new_offsets[1:])
+    return values, new_offsets
