@@ -162,11 +162,18 @@ def test_unrelated_documents_estimate_near_zero(gov_texts):
     assert max(abs(e - x) for e, x in zip(est, exact, strict=True)) < 0.1
 
 
-def test_long_document_is_handled_in_bounded_blocks():
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_long_document_is_hashed_piecewise_with_the_same_result(monkeypatch, scheme):
+    from moli.corpus import minhash as mh
+
     rng = random.Random(3)
-    long_text = "".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(120_000))
-    sig = minhash_signatures([long_text, long_text[:60_000]], num_perm=128)
-    assert abs(estimate_jaccard(sig[0], sig[1]) - jaccard(long_text, long_text[:60_000])) < 0.15
+    long_text = "".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(200_000))
+    assert len(long_text) > mh._LONG_CHARS
+    texts = ["前文", long_text, long_text[:100_000]]
+    piecewise = minhash_signatures(texts, scheme=scheme)
+    monkeypatch.setattr(mh, "_LONG_CHARS", 10**9)  # force one pass over the whole text
+    assert np.array_equal(piecewise, minhash_signatures(texts, scheme=scheme))
+    assert abs(estimate_jaccard(piecewise[1], piecewise[2]) - jaccard(long_text, long_text[:100_000])) < 0.15
 
 
 def test_bad_parameters():

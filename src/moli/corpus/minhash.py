@@ -28,6 +28,7 @@ from moli.text.shingles import seed_constant, shingle_fingerprints, shingle_hash
 
 SCHEMES = ("oph", "perm")
 _BATCH_CHARS = 1 << 15  # code points per vectorised pass: temporaries (~1 MB) stay in L2; measured fastest
+_LONG_CHARS = 4 * _BATCH_CHARS  # longer texts are hashed piece by piece (bounded workspace)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 
@@ -50,7 +51,8 @@ def _perm_params(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def _oph_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+def _oph_partial(hashes: np.ndarray, offsets: np.ndarray, num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-bin minima and the mask of bins that received a shingle (mergeable by min / or)."""
     n_docs = offsets.shape[0] - 1
     counts = np.diff(offsets)
     low = hashes & _MASK32
@@ -61,8 +63,11 @@ def _oph_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int
     sig = np.full(n_docs * num_perm, 0xFFFFFFFF, dtype=np.uint32)
     np.minimum.at(sig, key, values)
     filled = np.bincount(key, minlength=n_docs * num_perm).astype(bool)
-    sig = sig.reshape(n_docs, num_perm)
-    filled = filled.reshape(n_docs, num_perm)
+    return sig.reshape(n_docs, num_perm), filled.reshape(n_docs, num_perm)
+
+
+def _densify(sig: np.ndarray, filled: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """Fill each empty bin from the first non-empty bin in its fixed pseudo-random order."""
     need = np.flatnonzero(~filled.all(axis=1))
     if need.size:
         order = _densify_order(num_perm, seed)
@@ -75,6 +80,11 @@ def _oph_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int
             sub[d_idx, b_idx] = sub[d_idx, src]
             sig[chunk] = sub
     return sig
+
+
+def _oph_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    sig, filled = _oph_partial(hashes, offsets, num_perm)
+    return _densify(sig, filled, num_perm, seed)
 
 
 def _perm_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
@@ -93,10 +103,39 @@ def _perm_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: in
     return sig
 
 
+def _long_text(text: str, num_perm: int, ngram: int, seed: int, scheme: str,
+               fingerprints: bool) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """A text longer than ``_LONG_CHARS``: hashed in overlapping pieces (every n-gram lies wholly in
+    one piece), per-piece minima merged, so the workspace stays bounded whatever the text length."""
+    step = _BATCH_CHARS - (ngram - 1)
+    sig = np.full((1, num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    filled = np.zeros((1, num_perm), dtype=bool)
+    parts = []
+    for start in range(0, len(text) - ngram + 1, step):
+        hashes, offsets = shingle_hashes([text[start:start + _BATCH_CHARS]], ngram=ngram, seed=seed)
+        if scheme == "oph":
+            s, f = _oph_partial(hashes, offsets, num_perm)
+            filled |= f
+        else:
+            s = _perm_batch(hashes, offsets, num_perm, seed)
+        np.minimum(sig, s, out=sig)
+        if fingerprints:
+            parts.append(np.unique((hashes >> _S32).astype(np.uint32)))
+    if scheme == "oph":
+        sig = _densify(sig, filled, num_perm, seed)
+    fp = None
+    if fingerprints:
+        values = np.unique(np.concatenate(parts))
+        fp = (values, np.array([0, values.size], dtype=np.int64))
+    return sig, fp
+
+
 def _signatures(texts: Sequence[str], num_perm: int, ngram: int, seed: int, scheme: str,
                 fingerprints: bool) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     if num_perm < 1:
         raise ValueError("num_perm must be >= 1")
+    if ngram < 1:
+        raise ValueError("ngram must be >= 1")
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     texts = list(texts)
@@ -105,8 +144,14 @@ def _signatures(texts: Sequence[str], num_perm: int, ngram: int, seed: int, sche
     batch_fn = _oph_batch if scheme == "oph" else _perm_batch
     i = 0
     while i < len(texts):
+        if len(texts[i]) > _LONG_CHARS:
+            out[i], fp = _long_text(texts[i], num_perm, ngram, seed, scheme, fingerprints)
+            if fingerprints:
+                fps.append(fp)
+            i += 1
+            continue
         j, chars = i, 0
-        while j < len(texts) and (j == i or chars + len(texts[j]) <= _BATCH_CHARS):
+        while j < len(texts) and len(texts[j]) <= _LONG_CHARS and (j == i or chars + len(texts[j]) <= _BATCH_CHARS):
             chars += len(texts[j])
             j += 1
         hashes, offsets = shingle_hashes(texts[i:j], ngram=ngram, seed=seed)
