@@ -1,0 +1,178 @@
+"""Corpus service (语料服务): build recipes, register builds in the catalogue, read samples.
+
+Views and the CLI are thin faces over these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from moli.corpus.models import ACCESS_LEVELS, Corpus
+from moli.corpus.pipeline import BuildResult, build
+from moli.corpus.recipe import Recipe, load_recipe
+from moli.core import access
+from moli.core.db import utcnow
+from moli.core.errors import InputError, NotFound
+
+
+def build_recipe(path: str | Path | Recipe, *, executor: str = "local", address: str | None = None,
+                 workers: int | None = None, progress: bool = False) -> tuple[Recipe, BuildResult]:
+    """Validate the recipe (before reading any input), then build it."""
+    recipe = path if isinstance(path, Recipe) else load_recipe(path)
+    return recipe, build(recipe, executor=executor, address=address, workers=workers, progress=progress)
+
+
+def register(session: Session, recipe: Recipe, result: BuildResult, *, owner_org_id: int | None = None) -> Corpus:
+    """Record a build in the catalogue; rebuilding the same name and version updates the entry."""
+    cat = recipe.catalogue
+    corpus = session.scalar(select(Corpus).where(Corpus.name == recipe.name, Corpus.version == cat.version))
+    if corpus is None:
+        corpus = Corpus(name=recipe.name, version=cat.version, location=str(result.out_dir))
+        session.add(corpus)
+    corpus.domain = cat.domain
+    corpus.licence = cat.licence
+    corpus.access = cat.access
+    corpus.description = cat.description
+    corpus.owner_org_id = owner_org_id if owner_org_id is not None else corpus.owner_org_id
+    corpus.stats = result.stats
+    corpus.manifest = {k: result.manifest[k] for k in ("recipe_hash", "moli_version", "created_at", "executor",
+                                                        "counts", "files", "recipe")}
+    corpus.location = str(result.out_dir)
+    corpus.recipe_hash = result.manifest["recipe_hash"]
+    corpus.updated_at = utcnow()
+    session.flush()
+    return corpus
+
+
+# ---------------------------------------------------------------------------------------------
+# access: public → anyone; restricted → catalogue entry for signed-in users, documents for the
+# owner organisation and staff; internal → owner organisation and staff only.
+
+
+def can_see_entry(user: Any | None, corpus: Corpus) -> bool:
+    if corpus.access == "public":
+        return True
+    if corpus.access == "restricted" and user is not None:
+        return True
+    return access.can_read(user, corpus.owner_org_id)
+
+
+def can_see_documents(user: Any | None, corpus: Corpus) -> bool:
+    return access.can_read(user, corpus.owner_org_id, public=corpus.access == "public")
+
+
+def list_corpora(session: Session, user: Any | None = None, *, as_admin: bool = False) -> list[Corpus]:
+    rows = session.scalars(select(Corpus).order_by(Corpus.name, Corpus.version)).all()
+    return [c for c in rows if as_admin or can_see_entry(user, c)]
+
+
+def get_corpus(session: Session, name: str, version: str | None = None, *, user: Any | None = None,
+               as_admin: bool = False) -> Corpus:
+    stmt = select(Corpus).where(Corpus.name == name)
+    if version is not None:
+        stmt = stmt.where(Corpus.version == version)
+    rows = session.scalars(stmt.order_by(Corpus.updated_at.desc(), Corpus.id.desc())).all()
+    if not rows:
+        raise NotFound(f"没有名为 {name} 的语料", f"no corpus named {name}")
+    corpus = rows[0]
+    if not (as_admin or can_see_entry(user, corpus)):
+        # Do not reveal that an internal corpus exists.
+        raise NotFound(f"没有名为 {name} 的语料", f"no corpus named {name}")
+    return corpus
+
+
+def corpus_summary(corpus: Corpus) -> dict[str, Any]:
+    stats = corpus.stats or {}
+    return {
+        "id": corpus.id, "name": corpus.name, "version": corpus.version, "domain": corpus.domain,
+        "licence": corpus.licence, "access": corpus.access, "description": corpus.description,
+        "owner_org_id": corpus.owner_org_id, "location": corpus.location, "recipe_hash": corpus.recipe_hash,
+        "documents": stats.get("kept"), "removed": stats.get("removed", {}),
+        "characters": (stats.get("lengths") or {}).get("total_chars"),
+        "created_at": corpus.created_at.isoformat() if corpus.created_at else None,
+        "updated_at": corpus.updated_at.isoformat() if corpus.updated_at else None,
+    }
+
+
+def _parquet_rows(folder: Path, n: int, offset: int = 0, where: dict[str, str] | None = None) -> list[dict]:
+    out: list[dict] = []
+    skipped = 0
+    for path in sorted(folder.glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
+            for rec in batch.to_pylist():
+                if where and any(rec.get(k) != v for k, v in where.items()):
+                    continue
+                if skipped < offset:
+                    skipped += 1
+                    continue
+                out.append(rec)
+                if len(out) >= n:
+                    return out
+    return out
+
+
+def highlight_segments(text: str, spans: list[dict]) -> list[tuple[str, str | None]]:
+    """Split ``text`` into (piece, pii kind or None) using the pii step's output spans."""
+    segs: list[tuple[str, str | None]] = []
+    pos = 0
+    for s in sorted((s for s in spans if "start" in s), key=lambda s: s["start"]):
+        if s["start"] < pos or s["end"] > len(text):
+            continue
+        if s["start"] > pos:
+            segs.append((text[pos:s["start"]], None))
+        segs.append((text[s["start"]:s["end"]], s["kind"]))
+        pos = s["end"]
+    if pos < len(text):
+        segs.append((text[pos:], None))
+    return segs
+
+
+def sample_documents(corpus: Corpus, *, n: int = 10, offset: int = 0, max_chars: int | None = 2000,
+                     user: Any | None = None, as_admin: bool = False) -> list[dict[str, Any]]:
+    """First documents of the corpus, with their PII spans as highlight segments."""
+    _ensure_documents(corpus, user, as_admin)
+    rows = _parquet_rows(Path(corpus.location) / "data", n, offset)
+    out = []
+    for rec in rows:
+        meta = json.loads(rec["meta"] or "{}")
+        text = rec["text"]
+        shown = text if max_chars is None else text[:max_chars]
+        out.append({"id": rec["id"], "text": shown, "truncated": len(shown) < len(text), "chars": len(text),
+                    "meta": meta, "segments": highlight_segments(shown, meta.get("pii") or [])})
+    return out
+
+
+def removed_documents(corpus: Corpus, *, n: int = 20, offset: int = 0, removed_by: str | None = None,
+                      max_chars: int | None = 300, user: Any | None = None,
+                      as_admin: bool = False) -> list[dict[str, Any]]:
+    _ensure_documents(corpus, user, as_admin)
+    where = {"removed_by": removed_by} if removed_by else None
+    rows = _parquet_rows(Path(corpus.location) / "removed", n, offset, where)
+    for rec in rows:
+        rec["meta"] = json.loads(rec["meta"] or "{}")
+        if max_chars is not None and rec["text"]:
+            rec["text"] = rec["text"][:max_chars]
+    return rows
+
+
+def _ensure_documents(corpus: Corpus, user: Any | None, as_admin: bool) -> None:
+    if not (as_admin or can_see_documents(user, corpus)):
+        access.ensure_can_read(user, corpus.owner_org_id, public=False)
+
+
+def set_access(session: Session, corpus: Corpus, level: str, *, user: Any | None = None,
+               as_admin: bool = False) -> Corpus:
+    if level not in ACCESS_LEVELS:
+        raise InputError(f"访问级别须是 {'/'.join(ACCESS_LEVELS)}", f"access must be one of {', '.join(ACCESS_LEVELS)}",
+                         field="access")
+    if not as_admin:
+        access.ensure_can_write(user, corpus.owner_org_id)
+    corpus.access = level
+    session.flush()
+    return corpus

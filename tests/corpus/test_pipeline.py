@@ -1,0 +1,126 @@
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from moli.corpus.pipeline import build
+from moli.corpus.recipe import load_recipe
+
+from .conftest import write_recipe
+
+
+def _table(folder: Path) -> list[dict]:
+    rows = []
+    for p in sorted(folder.glob("*.parquet")):
+        rows.extend(pq.read_table(p).to_pylist())
+    return rows
+
+
+def test_build_writes_the_contract_outputs(bad_docs, tmp_path):
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="out/c"))
+    res = build(recipe, workers=1)
+    out = tmp_path / "out" / "c"
+    data = _table(out / "data")
+    removed = _table(out / "removed")
+    assert set(pq.read_schema(next((out / "data").glob("*.parquet"))).names) == {"id", "text", "meta"}
+    assert pq.ParquetFile(next((out / "data").glob("*.parquet"))).metadata.row_group(0).column(0).compression == "ZSTD"
+    ids = {r["id"] for r in data}
+    assert {"law-93a3acc412b9", "law-b4f94f25bbe4", "law-3c6bed4e0060", "pii-1", "csv-1", "standard.docx",
+            "standard.pdf", "notice.txt"} <= ids
+    why = {r["id"]: (r["removed_by"], r["reason"], r["duplicate_of"]) for r in removed}
+    assert why["dup-exact"] == ("dedup_exact", "exact_duplicate", "law-b4f94f25bbe4")
+    assert why["dup-near"] == ("dedup_near", "near_duplicate", "law-3c6bed4e0060")
+    # the HTML page carries the same law as a JSONL record read earlier
+    assert why["page.html"][0] in ("dedup_exact", "dedup_near") and why["page.html"][2] == "law-affb8ffe54ed"
+    assert why["nav-1"][0] == "quality" and why["en-1"] == ("language", "language_en", None)
+    assert why["corrupt.pdf"][0] == "read" and why["encrypted.docx"][1] == "encrypted_or_ole"
+    assert why["empty.html"][1] == "no_text" and why["binary.txt"][1] == "binary_file"
+    assert not ids & set(why)  # nothing both kept and removed
+    # the pii step redacted and the traditional text was converted
+    pii = next(r for r in data if r["id"] == "pii-1")
+    assert "13812345678" not in pii["text"] and json.loads(pii["meta"])["pii_counts"]["PHONE"] == 1
+    assert "國" not in next(r for r in data if r["id"] == "notice.txt")["text"]
+    # shard_size 4 → several data files; manifest lists each with its sha256
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len(list((out / "data").glob("*.parquet"))) == -(-len(data) // 4)
+    for f in manifest["files"]:
+        assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    assert manifest["recipe_hash"] == recipe.hash() and manifest["moli_version"]
+    assert manifest["counts"]["kept"] == len(data) and manifest["counts"]["removed"] == len(removed)
+    stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    near = next(s for s in stats["steps"] if s["name"] == "dedup_near")
+    n_near = sum(1 for r in removed if r["removed_by"] == "dedup_near")
+    assert n_near >= 1 and near["removed"] == {"near_duplicate": n_near} and near["in"] - near["out"] == n_near
+    assert stats["read"]["errors"]["binary_file"] == 1 and stats["kept"] == len(data)
+    assert res.summary["read_errors"]["no_text"] == 1
+    assert not (out / ".staging").exists()
+    # no temp files left behind
+    assert not [p for p in out.rglob(".*tmp*")]
+
+
+def test_two_workers_give_the_same_output_as_one(docs_dir, tmp_path):
+    r1 = load_recipe(write_recipe(tmp_path / "r1.yaml", inputs=["docs/*"], out="out/one"))
+    r2 = load_recipe(write_recipe(tmp_path / "r2.yaml", inputs=["docs/*"], out="out/two"))
+    build(r1, workers=1)
+    build(r2, workers=2)
+    one, two = tmp_path / "out" / "one", tmp_path / "out" / "two"
+    assert _table(one / "data") == _table(two / "data")
+    assert _table(one / "removed") == _table(two / "removed")
+
+
+def _big_input(folder: Path, n_files: int, docs_per_file: int) -> None:
+    folder.mkdir(parents=True)
+    base = "第{i}条　为了规范数据处理活动，保障数据安全，促进数据开发利用，保护个人、组织的合法权益。第{j}款　本法适用于境内数据处理活动。"
+    for f in range(n_files):
+        with open(folder / f"part-{f:03d}.jsonl", "w", encoding="utf-8") as fh:
+            for d in range(docs_per_file):
+                n = f * docs_per_file + d
+                text = "\n".join(base.format(i=n * 7 + k, j=n % 13 + k) for k in range(6))
+                if n % 10 == 3:  # an exact duplicate of the previous document
+                    n_prev = n - 1
+                    text = "\n".join(base.format(i=n_prev * 7 + k, j=n_prev % 13 + k) for k in range(6))
+                fh.write(json.dumps({"id": f"d{n}", "text": text}, ensure_ascii=False) + "\n")
+
+
+@pytest.mark.slow
+def test_killed_build_resumes_with_nothing_missing_or_doubled(tmp_path):
+    _big_input(tmp_path / "in", n_files=12, docs_per_file=60)
+    steps = [{"normalize": {}}, {"quality": {}}, {"dedup_exact": {}}, {"dedup_near": {}}]
+    ref = write_recipe(tmp_path / "ref.yaml", inputs=["in/*.jsonl"], out="out/ref", steps=steps)
+    rec = write_recipe(tmp_path / "run.yaml", inputs=["in/*.jsonl"], out="out/run", steps=steps,
+                       batch_size=20)
+    build(load_recipe(ref), workers=1)
+    env = {**os.environ, "MOLI_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, "-c", "from moli.cli import main; main()", "corpus", "build", str(rec), "--workers", "1", "--no-register",
+           "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    staging = tmp_path / "out" / "run" / ".staging"
+    deadline = time.time() + 120
+    done = []
+    while time.time() < deadline and proc.poll() is None:
+        done = list(staging.glob("*/shard-*/done.json")) if staging.exists() else []
+        if len(done) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the build finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = len(list(staging.glob("*/shard-*/done.json")))
+    assert 3 <= killed_at < 12
+    assert not (tmp_path / "out" / "run" / "manifest.json").exists()
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    run, refd = tmp_path / "out" / "run", tmp_path / "out" / "ref"
+    got, want = _table(run / "data"), _table(refd / "data")
+    assert [r["id"] for r in got] == [r["id"] for r in want] and got == want
+    assert _table(run / "removed") == _table(refd / "removed")
+    assert len({r["id"] for r in got}) == len(got)
+    assert json.loads((run / "manifest.json").read_text())["counts"]["records_read"] == 720
