@@ -62,7 +62,8 @@ def run_assessment(plan: Plan, data: list[str | Path] | None = None, *, sql: str
     ledger: list[HistoryItem] = []
     if (use_ledger or record) and session is not None:
         ledger = ledger_history(session, plan.exporter.name, owner_org_id=_org(user),
-                                before=plan.transfer.date, plan_history=plan.history)
+                                before=plan.transfer.date, plan_history=plan.history,
+                                same_plan=plan.model_dump(mode="json"))
     report = assess(plan, counts=counts, ledger=ledger, alt_counts=alt,
                     profile=scan_result["profile"] if scan_result else options.profile)
     report["ledger_entries_used"] = len(ledger)
