@@ -826,3 +826,20 @@ def cancel_booking(session: Session, slot_id: int, user: Any) -> None:
     slot.booked_by_org_id = slot.booked_by_user_id = None
     slot.project_title, slot.booked_at = "", None
     session.commit()
+
+
+def home_counts(session: Session) -> dict[str, int]:
+    return {
+        "活动 / Events": session.scalar(select(func.count(Event.id)).where(Event.status == "published")) or 0,
+        "赛事 / Competitions": session.scalar(select(func.count(Competition.id))) or 0,
+        "提交 / Submissions": session.scalar(select(func.count(Submission.id))) or 0,
+    }
+
+
+def user_by_email(session: Session, email: str):
+    from moli.core.models import User
+
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    if user is None:
+        raise NotFound(f"用户 {email} 不存在", f"user {email} does not exist", field="email")
+    return user

@@ -1,0 +1,135 @@
+"""Web pages and JSON API over a real app (TestClient), including the no-leak check for hidden answers."""
+
+import json
+
+from moli.core.db import session_scope
+from moli.events import demo, service
+from tests.events.helpers import jsonl, write_competition
+
+
+def _create(tmp_path, **kw):
+    path, answers = write_competition(tmp_path, **kw)
+    with session_scope() as s:
+        service.create_competition_from_yaml(s, path)
+    return answers
+
+
+def test_competition_end_to_end_in_the_browser(client, login, tmp_path):
+    answers = _create(tmp_path, slug="web-cls")
+    r = client.get("/events/competitions/web-cls")
+    assert r.status_code == 200 and "测试分类赛" in r.text and "登录后参赛" in r.text
+    login(client)
+    r = client.post("/events/competitions/web-cls/team", data={"name": "网页队"}, follow_redirects=True)
+    assert r.status_code == 200 and "网页队" in r.text and 'id="quota"' in r.text
+    data = client.get("/events/competitions/web-cls/data/test_inputs.jsonl")
+    assert data.status_code == 200 and len(data.text.splitlines()) == 40 and "label" not in data.text
+    half = {k: (v if i % 2 else "wrong") for i, (k, v) in enumerate(answers.items())}
+    r = client.post("/events/competitions/web-cls/submit", files={"file": ("preds.jsonl", jsonl(half))},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "scored" in r.text and "preds.jsonl" in r.text
+    bad = client.post("/api/v1/events/competitions/web-cls/submissions",
+                      files={"file": ("bad.jsonl", b'{"id": "nope", "label": "x"}\n')})
+    assert bad.status_code == 422 and bad.json()["status"] == "rejected" and "unknown ids" in bad.json()["reason"]
+    ok = client.post("/api/v1/events/competitions/web-cls/submissions", files={"file": ("p.jsonl", jsonl(answers))})
+    assert ok.status_code == 200 and ok.json()["status"] == "scored" and ok.json()["public_score"] == 1.0
+    mine = client.get("/api/v1/events/competitions/web-cls/submissions").json()
+    assert mine["team"] == "网页队" and [s["status"] for s in mine["submissions"]] == ["scored", "rejected", "scored"]
+    board = client.get("/api/v1/events/competitions/web-cls/leaderboard").json()
+    assert board["rows"][0]["team"] == "网页队" and board["rows"][0]["public_score"] == 1.0
+    assert board["rows"][0]["submissions"] == 2
+    r = client.get("/api/v1/events/competitions/web-cls/leaderboard?private=1")
+    assert r.status_code == 403 and "private board" in r.json()["error"]
+    page = client.get("/events/competitions/web-cls/leaderboard")
+    assert "网页队" in page.text and "私有榜在比赛结束后公布" in page.text
+
+
+def test_private_board_for_staff(client, login, tmp_path):
+    answers = _create(tmp_path, slug="staff-cls")
+    with session_scope() as s:
+        comp = service.get_competition(s, "staff-cls")
+        t = service.create_team(s, comp, "甲")
+        s.commit()
+        service.score_submission(s, service.submit(s, comp, t, jsonl(answers)).id)
+    login(client, role="staff")
+    r = client.get("/events/competitions/staff-cls/leaderboard?private=1")
+    assert r.status_code == 200 and "私有榜得分" in r.text and "1.00000" in r.text
+
+
+def test_hidden_answers_never_leave_the_server(client, login, tmp_path):
+    answers = _create(tmp_path, slug="leak-cls", unique_labels=True)
+    with session_scope() as s:
+        demo.load(s)
+    login(client)
+    client.post("/events/competitions/leak-cls/team", data={"name": "探针队"})
+    client.post("/api/v1/events/competitions/leak-cls/submissions",
+                files={"file": ("p.jsonl", jsonl({k: "guess" for k in answers}))})
+    urls = ["/events", "/events/calendar.ics", "/api/v1/events", "/api/v1/events/competitions",
+            "/events/competitions/leak-cls", "/events/competitions/leak-cls/leaderboard",
+            "/events/competitions/leak-cls/data/test_inputs.jsonl", "/api/v1/events/competitions/leak-cls",
+            "/api/v1/events/competitions/leak-cls/leaderboard", "/api/v1/events/competitions/leak-cls/submissions",
+            "/events/competitions/demo-cls", "/api/v1/events/competitions/demo-cls", "/api/openapi.json"]
+    seen = 0
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code == 200, url
+        body = r.text
+        assert "SECRET-" not in body, f"hidden label leaked by {url}"
+        seen += 1
+    assert seen == len(urls)
+    # the demo competition's hidden test labels: no id/label pair of the answers appears anywhere
+    demo_answers = [json.loads(x) for x in (demo.DEMO_CLS / "answers.jsonl").read_text().splitlines()]
+    blob = "".join(client.get(u).text for u in ("/events/competitions/demo-cls",
+                                                "/events/competitions/demo-cls/data/test_inputs.jsonl",
+                                                "/events/competitions/demo-cls/data/train.jsonl"))
+    assert not any(f'"id": "{a["id"]}", "label"' in blob for a in demo_answers)
+    test_inputs = client.get("/events/competitions/demo-cls/data/test_inputs.jsonl").text.splitlines()
+    assert len(test_inputs) == len(demo_answers)
+    assert all(set(json.loads(line)) == {"id", "text"} for line in test_inputs)
+
+
+def test_event_pages_registration_waitlist_ics_and_slots(client, login):
+    with session_scope() as s:
+        ev = service.create_event(s, {"slug": "salon-web", "title": "模力浦东行·沙龙", "venue": "张江",
+                                      "starts_at": "2026-12-01T14:00:00+08:00", "capacity": 1}, publish=True)
+        s.flush()
+        service.add_slots(s, ev, service.to_utc(ev.starts_at), 30, 2)
+    r = client.get("/events")
+    assert r.status_code == 200 and "模力浦东行·沙龙" in r.text and "2026年12月" in r.text
+    ics = client.get("/events/calendar.ics")
+    assert ics.headers["content-type"].startswith("text/calendar") and "BEGIN:VEVENT" in ics.text
+    assert "salon-web@moli" in ics.text
+    login(client, org="企业甲")
+    r = client.post("/events/salon-web/register", data={"note": ""}, follow_redirects=True)
+    assert "你已报名成功" in r.text
+    r = client.get("/events/salon-web")
+    slot_ids = [s["id"] for s in client.get("/api/v1/events/salon-web").json()["slots"]]
+    r = client.post(f"/events/slots/{slot_ids[0]}/book", data={"project_title": "政务大模型"}, follow_redirects=True)
+    assert "政务大模型" in r.text and "企业甲" in r.text
+    login(client, org="企业乙")
+    r = client.post("/events/salon-web/register", data={"note": ""}, follow_redirects=True)
+    assert "候补名单第 1 位" in r.text
+    r = client.post(f"/events/slots/{slot_ids[0]}/book", data={"project_title": "抢占"})
+    assert r.status_code == 409 and "已被预约" in r.text
+
+
+def test_judges_page_scores_and_board(client, login, tmp_path):
+    with session_scope() as s:
+        demo.load(s)
+    judge = login(client, org="评审专家")
+    with session_scope() as s:
+        comp = service.get_competition(s, "demo-data-x-city")
+        service.add_judge(s, comp, judge, admin=True)
+        team = service.create_team(s, comp, "城市大脑队")
+        entry = service.submit_entry(s, comp, team, "一网统管助手")
+        s.flush()
+        entry_id = entry.id
+    r = client.get("/events/competitions/demo-data-x-city/judge")
+    assert r.status_code == 200 and "一网统管助手" in r.text and "应用价值" in r.text
+    r = client.post(f"/events/competitions/demo-data-x-city/entries/{entry_id}/score",
+                    data={"value": "10", "data_role": "5", "innovation": "10", "scalability": "5"},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "75.00" in r.text  # (3*1 + 3*.5 + 2*1 + 2*.5) / 10 = 75
+    board = client.get("/api/v1/events/competitions/demo-data-x-city/leaderboard").json()
+    assert board["rows"][0]["rubric_score"] == 75.0 and board["rows"][0]["judges"] == 1
+    login(client, org="路人")
+    assert client.get("/events/competitions/demo-data-x-city/judge").status_code == 403
