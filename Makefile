@@ -1,0 +1,46 @@
+# moli — two commands: `make run` (demo content + web server on 127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test bench lint venv clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# reinstall only when pyproject.toml changed since the last install
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/moli demo
+	$(BIN)/moli serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest
+
+bench: $(BENCH_STAMP)
+	mkdir -p bench-results
+	@set -e; for f in benchmarks/bench_*.py; do \
+		name=$$(basename $$f .py); \
+		echo "== $$name"; \
+		nice $(BIN)/python $$f --quick > bench-results/$$name.json.tmp; \
+		mv bench-results/$$name.json.tmp bench-results/$$name.json; \
+		cat bench-results/$$name.json; echo; \
+	done
