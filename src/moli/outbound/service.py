@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,54 @@ ROADSHOW_URL = "/events?tag=roadshow"  # 路演活动（moli.events）
 def run_precheck(plan_data: dict) -> dict:
     """Validate a plan mapping (from a form or JSON) and pre-check it."""
     return precheck(parse_plan(plan_data))
+
+
+def _tri(value: str | None) -> bool | None:
+    """A form's three-way choice: "" / "auto" → None (the engine decides), "true"/"false" → bool."""
+    return {"true": True, "false": False}.get((value or "").strip().lower())
+
+
+def plan_from_form(form: dict[str, Any]) -> dict:
+    """The plan mapping (same shape as PLAN.yaml) from the web form's flat fields."""
+    raw_amount = str(form.get("amount_usd", "")).replace(",", "").replace("，", "").strip()
+    try:
+        amount = float(raw_amount)
+    except ValueError:
+        raise InputError(f"字段 investment.amount_usd：应为数字（收到 {raw_amount!r}）",
+                         f"field investment.amount_usd: must be a number (got {raw_amount!r})",
+                         field="investment.amount_usd") from None
+    investment: dict[str, Any] = {
+        "date": str(form.get("date", "")).strip(),
+        "amount_usd": amount,
+        "destination_country": str(form.get("destination_country", "")).strip(),
+        "industry": str(form.get("industry", "")).strip(),
+        "industry_codes": [c for c in re.split(r"[,，\s]+", str(form.get("industry_codes", ""))) if c],
+        "route": str(form.get("route", "")).strip(),
+        "acquisition": bool(form.get("acquisition")),
+    }
+    for key in ("sensitive_country", "sensitive_industry", "funded_entirely_offshore"):
+        value = _tri(form.get(key))
+        if value is not None:
+            investment[key] = value
+    tech: dict[str, Any] = {"involved": bool(form.get("tech_involved"))}
+    if tech["involved"]:
+        if form.get("tech_class"):
+            tech["class"] = str(form["tech_class"]).strip()
+        tech["items"] = [ln.strip() for ln in str(form.get("tech_items", "")).splitlines() if ln.strip()]
+    return {
+        "investor": {"name": str(form.get("investor_name", "")).strip(), "type": str(form.get("investor_type", "")),
+                     "province": str(form.get("province") or "shanghai"), "financial": bool(form.get("financial"))},
+        "investment": investment,
+        "technology_export": tech,
+        "data_export": {"personal_info": bool(form.get("personal_info")),
+                        "important_data": bool(form.get("important_data"))},
+    }
+
+
+def destination_choices() -> list[dict]:
+    """Countries a plan may name (in scope), for the form's drop-down."""
+    return [{"code": c.code, "zh": c.zh, "en": c.en, "flags": list(c.flags)}
+            for c in default_data()[1].values() if c.out_of_scope is None]
 
 
 # ---------------------------------------------------------------- knowledge base
@@ -215,6 +264,21 @@ def upsert_enterprise(session: Session, data: EnterpriseIn | dict, user: Any = N
     ent.website, ent.is_public = data.website, data.is_public
     session.flush()
     return ent
+
+
+def enterprise_from_form(form: dict[str, Any]) -> EnterpriseIn:
+    """A directory entry from the web form's fields; a bad field is a bilingual InputError naming it."""
+    targets = [c for c in re.split(r"[,，\s]+", str(form.get("target_countries", ""))) if c]
+    try:
+        return EnterpriseIn(name=str(form.get("name", "")).strip(), country=str(form.get("country", "")).strip(),
+                            is_local=bool(form.get("is_local")), sector=str(form.get("sector", "")).strip(),
+                            offers=str(form.get("offers", "")).strip(), seeks=str(form.get("seeks", "")).strip(),
+                            target_countries=targets, is_public=bool(form.get("is_public")))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"字段 {field} 无效：{err['msg']}", f"field {field} is invalid: {err['msg']}",
+                         field=field) from None
 
 
 def list_enterprises(session: Session, user: Any = None, *, local: bool | None = None,
