@@ -1,0 +1,43 @@
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from moli.corpus.pipeline import build
+from moli.corpus.recipe import load_recipe
+
+from .conftest import write_recipe
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+
+def _rows(folder):
+    out = []
+    for p in sorted(folder.glob("*.parquet")):
+        out.extend(pq.read_table(p).to_pylist())
+    return out
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_executor_keeps_the_same_ids_as_local(ray_cluster, bad_docs, tmp_path):
+    local = load_recipe(write_recipe(tmp_path / "l.yaml", inputs=["docs/*"], out="out/local"))
+    on_ray = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="out/ray"))
+    build(local, workers=1)
+    res = build(on_ray, executor="ray")
+    l_data, r_data = _rows(tmp_path / "out" / "local" / "data"), _rows(tmp_path / "out" / "ray" / "data")
+    assert [r["id"] for r in r_data] == [r["id"] for r in l_data] and len(r_data) > 5
+    assert r_data == l_data
+    l_rem, r_rem = _rows(tmp_path / "out" / "local" / "removed"), _rows(tmp_path / "out" / "ray" / "removed")
+    assert {(r["id"], r["removed_by"], r["reason"], r["duplicate_of"]) for r in r_rem} == {
+        (r["id"], r["removed_by"], r["reason"], r["duplicate_of"]) for r in l_rem}
+    assert res.manifest["executor"] == "ray"
+    local_stats = json.loads((tmp_path / "out" / "local" / "stats.json").read_text(encoding="utf-8"))
+    l_steps = [(s["name"], s["in"], s["out"], s["removed"]) for s in local_stats["steps"]]
+    assert [(s["name"], s["in"], s["out"], s["removed"]) for s in res.stats["steps"]] == l_steps
