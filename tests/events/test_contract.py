@@ -112,3 +112,14 @@ def test_answers_reader_rejects_bad_lines():
     with pytest.raises(InputError) as e:
         scoring.read_jsonl_labels(['{"id": 1, "label": null}'], "answers.jsonl")
     assert "line 1" in e.value.en and e.value.field == "label"
+
+
+def test_validation_names_lines_even_when_the_fast_path_is_fooled():
+    ids = {"a", "b", "c"}
+    ok = scoring.validate_predictions(b'{"id": "a", "label": 1}\n\n{"id": "b", "label": "x"}\n{"id": "c", "label": "y"}\n', ids)
+    assert ok.ok and ok.predictions == {"a": "1", "b": "x", "c": "y"}
+    two_on_one = b'{"id": "a", "label": "x"}, {"id": "b", "label": "y"}\n{"id": "c", "label": "z"}\n'
+    v = scoring.validate_predictions(two_on_one, ids)
+    assert not v.ok and v.problems_en[0] == "line 1 is not valid JSON"
+    v = scoring.validate_predictions(b'{"id": "a", "label": "x"}\n["b", "y"]\n{"id": "c", "label": "z"}\n', ids)
+    assert not v.ok and "line 2 must be an object with id and label" in v.problems_en

@@ -67,6 +67,19 @@ class Validation:
         return "；".join(self.problems_zh), "; ".join(self.problems_en)
 
 
+def _parse_all(numbered: list[tuple[int, str]]) -> list | None:
+    """Fast path: parse all lines as one JSON array (about twice as fast as line by line). None when
+    that fails or does not give exactly one object per line; the caller then parses line by line
+    to name the bad lines."""
+    try:
+        out = json.loads("[" + ",".join(line for _, line in numbered) + "]")
+    except json.JSONDecodeError:
+        return None
+    if len(out) != len(numbered) or not all(isinstance(o, dict) for o in out):
+        return None
+    return out
+
+
 def validate_predictions(data: bytes | str, answer_ids: Iterable[str], source: str = "submission") -> Validation:
     """Check a submission against the answer ids: every line valid JSON with id and label, no
     duplicate, no unknown id, no missing id. Collects up to MAX_PROBLEMS problems (line numbers)."""
@@ -88,15 +101,18 @@ def validate_predictions(data: bytes | str, answer_ids: Iterable[str], source: s
     first: dict[str, int] = {}
     unknown: list[str] = []
     n_bad = 0
-    for n, line in enumerate(data.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            n_bad += 1
-            problem(f"第 {n} 行不是有效的 JSON", f"line {n} is not valid JSON")
-            continue
+    numbered = [(n, line) for n, line in enumerate(data.splitlines(), 1) if line.strip()]
+    parsed = _parse_all(numbered)
+    for k, (n, line) in enumerate(numbered):
+        if parsed is not None:
+            obj = parsed[k]
+        else:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                n_bad += 1
+                problem(f"第 {n} 行不是有效的 JSON", f"line {n} is not valid JSON")
+                continue
         if not isinstance(obj, dict) or "id" not in obj or "label" not in obj:
             n_bad += 1
             problem(f"第 {n} 行应为包含 id 和 label 的对象", f"line {n} must be an object with id and label")
