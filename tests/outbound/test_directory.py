@@ -69,3 +69,28 @@ def test_private_entry_hidden_from_others(session):
     assert service.list_enterprises(session) == []
     with pytest.raises(NotFound):
         service.match_enterprise(session, "私有企业")
+
+
+def test_kb_search_and_matching_on_each_database(db_url, session):
+    """The same loading, search and matching on SQLite and PostgreSQL (``-m postgres``)."""
+    demo.load(session)
+    session.commit()
+    hits = service.search_kb(session, "大额非敏感类项目情况报告表", k=3)
+    assert hits[0]["slug"] == "ndrc-offshore-route"
+    dated = service.search_kb(session, "备案", date_from="2017-01-01", date_to="2017-12-31", k=10)
+    assert dated and all(h["date"].startswith("2017") for h in dated)
+    result = service.match_enterprise(session, "Demo · Bavaria Automotive Lab", k=3)
+    assert result["matches"][0]["name"] == "示例·临港智能驾驶数据"
+
+
+def test_import_is_all_or_nothing(session, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("enterprises:\n  - {name: 甲, country: CN, is_local: true, offers: 语音, seeks: 渠道}\n"
+                    "  - {name: B Corp, country: SG, offers: 渠道, seeks: 语音}\n", encoding="utf-8")
+    assert service.import_enterprises(session, good) == {"imported": 2}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("enterprises:\n  - {name: 乙, country: CN}\n  - {name: C Corp, country: ZZ}\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        service.import_enterprises(session, bad)
+    assert "bad.yaml" in info.value.zh and "enterprises[1]" in info.value.en and "ZZ" in info.value.en
+    assert sorted(e.name for e in service.list_enterprises(session)) == ["B Corp", "甲"]

@@ -49,6 +49,12 @@ def test_case(case):
         assert got["clause"] and got["source"] and got["confidence"] in ("high", "medium", "low")
     if "order" in case:
         assert result["order"] == case["order"]
+    for auth, words in case.get("documents_include", {}).items():
+        docs = " ".join(procs[auth]["documents"])
+        assert all(w in docs for w in words)
+    for auth, words in case.get("documents_exclude", {}).items():
+        docs = " ".join(procs[auth]["documents"])
+        assert not any(w in docs for w in words)
     qids = {q["id"] for q in result["open_questions"]}
     assert set(case.get("questions", [])) <= qids
     assert not set(case.get("no_questions", [])) & qids

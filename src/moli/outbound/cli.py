@@ -92,6 +92,36 @@ def match_cmd(
     typer.echo(f"路演活动 / roadshows: {result['events_url']}")
 
 
+@app.command("import-enterprises")
+def import_enterprises_cmd(
+    file: Path = typer.Argument(..., help="YAML：enterprises: [{name, country, is_local, sector, offers, seeks, "
+                                          "target_countries}]"),
+) -> None:
+    """导入企业名录（按名称更新，全部成功才写入）/ import directory entries (all or nothing)."""
+    from moli.core.db import ensure_database, session_scope
+    from moli.outbound import service
+
+    ensure_database()
+    with session_scope() as session:
+        _dump(service.import_enterprises(session, file))
+
+
+@app.command("enterprises")
+def enterprises_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """列出公开的企业名录 / list the public directory."""
+    from moli.core.db import ensure_database, session_scope
+    from moli.outbound import service
+
+    ensure_database()
+    with session_scope() as session:
+        rows = [service.enterprise_dict(e) for e in service.list_enterprises(session)]
+    if as_json:
+        _dump(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['id']:>4}  {'本地' if r['is_local'] else '境外'}  {r['country']}  {r['name']}  — {r['offers']}")
+
+
 @app.command("load-demo")
 def load_demo_cmd() -> None:
     """载入示例企业与知识库 / load demo enterprises and the knowledge base."""

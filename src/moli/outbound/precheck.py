@@ -230,6 +230,7 @@ def _facts(plan: Plan, rules: RuleSet, countries: dict[str, Country], industries
         "amount_usd": inv.amount_usd,
         "tech_involved": tech.involved,
         "tech_class": tech_class if tech.involved else None,
+        "acquisition": inv.acquisition,
     }
     explain = {
         "country": {"code": country.code, "zh": country.zh, "en": country.en,
@@ -317,6 +318,13 @@ def precheck(plan: Plan, data: tuple | None = None) -> dict[str, Any]:
             "reasons": _reasons(auth, facts, explain),
         })
     by_auth = {p["authority"]: p for p in procedures}
+    for extra in rules.extra_documents:
+        proc = by_auth[extra.authority]
+        if extra.matches(facts) and proc["action"] in extra.applies_when_action:
+            proc["documents"].extend(extra.documents)
+            proc.setdefault("extra_rule_ids", []).append(extra.id)
+            proc["sources"] += [s for s in rules.source_list(extra.source) if s not in proc["sources"]]
+            proc["source"] = ", ".join(s["id"] for s in proc["sources"])
     active = [p for p in procedures if p["action"] not in ("none", "prohibited")]
     order = [p["authority"] for p in sorted(active, key=lambda p: (p["order_rank"], AUTHORITIES.index(p["authority"])))]
 

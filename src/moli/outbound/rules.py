@@ -25,7 +25,7 @@ ACTIONS = ("approval", "filing", "report", "registration", "license", "prohibite
 Confidence = Literal["high", "medium", "low"]
 # Facts a rule's ``when`` may test (derived from the plan by the engine).
 FACTS = {"ndrc_sensitive", "mofcom_sensitive", "route", "investor_type", "financial", "amount_usd",
-         "tech_involved", "tech_class"}
+         "tech_involved", "tech_class", "acquisition"}
 COUNTRY_FLAGS = ("no_diplomatic_relations", "war_or_unrest", "treaty_restricted", "un_sanctioned")
 
 
@@ -98,6 +98,19 @@ class Rule(_Strict):
         return True
 
 
+class ExtraDocuments(_Strict):
+    id: str
+    authority: Literal["NDRC", "MOFCOM", "SAFE", "TECH_EXPORT"]
+    when: dict[str, Any]
+    applies_when_action: list[str]
+    documents: list[str]
+    source: list[str]
+    confidence: Confidence
+
+    def matches(self, facts: dict[str, Any]) -> bool:
+        return all(facts.get(k) == v for k, v in self.when.items())
+
+
 class Obligation(_Strict):
     id: str
     authority: Literal["NDRC", "MOFCOM", "SAFE", "TECH_EXPORT"]
@@ -136,6 +149,7 @@ class RuleSet(_Strict):
     sources: dict[str, Source]
     sensitivity: dict[str, SensitivityRule]
     rules: list[Rule]
+    extra_documents: list[ExtraDocuments] = Field(default_factory=list)
     obligations: list[Obligation]
     open_questions: list[OpenQuestion]
 
@@ -268,7 +282,8 @@ def _check_refs(ruleset: RuleSet, path: Path) -> None:
         for sid in r.source:
             if sid not in ruleset.sources:
                 raise bad(f"rules[{i}](id={r.id}).source", sid)
-    for name, items in (("obligations", ruleset.obligations), ("open_questions", ruleset.open_questions)):
+    for name, items in (("obligations", ruleset.obligations), ("open_questions", ruleset.open_questions),
+                        ("extra_documents", ruleset.extra_documents)):
         for i, o in enumerate(items):
             for sid in o.source:
                 if sid not in ruleset.sources:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from moli.market.ranking import HardConstraint, Reason, SoftSignal, rank
 from moli.outbound.kb import KbEntry, package_documents, parse_document
 from moli.outbound.models import Enterprise, KbDocument
 from moli.outbound.precheck import parse_plan, precheck
-from moli.outbound.rules import default_data
+from moli.outbound.rules import default_data, yaml_load
 from moli.outbound.schemas import EnterpriseIn
 from moli.text.search import BM25Index
 from moli.text.segment import tokenize
@@ -281,6 +283,35 @@ def enterprise_from_form(form: dict[str, Any]) -> EnterpriseIn:
                          field=field) from None
 
 
+def import_enterprises(session: Session, path: str | Path, user: Any = None) -> dict:
+    """Import ``enterprises: [...]`` from YAML; an error names the file, entry and field, and nothing is written."""
+    path = Path(path)
+    try:
+        data = yaml_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"无法读取企业名录文件 {path.name}：{exc}", f"cannot read directory file {path.name}: {exc}",
+                         field="file") from None
+    rows = data.get("enterprises") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise InputError(f"{path.name}：应包含 enterprises 列表", f"{path.name}: expected a list under 'enterprises'",
+                         field="enterprises")
+    count = 0
+    with session.begin_nested():  # all or nothing
+        for i, row in enumerate(rows):
+            try:
+                upsert_enterprise(session, EnterpriseIn.model_validate(row), user)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                field = f"enterprises[{i}]." + ".".join(str(p) for p in err["loc"])
+                raise InputError(f"{path.name} 的 {field} 无效：{err['msg']}",
+                                 f"{path.name}: {field} is invalid: {err['msg']}", field=field) from None
+            except InputError as exc:
+                raise InputError(f"{path.name} 的 enterprises[{i}]：{exc.zh}", f"{path.name}: enterprises[{i}]: {exc.en}",
+                                 field=f"enterprises[{i}].{exc.field}") from None
+            count += 1
+    return {"imported": count}
+
+
 def list_enterprises(session: Session, user: Any = None, *, local: bool | None = None,
                      country: str | None = None) -> list[Enterprise]:
     stmt = visible(select(Enterprise).order_by(Enterprise.name), Enterprise, user, public_column="is_public")
@@ -319,7 +350,7 @@ def match_enterprise(session: Session, ref: str | int, *, k: int = 5, user: Any 
     me = _find_enterprise(session, ref, user)
     cands = [e for e in list_enterprises(session, user) if e.id != me.id]
     ids = [str(e.id) for e in cands]
-    result: dict[str, Any] = {"enterprise": _ent_dict(me), "matches": [], "excluded": [], "events_url": ROADSHOW_URL}
+    result: dict[str, Any] = {"enterprise": enterprise_dict(me), "matches": [], "excluded": [], "events_url": ROADSHOW_URL}
     if not cands:
         return result
     side_ok = np.array([e.is_local != me.is_local for e in cands])
@@ -377,7 +408,7 @@ def match_enterprise(session: Session, ref: str | int, *, k: int = 5, user: Any 
             SoftSignal("sector", sector, 0.15, ex_sector)]
     ranking = rank(ids, hard, soft, k=k, min_score=1e-9)
     by_id = {str(e.id): e for e in cands}
-    result["matches"] = [{**_ent_dict(by_id[m.id]), "score": round(m.score, 4), "signals": m.signals,
+    result["matches"] = [{**enterprise_dict(by_id[m.id]), "score": round(m.score, 4), "signals": m.signals,
                           "reasons": [r.zh + " / " + r.en for r in m.reasons],
                           "reasons_detail": [r.to_dict() for r in m.reasons]} for m in ranking.matches]
     result["excluded"] = [{"id": x.id, "name": by_id[x.id].name,
@@ -385,6 +416,6 @@ def match_enterprise(session: Session, ref: str | int, *, k: int = 5, user: Any 
     return result
 
 
-def _ent_dict(e: Enterprise) -> dict:
+def enterprise_dict(e: Enterprise) -> dict:
     return {"id": e.id, "name": e.name, "country": e.country, "is_local": e.is_local, "sector": e.sector,
             "offers": e.offers, "seeks": e.seeks, "target_countries": e.target_countries, "website": e.website}
