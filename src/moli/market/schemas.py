@@ -1,0 +1,465 @@
+"""Offering (模型供给卡片) and Scenario (应用场景需求卡片): pydantic schemas with controlled vocabularies.
+
+The vocabularies (tasks, domains, deployment modes, filing statuses, modalities, benchmarks) live in
+``data/vocabulary.yaml`` with a source per entry. Bad input raises :class:`moli.core.errors.InputError`
+naming the file, line and field, in Chinese then English.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from moli.core.errors import InputError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, dict[str, dict]]:
+    """Controlled vocabularies: ``{"tasks": {id: entry}, "domains": {...}, ...}``."""
+    raw = yaml.safe_load((DATA_DIR / "vocabulary.yaml").read_text(encoding="utf-8"))
+    out: dict[str, dict[str, dict]] = {}
+    for kind, entries in raw.items():
+        out[kind] = {}
+        for e in entries:
+            if "source" not in e or "confidence" not in e:
+                raise InputError(f"词表 {kind} 的条目 {e.get('id')} 缺少 source 或 confidence",
+                                 f"vocabulary entry {kind}/{e.get('id')} lacks source or confidence")
+            out[kind][e["id"]] = e
+    return out
+
+
+def _ids(kind: str) -> tuple[str, ...]:
+    return tuple(vocabulary()[kind])
+
+
+TASKS = _ids("tasks")
+DOMAINS = _ids("domains")
+DEPLOYMENTS = _ids("deployment")
+FILING_STATUSES = _ids("filing_status")
+MODALITIES = _ids("modalities")
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,119}$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+
+def _check_vocab(values: list[str], kind: str, zh_name: str, en_name: str) -> list[str]:
+    allowed = vocabulary()[kind]
+    out: list[str] = []
+    for v in values:
+        v = str(v).strip()
+        if v not in allowed:
+            raise ValueError(f"未知的{zh_name}“{v}”，可选：{', '.join(allowed)} / "
+                             f"unknown {en_name} '{v}'; allowed: {', '.join(allowed)}")
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def _as_list(v: Any) -> Any:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [p for p in re.split(r"[,，、\s]+", v) if p]
+    return v
+
+
+def _countries(values: list[str]) -> list[str]:
+    out = []
+    for c in values:
+        c = str(c).strip().upper()
+        if not _COUNTRY_RE.match(c):
+            raise ValueError(f"国家代码“{c}”应为 ISO 3166 两位字母（如 CN） / "
+                             f"country '{c}' must be an ISO 3166 alpha-2 code (e.g. CN)")
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def _languages(values: list[str]) -> list[str]:
+    out = []
+    for lang in values:
+        lang = str(lang).strip().lower().replace("_", "-")
+        if not _LANG_RE.match(lang):
+            raise ValueError(f"语言代码“{lang}”无效（应如 zh、en、zh-hant） / "
+                             f"language '{lang}' is not a language code such as zh, en, zh-hant")
+        if lang not in out:
+            out.append(lang)
+    return out
+
+
+def check_endpoint(v: str | None) -> str | None:
+    """An OpenAI-compatible base URL, e.g. ``https://api.example.com/v1`` (no trailing slash kept)."""
+    if v is None or str(v).strip() == "":
+        return None
+    v = str(v).strip()
+    p = urlparse(v)
+    if p.scheme not in ("http", "https") or not p.hostname or " " in v or p.query or p.fragment:
+        raise ValueError(f"接口地址“{v}”不是有效的 http(s) 基础地址（如 https://host/v1） / "
+                         f"endpoint '{v}' is not a valid http(s) base URL such as https://host/v1")
+    try:
+        p.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError(f"接口地址“{v}”的端口无效 / endpoint '{v}' has an invalid port") from None
+    return v.rstrip("/")
+
+
+class Filing(BaseModel):
+    """生成式人工智能服务备案 / 登记 (the CAC filing public-facing services in China need)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["filed", "registered", "none"] = "none"
+    number: str | None = None
+    date: dt.date | None = None
+
+
+class Evaluation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    benchmark: str = Field(min_length=1)
+    metric: str = "accuracy"
+    score: float
+    source: str | None = None  # where the figure was published
+
+
+class Offering(BaseModel):
+    """A model offering (model card). Extra fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    name: str = Field(min_length=1)
+    vendor: str = ""
+    description: str = ""
+    tasks: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=lambda: ["general"])
+    languages: list[str] = Field(default_factory=lambda: ["zh"])
+    modalities: list[str] = Field(default_factory=lambda: ["text"])
+    context_length: int | None = Field(default=None, gt=0)
+    parameters_b: float | None = Field(default=None, ge=0)
+    deployment: list[str] = Field(default_factory=list)
+    license: str = ""
+    commercial_use: bool = False
+    filing: Filing = Field(default_factory=Filing)
+    data_residency: list[str] = Field(default_factory=list)
+    price_per_million_tokens_cny: float | None = Field(default=None, ge=0)
+    evaluations: list[Evaluation] = Field(default_factory=list)
+    endpoint: str | None = None
+
+    @field_validator("tasks", "domains", "languages", "modalities", "deployment", "data_residency",
+                     mode="before")
+    @classmethod
+    def _lists(cls, v: Any) -> Any:
+        return _as_list(v)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        v = str(v).strip()
+        if not _ID_RE.match(v):
+            raise ValueError(f"编号“{v}”只能含字母、数字和 . _ - /，且不超过 120 字符 / "
+                             f"id '{v}' may hold only letters, digits and . _ - / (at most 120 characters)")
+        return v
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks(cls, v: list[str]) -> list[str]:
+        return _check_vocab(v, "tasks", "任务", "task")
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, v: list[str]) -> list[str]:
+        return _check_vocab(v, "domains", "领域", "domain")
+
+    @field_validator("modalities")
+    @classmethod
+    def _modalities(cls, v: list[str]) -> list[str]:
+        return _check_vocab(v, "modalities", "模态", "modality")
+
+    @field_validator("deployment")
+    @classmethod
+    def _deployment(cls, v: list[str]) -> list[str]:
+        return _check_vocab(v, "deployment", "部署方式", "deployment mode")
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str]) -> list[str]:
+        return _languages(v)
+
+    @field_validator("data_residency")
+    @classmethod
+    def _residency(cls, v: list[str]) -> list[str]:
+        return _countries(v)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        return check_endpoint(v)
+
+
+class Constraints(BaseModel):
+    """A scenario's hard constraints (硬性约束). ``None`` means "no constraint"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deployment: list[str] | None = None
+    requires_filing: bool = False
+    data_must_stay_in: str | None = None
+    min_context_length: int | None = Field(default=None, ge=0)
+    max_price_per_million_tokens_cny: float | None = Field(default=None, ge=0)
+    commercial_use: bool | None = None
+    modalities: list[str] | None = None
+
+    @field_validator("deployment", "modalities", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return None if v is None else _as_list(v)
+
+    @field_validator("deployment")
+    @classmethod
+    def _deployment(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else _check_vocab(v, "deployment", "部署方式", "deployment mode")
+
+    @field_validator("modalities")
+    @classmethod
+    def _modalities(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else _check_vocab(v, "modalities", "模态", "modality")
+
+    @field_validator("data_must_stay_in")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        return None if v in (None, "") else _countries([v])[0]
+
+
+BUILTIN_METRICS = ("exact_match", "char_f1", "rouge_l_char", "choice_accuracy")
+
+
+class Scenario(BaseModel):
+    """A business scenario (应用场景): what a demand side needs. Extra fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    title: str = Field(min_length=1)
+    description: str = ""
+    industry: str = "general"
+    tasks: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=lambda: ["zh"])
+    constraints: Constraints = Field(default_factory=Constraints)
+    benchmarks: list[str] = Field(default_factory=list)  # benchmarks that count, beyond the vocabulary's
+    scoring: list[str] = Field(default_factory=lambda: ["exact_match", "char_f1", "rouge_l_char"])
+    test_set: str | None = None  # path of a JSONL test set (relative to the scenario file)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return Offering._id(v)
+
+    @field_validator("tasks", "languages", "benchmarks", "scoring", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return _as_list(v)
+
+    @field_validator("industry")
+    @classmethod
+    def _industry(cls, v: str) -> str:
+        return _check_vocab([v], "domains", "行业领域", "industry domain")[0]
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks(cls, v: list[str]) -> list[str]:
+        return _check_vocab(v, "tasks", "任务", "task")
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str]) -> list[str]:
+        return _languages(v)
+
+    @field_validator("scoring")
+    @classmethod
+    def _scoring(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if name not in BUILTIN_METRICS and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", name):
+                raise ValueError(f"评分方法“{name}”未知：可选 {', '.join(BUILTIN_METRICS)}，或 模块:函数 / "
+                                 f"unknown scoring '{name}': use one of {', '.join(BUILTIN_METRICS)} "
+                                 f"or module:function")
+        return v or ["exact_match"]
+
+
+class TestItem(BaseModel):
+    """One line of a scenario's private test set."""
+
+    __test__ = False  # not a pytest class
+    model_config = ConfigDict(extra="allow")
+
+    prompt: str = Field(min_length=1)
+    reference: str = ""
+    choices: list[str] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing with errors that name the file, line and field.
+
+_ZH_TYPES = {
+    "missing": "缺少必填字段",
+    "greater_than_equal": "不能小于 {ge}（如价格不能为负数）",
+    "greater_than": "必须大于 {gt}",
+    "string_too_short": "不能为空",
+    "literal_error": "取值无效",
+    "bool_parsing": "应为布尔值 true/false",
+    "bool_type": "应为布尔值 true/false",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "list_type": "应为列表",
+    "string_type": "应为字符串",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "date_parsing": "应为日期 YYYY-MM-DD",
+    "extra_forbidden": "不是可识别的字段",
+    "model_type": "应为对象（键值映射）",
+}
+
+
+def validation_error(exc: ValidationError, where: str) -> InputError:
+    """Turn the first pydantic error into a bilingual InputError naming where and which field."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err.get("loc", ())) or "(record)"
+    msg = str(err.get("msg", ""))
+    if err.get("type") == "value_error" and " / " in msg:
+        zh, en = msg.removeprefix("Value error, ").split(" / ", 1)
+    else:
+        ctx = err.get("ctx") or {}
+        tmpl = _ZH_TYPES.get(err.get("type", ""), "取值无效")
+        try:
+            zh = tmpl.format(**ctx)
+        except (KeyError, IndexError):
+            zh = tmpl
+        en = msg
+    loc = f"{where}: " if where else ""
+    return InputError(f"{loc}字段 {field}：{zh}", f"{loc}field {field}: {en}", field=field)
+
+
+def parse_offering(data: Any, where: str = "") -> Offering:
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: 应为 JSON 对象", f"{where}: expected a JSON object")
+    try:
+        return Offering.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, where) from None
+
+
+def parse_scenario(data: Any, where: str = "") -> Scenario:
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: 应为 YAML/JSON 对象", f"{where}: expected a YAML/JSON mapping")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, where) from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"找不到文件 {path}", f"file not found: {path}", field=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: 不是 UTF-8 编码（第 {exc.start} 字节）",
+                         f"{path}: not UTF-8 (byte {exc.start})", field=str(path)) from None
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed object) for each non-blank line; bad JSON names the line."""
+    for lineno, line in enumerate(_read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{lineno}: 不是有效的 JSON（第 {exc.colno} 列：{exc.msg}）",
+                             f"{path}:{lineno}: invalid JSON (column {exc.colno}: {exc.msg})",
+                             field=f"line {lineno}") from None
+
+
+def load_structured(path: Path) -> Any:
+    """A YAML or JSON file (YAML is a superset of JSON)."""
+    try:
+        return yaml.safe_load(_read_text(path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}" if mark else "?"
+        raise InputError(f"{path}:{line}: YAML 格式错误：{getattr(exc, 'problem', exc)}",
+                         f"{path}:{line}: invalid YAML: {getattr(exc, 'problem', exc)}",
+                         field=f"line {line}") from None
+
+
+def load_offerings(path: str | Path) -> list[Offering]:
+    """Offerings from a JSONL file (one per line) or a YAML/JSON file holding a list."""
+    path = Path(path)
+    if path.suffix.lower() == ".jsonl":
+        items = [(f"{path}:{n}", obj) for n, obj in iter_jsonl(path)]
+    else:
+        data = load_structured(path)
+        if isinstance(data, dict):
+            data = data.get("offerings", [data])
+        items = [(f"{path}#{i + 1}", obj) for i, obj in enumerate(data or [])]
+    out, seen = [], {}
+    for where, obj in items:
+        off = parse_offering(obj, where)
+        if off.id in seen:
+            raise InputError(f"{where}: 编号 {off.id} 与 {seen[off.id]} 重复",
+                             f"{where}: id {off.id} duplicates {seen[off.id]}", field="id")
+        seen[off.id] = where
+        out.append(off)
+    return out
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    path = Path(path)
+    if path.suffix.lower() == ".jsonl":
+        return [parse_scenario(obj, f"{path}:{n}") for n, obj in iter_jsonl(path)]
+    data = load_structured(path)
+    if isinstance(data, dict) and "scenarios" in data:
+        data = data["scenarios"]
+    if isinstance(data, dict):
+        return [parse_scenario(data, str(path))]
+    return [parse_scenario(obj, f"{path}#{i + 1}") for i, obj in enumerate(data or [])]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    scenarios = load_scenarios(path)
+    if len(scenarios) != 1:
+        raise InputError(f"{path}: 应只含一个场景，实际 {len(scenarios)} 个",
+                         f"{path}: expected exactly one scenario, found {len(scenarios)}")
+    return scenarios[0]
+
+
+def load_test_set(path: str | Path) -> list[TestItem]:
+    """A JSONL test set: ``prompt``, ``reference``, optional ``choices``; errors name the line."""
+    path = Path(path)
+    items = []
+    for lineno, obj in iter_jsonl(path):
+        where = f"{path}:{lineno}"
+        if not isinstance(obj, dict):
+            raise InputError(f"{where}: 应为 JSON 对象", f"{where}: expected a JSON object", field=f"line {lineno}")
+        if not str(obj.get("prompt") or "").strip():
+            raise InputError(f"{where}: 缺少 prompt 字段", f"{where}: missing field prompt", field="prompt")
+        try:
+            items.append(TestItem.model_validate(obj))
+        except ValidationError as exc:
+            raise validation_error(exc, where) from None
+    if not items:
+        raise InputError(f"{path}: 测试集为空", f"{path}: the test set is empty", field=str(path))
+    return items

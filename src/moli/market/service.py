@@ -1,0 +1,333 @@
+"""Market logic over the database: publish, browse with facets, match, evaluate, leaderboards.
+
+Every function takes a Session first and the acting user (or None for anonymous/CLI-as-operator);
+authorisation goes through :mod:`moli.core.access`. A scenario's test set and its evaluation
+results are visible only to its owner organisation and staff.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from moli.core import access
+from moli.core.db import utcnow
+from moli.core.errors import InputError, NotFound
+from moli.core.settings import get_settings
+from moli.market.evaluation import ResponseCache, Target, evaluate
+from moli.market.matching import OfferingIndex, ranking_to_contract, scenarios_for_offering
+from moli.market.models import MarketEvaluation, MarketOffering, MarketScenario
+from moli.market.schemas import (
+    BUILTIN_METRICS,
+    Offering,
+    Scenario,
+    TestItem,
+    load_offerings,
+    load_scenarios,
+    load_test_set,
+)
+
+PRICE_BANDS = (("free_or_unlisted", None, None), ("le_2", 0, 2), ("le_10", 2, 10), ("le_50", 10, 50), ("gt_50", 50, None))
+
+
+class Operator:
+    """The local operator running the CLI: acts with staff rights, belongs to no organisation."""
+
+    id = None
+    role = "admin"
+    organisation_id = None
+    is_staff = True
+
+
+OPERATOR = Operator()
+
+
+def _org(user: Any | None) -> int | None:
+    return getattr(user, "organisation_id", None)
+
+
+# --- offerings --------------------------------------------------------------------------------
+
+def publish_offering(session: Session, offering: Offering, user: Any | None, *, is_public: bool = True,
+                     owner_org_id: int | None = None) -> MarketOffering:
+    """Create or update (by id) an offering. Updating needs write access to the existing record."""
+    row = session.scalar(select(MarketOffering).where(MarketOffering.slug == offering.id))
+    data = offering.model_dump(mode="json")
+    if row is None:
+        row = MarketOffering(slug=offering.id, owner_org_id=owner_org_id if owner_org_id is not None else _org(user))
+        session.add(row)
+    else:
+        access.ensure_can_write(user, row.owner_org_id)
+    row.name, row.vendor, row.data, row.is_public = offering.name, offering.vendor, data, is_public
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def publish_scenario(session: Session, scenario: Scenario, user: Any | None, *, test_set: Sequence[TestItem] | None = None,
+                     is_public: bool = True, owner_org_id: int | None = None) -> MarketScenario:
+    row = session.scalar(select(MarketScenario).where(MarketScenario.slug == scenario.id))
+    if row is None:
+        row = MarketScenario(slug=scenario.id, owner_org_id=owner_org_id if owner_org_id is not None else _org(user))
+        session.add(row)
+    else:
+        access.ensure_can_write(user, row.owner_org_id)
+    row.title, row.industry, row.is_public = scenario.title, scenario.industry, is_public
+    row.data = scenario.model_dump(mode="json", exclude={"test_set"})
+    if test_set is not None:
+        row.test_set = [t.model_dump(mode="json", exclude_none=True) for t in test_set]
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def import_file(session: Session, path: str | Path, kind: str, user: Any | None, *, is_public: bool = True) -> dict:
+    """Import offerings or scenarios from JSONL/YAML. Everything is validated before anything is written."""
+    path = Path(path)
+    if kind == "offerings":
+        offerings = load_offerings(path)
+        rows = [publish_offering(session, o, user, is_public=is_public) for o in offerings]
+        return {"kind": kind, "imported": len(rows), "ids": [r.slug for r in rows]}
+    if kind == "scenarios":
+        scenarios = load_scenarios(path)
+        tests = [load_test_set((path.parent / s.test_set)) if s.test_set else None for s in scenarios]
+        rows = [publish_scenario(session, s, user, test_set=t, is_public=is_public) for s, t in zip(scenarios, tests, strict=True)]
+        return {"kind": kind, "imported": len(rows), "ids": [r.slug for r in rows]}
+    raise InputError(f"未知类型 {kind}（应为 offerings 或 scenarios）", f"unknown kind {kind} (offerings or scenarios)", field="kind")
+
+
+def _get(session: Session, model: Any, key: str | int) -> Any:
+    row = session.get(model, int(key)) if str(key).isdigit() else None
+    if row is None:
+        row = session.scalar(select(model).where(model.slug == str(key)))
+    if row is None:
+        what = "模型供给" if model is MarketOffering else "应用场景"
+        raise NotFound(f"找不到{what} {key}", f"no {'offering' if model is MarketOffering else 'scenario'} {key}")
+    return row
+
+
+def get_offering(session: Session, key: str | int, user: Any | None) -> MarketOffering:
+    row = _get(session, MarketOffering, key)
+    access.ensure_can_read(user, row.owner_org_id, public=row.is_public)
+    return row
+
+
+def get_scenario(session: Session, key: str | int, user: Any | None) -> MarketScenario:
+    row = _get(session, MarketScenario, key)
+    access.ensure_can_read(user, row.owner_org_id, public=row.is_public)
+    return row
+
+
+def offering_of(row: MarketOffering) -> Offering:
+    return Offering.model_validate(row.data)
+
+
+def scenario_of(row: MarketScenario) -> Scenario:
+    return Scenario.model_validate(row.data)
+
+
+def can_see_private(user: Any | None, row: MarketScenario) -> bool:
+    """The test set and evaluation results: owner organisation and staff only (public or not)."""
+    return access.can_read(user, row.owner_org_id, public=False)
+
+
+def _price_band(price: float | None) -> str:
+    if price is None:
+        return "free_or_unlisted"
+    for name, lo, hi in PRICE_BANDS[1:]:
+        if (hi is None or price <= hi) and price > (lo or 0) - 1e-12:
+            return name
+    return "gt_50"
+
+
+def browse_offerings(session: Session, user: Any | None, *, q: str = "", task: str | None = None,
+                     domain: str | None = None, deployment: str | None = None, filing: str | None = None,
+                     price: str | None = None) -> dict[str, Any]:
+    """Visible offerings filtered by facets, with facet counts (over the visible set before filtering
+    by that facet's own value, as on the Hugging Face models page)."""
+    rows = list(session.scalars(access.visible(select(MarketOffering), MarketOffering, user, public_column="is_public")
+                                .order_by(MarketOffering.name)))
+    facets_of = {
+        "task": lambda d: d.get("tasks", []),
+        "domain": lambda d: d.get("domains", []),
+        "deployment": lambda d: d.get("deployment", []),
+        "filing": lambda d: [d.get("filing", {}).get("status", "none")],
+        "price": lambda d: [_price_band(d.get("price_per_million_tokens_cny"))],
+    }
+    chosen = {"task": task, "domain": domain, "deployment": deployment, "filing": filing, "price": price}
+    needle = q.strip().lower()
+
+    def keep(d: dict, skip: str | None = None) -> bool:
+        if needle and needle not in f"{d.get('name', '')} {d.get('vendor', '')} {d.get('description', '')}".lower():
+            return False
+        return all(v is None or v == "" or v in facets_of[k](d) for k, v in chosen.items() if k != skip)
+
+    counts = {k: Counter() for k in facets_of}
+    for r in rows:
+        for k, fn in facets_of.items():
+            if keep(r.data, skip=k):
+                counts[k].update(fn(r.data))
+    items = [r for r in rows if keep(r.data)]
+    return {"items": items, "facets": {k: dict(sorted(c.items())) for k, c in counts.items()}, "chosen": chosen}
+
+
+def browse_scenarios(session: Session, user: Any | None, *, industry: str | None = None, task: str | None = None) -> list[MarketScenario]:
+    rows = session.scalars(access.visible(select(MarketScenario), MarketScenario, user, public_column="is_public")
+                           .order_by(MarketScenario.created_at.desc(), MarketScenario.id.desc()))
+    return [r for r in rows if (not industry or r.industry == industry) and (not task or task in r.data.get("tasks", []))]
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+_INDEX_CACHE: dict[str, tuple[tuple, OfferingIndex, list[MarketOffering]]] = {}
+
+
+def offering_index(session: Session) -> tuple[OfferingIndex, list[MarketOffering]]:
+    """One index over every offering in the database, rebuilt when an offering changes."""
+    stamp = session.execute(select(func.count(MarketOffering.id), func.max(MarketOffering.updated_at))).one()
+    key = str(session.get_bind().url)
+    hit = _INDEX_CACHE.get(key)
+    if hit is not None and hit[0] == tuple(stamp):
+        return hit[1], hit[2]
+    rows = list(session.scalars(select(MarketOffering).order_by(MarketOffering.id)))
+    index = OfferingIndex([offering_of(r) for r in rows])
+    _INDEX_CACHE[key] = (tuple(stamp), index, rows)
+    return index, rows
+
+
+def match_scenario(session: Session, scenario: Scenario, user: Any | None, *, k: int = 10,
+                   max_excluded: int | None = 50) -> dict[str, Any]:
+    """Offerings in the database that ``user`` may see, ranked for ``scenario`` (the CLI contract)."""
+    index, rows = offering_index(session)
+    scope = np.array([access.can_read(user, r.owner_org_id, public=r.is_public) for r in rows], dtype=bool)
+    return ranking_to_contract(index.match(scenario, k=k, max_excluded=max_excluded, scope=scope))
+
+
+def match_offering(session: Session, offering_key: str, user: Any | None, *, k: int = 10) -> dict[str, Any]:
+    """The other direction: scenarios an offering could serve."""
+    off = offering_of(get_offering(session, offering_key, user))
+    scenarios = [scenario_of(r) for r in browse_scenarios(session, user)]
+    return scenarios_for_offering(off, scenarios, k=k, max_excluded=50)
+
+
+# --- test sets and evaluation -----------------------------------------------------------------
+
+def set_test_set(session: Session, scenario_key: str, items: Sequence[TestItem], user: Any | None) -> MarketScenario:
+    row = _get(session, MarketScenario, scenario_key)
+    access.ensure_can_write(user, row.owner_org_id)
+    if not items:
+        raise InputError("测试集为空", "the test set is empty", field="test_set")
+    row.test_set = [t.model_dump(mode="json", exclude_none=True) for t in items]
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def get_test_set(session: Session, scenario_key: str, user: Any | None) -> list[TestItem]:
+    row = _get(session, MarketScenario, scenario_key)
+    access.ensure_can_read(user, row.owner_org_id)  # private: owner and staff only
+    if not row.test_set:
+        raise InputError(f"场景 {row.slug} 还没有测试集", f"scenario {row.slug} has no test set yet", field="test_set")
+    return [TestItem.model_validate(t) for t in row.test_set]
+
+
+def response_cache() -> ResponseCache:
+    return ResponseCache(get_settings().ensure_home() / "market" / "response_cache.sqlite")
+
+
+def target_of(offering: Offering) -> Target:
+    if not offering.endpoint:
+        raise InputError(f"模型供给 {offering.id} 没有接口地址 endpoint，无法评测",
+                         f"offering {offering.id} has no endpoint to evaluate", field="endpoint")
+    extra = offering.model_extra or {}
+    return Target(offering.id, offering.endpoint, str(extra.get("api_model") or offering.id), extra.get("api_key_env"))
+
+
+def run_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[str], user: Any | None, *,
+                   job_id: int | None = None, progress: Callable[[float, str], None] | None = None,
+                   allow_custom_scorers: bool = False, concurrency: int = 16, timeout: float = 30.0,
+                   retries: int = 3, backoff: float = 0.5) -> dict[str, Any]:
+    """Evaluate offerings on the scenario's test set; one MarketEvaluation row per offering.
+
+    ``allow_custom_scorers`` permits ``module:function`` scoring (the CLI, run by an operator);
+    the web passes False so a user cannot make the server import arbitrary code.
+    """
+    srow = _get(session, MarketScenario, scenario_key)
+    access.ensure_can_write(user, srow.owner_org_id)
+    scenario = scenario_of(srow)
+    items = get_test_set(session, scenario_key, user)
+    offerings = [(get_offering(session, k, user)) for k in dict.fromkeys(offering_keys)]
+    if not offerings:
+        raise InputError("至少选择一个模型供给", "choose at least one offering", field="offering")
+    targets = [target_of(offering_of(o)) for o in offerings]
+    rows = {}
+    for o in offerings:
+        ev = MarketEvaluation(scenario_id=srow.id, offering_id=o.id, job_id=job_id, status="running",
+                              primary_metric=scenario.scoring[0], metrics={}, counts={}, items=[], error="",
+                              owner_org_id=srow.owner_org_id)
+        session.add(ev)
+        rows[o.slug] = ev
+    # Commit before the long HTTP part: the job's progress writer uses its own session, and an open
+    # write transaction would lock SQLite for the whole evaluation.
+    session.commit()
+    try:
+        out = evaluate(items, targets, scoring=scenario.scoring, allow_custom_scorers=allow_custom_scorers,
+                       concurrency=concurrency, timeout=timeout, retries=retries, backoff=backoff,
+                       cache=response_cache(), progress=progress)
+    except Exception as exc:
+        for ev in rows.values():
+            ev.status, ev.error, ev.finished_at = "failed", str(exc)[:2000], utcnow()
+        session.flush()
+        raise
+    for row in out["leaderboard"]:
+        ev = rows[row["offering_id"]]
+        ev.status = "succeeded"
+        ev.metrics, ev.counts, ev.primary_score = row["metrics"], row["counts"], row["score"]
+        ev.items = out["results"][row["offering_id"]]
+        ev.finished_at = utcnow()
+    session.flush()
+    return {"scenario_id": srow.slug, "evaluation_ids": {k: v.id for k, v in rows.items()},
+            "leaderboard": out["leaderboard"]}
+
+
+def leaderboard(session: Session, scenario_key: str, user: Any | None) -> list[dict[str, Any]]:
+    """Latest finished evaluation per offering, best first. Owner and staff only."""
+    srow = _get(session, MarketScenario, scenario_key)
+    access.ensure_can_read(user, srow.owner_org_id)
+    evs = session.scalars(select(MarketEvaluation).where(MarketEvaluation.scenario_id == srow.id,
+                                                         MarketEvaluation.status == "succeeded")
+                          .order_by(MarketEvaluation.id.desc()))
+    latest: dict[int, MarketEvaluation] = {}
+    for ev in evs:
+        latest.setdefault(ev.offering_id, ev)
+    names = {o.id: o for o in session.scalars(select(MarketOffering).where(MarketOffering.id.in_(list(latest))))}
+    board = [{"offering_id": names[oid].slug, "name": names[oid].name, "evaluation_id": ev.id,
+              "primary_metric": ev.primary_metric, "score": ev.primary_score or 0.0, "metrics": ev.metrics,
+              "counts": ev.counts, "finished_at": ev.finished_at.isoformat() if ev.finished_at else None}
+             for oid, ev in latest.items()]
+    board.sort(key=lambda r: (-r["score"], r["offering_id"]))
+    for i, r in enumerate(board, 1):
+        r["rank"] = i
+    return board
+
+
+def evaluations_of(session: Session, scenario_key: str, user: Any | None) -> list[MarketEvaluation]:
+    srow = _get(session, MarketScenario, scenario_key)
+    access.ensure_can_read(user, srow.owner_org_id)
+    return list(session.scalars(select(MarketEvaluation).where(MarketEvaluation.scenario_id == srow.id)
+                                .order_by(MarketEvaluation.id.desc())))
+
+
+def check_web_scoring(scenario: Scenario) -> None:
+    """Scenarios published through the web may only use built-in scoring."""
+    bad = [s for s in scenario.scoring if s not in BUILTIN_METRICS]
+    if bad:
+        raise InputError(f"网页发布的场景只能使用内置评分方法（{', '.join(BUILTIN_METRICS)}），不能用 {bad[0]}",
+                         f"scenarios published on the web may use only built-in scoring ({', '.join(BUILTIN_METRICS)}), "
+                         f"not {bad[0]}", field="scoring")
