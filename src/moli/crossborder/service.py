@@ -171,3 +171,105 @@ def ledger_summary(session: Session, user: Any | None, exporter: str, year: int)
     return {"exporter": exporter, "year": year, "transfers": len(rows),
             "individuals": sum(a.individuals for a in rows),
             "sensitive_individuals": sum(a.sensitive_individuals for a in rows)}
+
+
+# -- the web form --------------------------------------------------------------------------------
+
+_BOOL = ("is_ciio", "necessity_justified", "remote_access", "important_data", "collected_abroad_transit",
+         "domestic_data_added", "nl_covered")
+
+
+def plan_from_form(form: dict) -> Plan:
+    """The guided form's flat fields → a validated plan (errors name the plan field)."""
+    def val(name: str) -> str:
+        v = form.get(name, "")
+        return v.strip() if isinstance(v, str) else v
+
+    def flag(name: str) -> bool:
+        return val(name) in ("1", "true", "on", "yes")
+
+    def num(name: str):
+        v = val(name)
+        return v if v not in ("", None) else 0
+
+    raw: dict = {
+        "exporter": {"name": val("exporter_name"), "is_ciio": flag("is_ciio"),
+                     "registration": val("registration") or "other_cn", "sector": val("sector")},
+        "transfer": {"date": val("transfer_date"),
+                     "recipient": {"name": val("recipient_name"), "country": val("recipient_country")},
+                     "activity": val("activity") or "other", "scenario": val("scenario") or "none",
+                     "necessity_justified": flag("necessity_justified"), "justification": val("justification"),
+                     "remote_access": flag("remote_access")},
+        "data": {"individuals": num("individuals"), "sensitive_individuals": num("sensitive_individuals"),
+                 "important_data": flag("important_data"), "collected_abroad_transit": flag("collected_abroad_transit"),
+                 "domestic_data_added": flag("domestic_data_added")},
+        "history": [],
+    }
+    if val("processed_individuals"):
+        raw["exporter"]["processed_individuals"] = val("processed_individuals")
+    if val("negative_list"):
+        items = [x.strip() for x in str(val("nl_items")).replace("，", ",").replace("\n", ",").split(",") if x.strip()]
+        raw["data"]["negative_list"] = {"list": val("negative_list"), "covered": flag("nl_covered"),
+                                        "sector": val("nl_sector"), "scenario": val("nl_scenario"),
+                                        "on_list_items": items}
+    for i, line in enumerate(str(val("history")).splitlines()):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("，", ",").split(",")]
+        if len(parts) < 2:
+            raise InputError(f"计划字段 history.{i}：每行应为“日期, 人数[, 敏感人数]”",
+                             f"plan field history.{i}: each line is 'date, individuals[, sensitive]'",
+                             field=f"history.{i}")
+        raw["history"].append({"date": parts[0], "individuals": parts[1] or 0,
+                               "sensitive_individuals": parts[2] if len(parts) > 2 and parts[2] else 0})
+    return plan_from_mapping(raw)
+
+
+def form_choices() -> dict:
+    """Values for the form's select boxes, Chinese first."""
+    from moli.crossborder.schemas import ACTIVITIES, SCENARIOS
+
+    rb = rulebook()
+    activity_zh = {"international_trade": "国际贸易", "cross_border_transport": "跨境运输",
+                   "academic_cooperation": "学术合作", "transnational_manufacturing": "跨国生产制造",
+                   "marketing": "市场营销", "other": "其他（如模型训练、推理、日志）"}
+    scenario_zh = {"none": "无", "contract_necessity": "订立、履行合同所必需（第五条第一项）",
+                   "hr_management": "跨境人力资源管理（第五条第二项）", "emergency": "紧急情况（第五条第三项）"}
+    return {
+        "zones": [(z.id, z.zh, z.en) for z in rb.zones.values()],
+        "activities": [(a, activity_zh[a]) for a in ACTIVITIES],
+        "scenarios": [(s, scenario_zh[s]) for s in SCENARIOS],
+        "lists": [(nl.id, nl.title_zh, nl.effective.isoformat(), [(s.id, s.zh) for s in nl.sectors],
+                   [(s.id, s.zh) for s in nl.scenarios]) for nl in rb.lists.values()],
+        "profiles": _profiles(),
+    }
+
+
+def _profiles() -> list[str]:
+    from moli.crossborder.scanner import profiles
+
+    return profiles()
+
+
+def save_uploads(files: list[tuple[str, Any]], folder: Path, *, max_bytes: int) -> list[Path]:
+    """Stream uploaded files (name, binary file object) to ``folder`` in chunks, at most ``max_bytes`` in all."""
+    from moli.crossborder.scanner import TABLE_SUFFIXES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out, total = [], 0
+    for i, (name, fh) in enumerate(files):
+        safe = Path(name or f"upload{i}").name
+        if Path(safe).suffix.lower() not in TABLE_SUFFIXES:
+            raise InputError(f"上传文件 {safe} 的格式不受支持（支持 {'、'.join(TABLE_SUFFIXES)}）",
+                             f"uploaded file {safe}: unsupported format (supported: {', '.join(TABLE_SUFFIXES)})",
+                             field="data")
+        dest = folder / f"{i:02d}_{safe}"
+        with open(dest, "wb") as w:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise InputError(f"上传数据超过 {max_bytes // 2**20} MB 上限",
+                                     f"uploaded data exceed the {max_bytes // 2**20} MB limit", field="data")
+                w.write(chunk)
+        out.append(dest)
+    return out

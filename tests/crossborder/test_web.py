@@ -1,0 +1,80 @@
+"""Web pages: the guided form gives the same report as the CLI; uploads; the ledger per organisation."""
+
+from __future__ import annotations
+
+from moli.crossborder import service
+
+from .conftest import write_csv
+
+FORM = {"exporter_name": "临港智算科技", "registration": "lingang", "transfer_date": "2026-05-01",
+        "recipient_name": "US Cloud", "recipient_country": "US", "activity": "other", "scenario": "none",
+        "individuals": "150000", "sensitive_individuals": "0", "history": "2026-02-01, 5000, 0"}
+
+
+def test_form_page_is_chinese_first(client):
+    r = client.get("/crossborder")
+    assert r.status_code == 200
+    assert r.text.index("数据出境合规自检") < r.text.index("Cross-border data export check")
+    assert 'name="csrf_token"' in r.text and 'enctype="multipart/form-data"' in r.text
+
+
+def test_form_gives_the_same_report_as_the_function(client):
+    r = client.post("/crossborder/assess", data=FORM)
+    assert r.status_code == 200, r.text[:2000]
+    assert 'data-path="standard_contract_or_certification"' in r.text
+    assert "S01 第八条" in r.text and "155,000" in r.text
+    plan = {"exporter": {"name": "临港智算科技", "registration": "lingang"},
+            "transfer": {"date": "2026-05-01", "recipient": {"name": "US Cloud", "country": "US"}},
+            "data": {"individuals": 150000}, "history": [{"date": "2026-02-01", "individuals": 5000}]}
+    expected = service.run_assessment(service.plan_from_mapping(plan))
+    api = client.post("/api/v1/crossborder/assess", json=plan).json()
+    assert api["path"] == expected["path"] and api["rules"] == expected["rules"]
+    assert api["counts"] == expected["counts"]
+
+
+def test_bad_form_value_names_the_field(client):
+    r = client.post("/crossborder/assess", data={**FORM, "individuals": "-5"})
+    assert r.status_code == 400
+    assert "data.individuals" in r.text and "不能为负数" in r.text
+
+
+def test_upload_is_scanned_and_download(client, tmp_path, people):
+    path = write_csv(tmp_path / "orders.csv", people.rows)
+    with open(path, "rb") as fh:
+        r = client.post("/crossborder/assess", data={**FORM, "individuals": "", "history": ""},
+                        files=[("data", ("orders.csv", fh, "text/csv"))])
+    assert r.status_code == 200, r.text[:2000]
+    assert f"{people.individuals:,}" in r.text and "身份证号" in r.text
+    with open(path, "rb") as fh:
+        d = client.post("/crossborder/assess", data={**FORM, "format": "html"},
+                        files=[("data", ("orders.csv", fh, "text/csv"))])
+    assert d.status_code == 200 and "attachment" in d.headers["content-disposition"]
+    assert d.text.startswith("<!doctype html>") and "@media print" in d.text
+    bad = client.post("/crossborder/assess", data=FORM, files=[("data", ("notes.docx", b"x", "application/octet-stream"))])
+    assert bad.status_code == 400 and "notes.docx" in bad.text
+
+
+def test_ledger_is_per_organisation(client, login):
+    login(client, role="enterprise", org="Org A")
+    r = client.post("/crossborder/assess", data={**FORM, "history": "", "individuals": "60000", "record": "1"})
+    assert r.status_code == 200 and "download-html" in r.text
+    r2 = client.post("/crossborder/assess", data={**FORM, "history": "", "individuals": "50000",
+                                                  "transfer_date": "2026-06-01", "record": "1"})
+    assert 'data-path="standard_contract_or_certification"' in r2.text  # 60,000 + 50,000 from the ledger
+    page = client.get("/crossborder/assessments")
+    assert page.status_code == 200 and page.text.count("临港智算科技") >= 2 and "110,000" in page.text
+    ids = [a["id"] for a in client.get("/api/v1/crossborder/assessments").json()]
+    assert len(ids) == 2
+    assert client.get(f"/crossborder/assessments/{ids[0]}/download").status_code == 200
+    client.post("/logout")
+    login(client, role="enterprise", org="Org B")
+    assert client.get("/api/v1/crossborder/assessments").json() == []
+    assert client.get(f"/crossborder/assessments/{ids[0]}").status_code == 403
+    r3 = client.post("/crossborder/assess", data={**FORM, "history": "", "individuals": "50000", "record": "1"})
+    assert 'data-path="exempt"' in r3.text  # Org B's window does not hold Org A's exports
+
+
+def test_record_needs_login(client):
+    r = client.post("/api/v1/crossborder/assess?record=true",
+                    json={"exporter": {"name": "x"}, "transfer": {"date": "2026-05-01", "recipient": {"country": "US"}}})
+    assert r.status_code == 401
