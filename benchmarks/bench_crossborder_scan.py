@@ -132,7 +132,7 @@ def child_presidio(path: str, sample: int) -> dict:
     hits = {}
     for row in rows:
         for col, val in row.items():
-            for res in analyzer.analyze(text=val, language="zh"):
+            for _res in analyzer.analyze(text=val, language="zh"):
                 hits[col] = hits.get(col, 0) + 1
     wall = time.perf_counter() - t
     u = _usage()
