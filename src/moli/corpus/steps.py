@@ -271,7 +271,7 @@ def _dup_ngram_char_fraction(chars: str, n: int = 10) -> float:
     return float(np.count_nonzero(np.cumsum(cover)[: len(chars)]) / len(chars))
 
 
-def quality_metrics(text: str, phrases: tuple[str, ...] = ()) -> dict[str, float]:
+def quality_metrics(text: str, phrases: tuple[str, ...] = (), boiler_max_line: int = 40) -> dict[str, float]:
     """Chinese-aware document statistics: characters, not words; CJK sentence ends."""
     lines = [ln.strip() for ln in text.split("\n")]
     lines = [ln for ln in lines if ln]
@@ -279,7 +279,7 @@ def quality_metrics(text: str, phrases: tuple[str, ...] = ()) -> dict[str, float
     n_chars = len(chars)
     out: dict[str, float] = {"n_chars": n_chars}
     if n_chars == 0:
-        return {**out, "cjk_ratio": 0.0, "n_sentence_ends": 0, "sentence_line_char_fraction": 0.0,
+        return {**out, "n_lines": 0, "cjk_ratio": 0.0, "n_sentence_ends": 0, "sentence_line_char_fraction": 0.0,
                 "dup_line_fraction": 0.0, "dup_line_char_fraction": 0.0, "dup_10gram_char_fraction": 0.0,
                 "symbol_ratio": 0.0, "mean_line_chars": 0.0, "boilerplate_line_fraction": 0.0}
     from moli.text.normalize import cjk_count
@@ -293,13 +293,15 @@ def quality_metrics(text: str, phrases: tuple[str, ...] = ()) -> dict[str, float
     ) / total_line_chars
     counts = Counter(lines)
     dup_lines = [ln for ln in lines if counts[ln] > 1]
+    out["n_lines"] = len(lines)
     out["dup_line_fraction"] = len(dup_lines) / len(lines)
     out["dup_line_char_fraction"] = sum(len(ln) for ln in dup_lines) / total_line_chars
     out["dup_10gram_char_fraction"] = _dup_ngram_char_fraction(chars)
     out["symbol_ratio"] = sum(1 for c in chars if c in _SYMBOLS) / n_chars
     out["mean_line_chars"] = total_line_chars / len(lines)
     out["boilerplate_line_fraction"] = (
-        sum(1 for ln in lines if any(p in ln for p in phrases)) / len(lines) if phrases else 0.0
+        sum(1 for ln in lines if len(ln) <= boiler_max_line and any(p in ln for p in phrases)) / len(lines)
+        if phrases else 0.0
     )
     return out
 
@@ -315,12 +317,12 @@ class Quality(Step):
     overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
     record_metrics: bool = False
 
-    def rules(self) -> list[tuple[str, str, float | None, float | None]]:
+    def rules(self) -> list[tuple[str, str, float | None, float | None, int]]:
         data = load_quality_rules(self.rules_path)
         out = []
         for key, rule in data["rules"].items():
             r = {**rule, **self.overrides.get(key, {})}
-            out.append((key, r["metric"], r.get("min"), r.get("max")))
+            out.append((key, r["metric"], r.get("min"), r.get("max"), int(r.get("min_lines", 0))))
         unknown = set(self.overrides) - set(data["rules"])
         if unknown:
             raise ConfigError(f"quality.overrides 中有未知规则：{sorted(unknown)}",
@@ -329,12 +331,15 @@ class Quality(Step):
 
     def process(self, docs):
         rules = self.rules()
-        phrases = tuple(load_quality_rules(self.rules_path).get("boilerplate_phrases", {}).get("phrases", []))
+        boiler = load_quality_rules(self.rules_path).get("boilerplate_phrases", {})
+        phrases, max_line = tuple(boiler.get("phrases", [])), int(boiler.get("max_line_chars", 40))
         kept, removed = [], []
         for doc in docs:
-            m = quality_metrics(doc.text, phrases)
+            m = quality_metrics(doc.text, phrases, max_line)
             reason = None
-            for key, metric, lo, hi in rules:
+            for key, metric, lo, hi, min_lines in rules:
+                if m["n_lines"] < min_lines:
+                    continue
                 v = m[metric]
                 if (lo is not None and v < lo) or (hi is not None and v > hi):
                     reason = key

@@ -37,7 +37,6 @@ CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 _CJK_RE = re.compile(f"[{CJK_CLASS}]")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u2060\ufeff]")
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{CJK_CLASS}，。、；：！？“”（）《》])[ \t\u3000\u00a0]+(?=[{CJK_CLASS}，。、；：！？“”（）《》])")
-_BROKEN_LINE = re.compile(f"(?<=[{CJK_CLASS}，、])\n(?=[{CJK_CLASS}])")
 _TRAILING_WS = re.compile(r"[ \t]+\n")
 _LEADING_WS = re.compile(r"\n[ \t\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -66,13 +65,39 @@ def remove_control_chars(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
-def collapse_cjk_whitespace(text: str, *, join_broken_lines: bool = True) -> str:
+_LINE_JOIN_START = set("，。、；：！？）》」』”’")
+
+
+def _join_broken_lines(text: str, min_line: int) -> str:
+    """Join a line to the next when the break falls inside a Chinese sentence.
+
+    A break is inside a sentence when the next line starts with closing punctuation (，。）》…), when
+    the line ends with ，or 、 and the next starts with a CJK character, or when both sides are CJK
+    characters and the line is long (≥ ``min_line`` characters: hard-wrapped text). Short lines
+    (headings, menu items) stay separate.
+    """
+    lines = text.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        prev = out[-1]
+        if prev and line:
+            first, last = line[0], prev[-1]
+            if first in _LINE_JOIN_START or (_CJK_RE.match(first) and (
+                last in "，、" or (len(prev) >= min_line and _CJK_RE.match(last))
+            )):
+                out[-1] = prev + line
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def collapse_cjk_whitespace(text: str, *, join_broken_lines: bool = True, min_line: int = 20) -> str:
     """Remove whitespace inside Chinese text; keep paragraph breaks."""
     text = _TRAILING_WS.sub("\n", text)
     text = _LEADING_WS.sub("\n", text).lstrip(" \t\u3000")
     text = _SPACE_BETWEEN_CJK.sub("", text)
     if join_broken_lines:
-        text = _BROKEN_LINE.sub("", text)
+        text = _join_broken_lines(text, min_line)
     text = _MANY_NEWLINES.sub("\n\n", text)
     return text.strip()
 
