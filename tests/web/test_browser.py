@@ -42,10 +42,9 @@ def server(tmp_path_factory):
     port = _free_port()
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115
     cmd = [sys.executable, "-c", "from moli.cli import main; main()"]
-    subprocess.run(cmd + ["db", "upgrade"], env=env, check=True, capture_output=True)
+    # `moli serve` on an empty MOLI_HOME migrates it; the worker starts once the server answers
     procs = [subprocess.Popen(cmd + ["serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT),
-             subprocess.Popen(cmd + ["worker", "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT)]
+                              stdout=log, stderr=subprocess.STDOUT)]
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -59,6 +58,8 @@ def server(tmp_path_factory):
             if time.time() > deadline or procs[0].poll() is not None:
                 raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
             time.sleep(0.3)
+        procs.append(subprocess.Popen(cmd + ["worker", "--workers", "1"], env=env, stdout=log,
+                                      stderr=subprocess.STDOUT))
         yield base
     finally:
         for p in procs:
@@ -71,20 +72,47 @@ def server(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture
-def page(server, request):
+@pytest.fixture(scope="module")
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(base_url=server, locale="zh-CN")
-        pg = context.new_page()
-        pg.set_default_timeout(20_000)
-        yield pg
-        if getattr(request.node, "rep_failed", False):  # set by tests/web/conftest.py
-            ARTIFACTS.mkdir(exist_ok=True)
-            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        browser.close()
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server, request):
+    """A fresh browser context (no cookies) per test; a screenshot in test-artifacts/ on failure."""
+    context = browser.new_context(base_url=server, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    if getattr(request.node, "rep_failed", False):  # set by tests/web/conftest.py
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def test_serve_on_empty_home_answers_and_guards(server):
+    """The server started on an empty MOLI_HOME: /healthz, /, /api/docs answer; /jobs needs a login."""
+    import json
+    import urllib.error
+
+    with urllib.request.urlopen(server + "/healthz") as r:
+        assert json.load(r)["status"] == "ok"
+    with urllib.request.urlopen(server + "/") as r:
+        assert r.status == 200 and "模力" in r.read().decode()
+    with urllib.request.urlopen(server + "/api/docs") as r:
+        assert r.status == 200 and "swagger" in r.read().decode().lower()
+    opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
+                                              {"redirect_request": lambda *a, **k: None}))
+    try:
+        opener.open(server + "/jobs")
+        raise AssertionError("an anonymous visitor got /jobs")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 303 and exc.headers["location"].startswith("/login")
 
 
 def _register(page, email: str, org: str) -> None:
