@@ -7,8 +7,6 @@ anonymous, and ``require_user`` then says that the session expired.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -23,17 +21,31 @@ from moli.core.settings import get_settings
 SESSION_COOKIE = "moli_session"
 
 
-def get_db() -> Iterator[Session]:
-    """A Session for one request: committed when the view returns, rolled back on error."""
+def get_db(request: Request) -> Session:
+    """A Session for one request: committed when the view returns, rolled back if it raises.
+
+    The commit happens before the response is sent (on FastAPI's per-call exit stack), so a
+    browser that follows a POST → 303 redirect always sees what the POST wrote. A generator
+    dependency would commit only after the response had gone out.
+    """
     session = new_session()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
+    stack = request.scope.get("fastapi_function_astack") or request.scope.get("fastapi_inner_astack")
+    if stack is None:  # pragma: no cover - guards against a FastAPI that renamed its stacks
         session.close()
+        raise RuntimeError("get_db must be used as a FastAPI dependency")
+
+    def _finish(exc_type, exc, tb) -> bool:
+        try:
+            if exc_type is None:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+        return False
+
+    stack.push(_finish)
+    return session
 
 
 def _serializer() -> URLSafeTimedSerializer:
