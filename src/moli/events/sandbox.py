@@ -67,6 +67,10 @@ def run_scorer(metric: str, competition_id: str, public_fraction: float, answers
     "seconds", "netns"}`` or raises ScoringFailed with the reason."""
     limits = limits or Limits()
     use_netns = netns_available() if limits.use_netns is None else limits.use_netns
+    if mask is None and not metric.startswith("custom:"):
+        from moli.events.scoring import public_mask
+
+        mask = public_mask(competition_id, list(answers), public_fraction)
     with tempfile.TemporaryDirectory(prefix="moli-score-") as tmp:
         work = Path(tmp)
         if scorer_source is not None and metric.startswith("custom:"):
@@ -77,7 +81,7 @@ def run_scorer(metric: str, competition_id: str, public_fraction: float, answers
         payload = {
             "metric": metric, "competition_id": competition_id, "public_fraction": public_fraction,
             # aligned lists serialise faster than dicts; the public mask is precomputed (cached by the service)
-            "ids": list(answers), "labels": list(answers.values()),
+            "ids": list(answers) if metric.startswith("custom:") else None, "labels": list(answers.values()),
             "predictions": [predictions.get(k, "") for k in answers],
             "mask": "".join("1" if m else "0" for m in mask) if mask is not None else None,
             "memory_mb": limits.memory_mb,
@@ -157,11 +161,16 @@ def _child(workdir: str) -> int:
         if payload.get("audit_hook", True):
             sys.addaudithook(_audit)
         ids = payload["ids"]
-        answers = dict(zip(ids, payload["labels"], strict=True))
-        predictions = dict(zip(ids, payload["predictions"], strict=True))
         mask = [c == "1" for c in payload["mask"]] if payload.get("mask") else None
-        out = scoring.score_split(payload["metric"], payload["competition_id"], float(payload["public_fraction"]),
-                                  answers, predictions, mask)
+        if ids is None:  # built-in metric: aligned lists, the mask is always precomputed then
+            if mask is None:
+                raise ValueError("a built-in metric needs the public mask")
+            out = scoring.score_lists(payload["metric"], payload["labels"], payload["predictions"], mask)
+        else:
+            answers = dict(zip(ids, payload["labels"], strict=True))
+            predictions = dict(zip(ids, payload["predictions"], strict=True))
+            out = scoring.score_split(payload["metric"], payload["competition_id"],
+                                      float(payload["public_fraction"]), answers, predictions, mask)
     except MemoryError:
         write({"error": "out of memory", "kind": "memory"})
         return 1
