@@ -59,6 +59,7 @@ def test_search_answers_chinese_queries_with_sources(session):
     # Traditional characters and full-width forms find the same document.
     trad = service.search_kb(session, "語音合成技術出口許可", k=3)
     assert trad[0]["slug"] == "tech-export-ai"
+    assert {"语音", "合成", "技术", "许可"} <= set(trad[0]["matched_terms"])
 
 
 def test_labelled_queries_recall_at_5(session):

@@ -25,6 +25,7 @@ from moli.outbound.models import Enterprise, KbDocument
 from moli.outbound.precheck import parse_plan, precheck
 from moli.outbound.rules import default_data, yaml_load
 from moli.outbound.schemas import EnterpriseIn
+from moli.text.normalize import to_simplified
 from moli.text.search import BM25Index
 from moli.text.segment import tokenize
 
@@ -155,7 +156,8 @@ def kb_index(session: Session) -> BM25Index:
         if cached is not None and cached[0] == signature:
             return cached[1]
     docs = list(session.scalars(select(KbDocument).order_by(KbDocument.slug)))
-    index = BM25Index.build([d.slug for d in docs], [_doc_text(d) for d in docs])
+    # Traditional characters (用户上传的繁体文档) are indexed in simplified form, like the queries.
+    index = BM25Index.build([d.slug for d in docs], [to_simplified(_doc_text(d)) for d in docs])
     with _INDEX_LOCK:
         _INDEX[key] = (signature, index)
     return index
@@ -210,7 +212,7 @@ def search_kb(session: Session, query: str, *, country: str | None = None, topic
                and (d_to is None or (r.issued_on is not None and r.issued_on <= d_to))}
     if not allowed:
         return []
-    hits = kb_index(session).search(query, k=k, allowed=allowed)
+    hits = kb_index(session).search(to_simplified(query), k=k, allowed=allowed)
     docs = {d.slug: d for d in session.scalars(select(KbDocument).where(KbDocument.slug.in_([h.id for h in hits])))}
     out = []
     for h in hits:
