@@ -160,3 +160,16 @@ def test_unknown_page_is_bilingual_404(client):
     r = client.get("/no/such/page")
     assert r.status_code == 404 and "页面不存在" in r.text and "page not found" in r.text
     assert client.get("/api/v1/nothing").json()["error_zh"] == "页面不存在"
+
+
+def test_organisations_visible_by_role(client, login):
+    a = login(client, org="Org A")
+    make_user(org="Org B")
+    orgs = client.get("/api/v1/organisations").json()["organisations"]
+    assert [o["name"] for o in orgs] == ["Org A"] and [m["email"] for m in orgs[0]["members"]] == [a.email]
+    page = client.get("/account")
+    assert page.status_code == 200 and "Org A" in page.text and "Org B" not in page.text
+    client.post("/logout")
+    login(client, role="staff")
+    names = [o["name"] for o in client.get("/api/v1/organisations").json()["organisations"]]
+    assert names == ["Org A", "Org B"]

@@ -238,3 +238,18 @@ def counts(session: Session) -> dict[str, int]:
         "组织 / Organisations": session.scalar(select(func.count(Organisation.id))) or 0,
         "用户 / Users": session.scalar(select(func.count(User.id))) or 0,
     }
+
+
+def organisation_overview(session: Session, user: User) -> list[dict]:
+    """Organisations the user may see (staff: all; enterprise: its own), with their members."""
+    stmt = select(Organisation).options(selectinload(Organisation.users)).order_by(Organisation.name)
+    if user.role not in ("admin", "staff"):
+        if user.organisation_id is None:
+            return []
+        stmt = stmt.where(Organisation.id == user.organisation_id)
+    out = []
+    for org in session.scalars(stmt):
+        out.append({"id": org.id, "name": org.name, "kind": org.kind, "created_at": org.created_at,
+                    "members": [{"id": u.id, "email": u.email, "display_name": u.display_name, "role": u.role}
+                                for u in sorted(org.users, key=lambda u: u.id)]})
+    return out

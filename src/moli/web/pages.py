@@ -139,6 +139,19 @@ def api_me(user: User = Depends(require_user)):
             "organisation_id": user.organisation_id}
 
 
+@router.get("/account")
+def account_page(request: Request, user: User = Depends(require_user), db: Session = Depends(get_db)):
+    return render(request, "auth/account.html", {"orgs": accounts.organisation_overview(db, user)})
+
+
+@router.get("/api/v1/organisations")
+def api_organisations(user: User = Depends(require_user), db: Session = Depends(get_db)):
+    orgs = accounts.organisation_overview(db, user)
+    for o in orgs:
+        o["created_at"] = o["created_at"].isoformat() if o["created_at"] else None
+    return {"organisations": orgs}
+
+
 # --- jobs -------------------------------------------------------------------------------------
 
 @router.get("/jobs")
