@@ -133,3 +133,30 @@ def test_judges_page_scores_and_board(client, login, tmp_path):
     assert board["rows"][0]["rubric_score"] == 75.0 and board["rows"][0]["judges"] == 1
     login(client, org="路人")
     assert client.get("/events/competitions/demo-data-x-city/judge").status_code == 403
+
+
+def test_staff_creates_competition_and_event_in_the_browser(client, login, tmp_path):
+    path, answers = write_competition(tmp_path, slug="upload-cls")
+    files = [("spec", ("comp.yaml", path.read_bytes())),
+             ("files", ("answers.jsonl", (tmp_path / "answers.jsonl").read_bytes())),
+             ("files", ("inputs.jsonl", (tmp_path / "inputs.jsonl").read_bytes()))]
+    login(client)  # an enterprise account may not
+    assert client.post("/events/manage/competitions", files=files).status_code == 403
+    login(client, role="staff")
+    assert "新建赛事" in client.get("/events/manage").text
+    missing = client.post("/events/manage/competitions", files=files[:2])
+    assert missing.status_code == 400 and "inputs.jsonl" in missing.text  # the data file was not uploaded
+    r = client.post("/events/manage/competitions", files=files, follow_redirects=True)
+    assert r.status_code == 200 and "测试分类赛" in r.text and str(r.url).endswith("/events/competitions/upload-cls")
+    with session_scope() as s:
+        assert service.get_competition(s, "upload-cls").n_answers == len(answers)
+    r = client.post("/events/manage/events", data={
+        "slug": "salon-2026-12", "title": "模力浦东行·语料沙龙", "starts_at": "2026-12-20T14:00",
+        "ends_at": "2026-12-20T16:00", "venue": "张江", "capacity": "30", "tags": "topic:语料、scenario:7",
+        "publish": "1", "slots": "3", "slot_minutes": "15"}, follow_redirects=True)
+    assert r.status_code == 200 and "模力浦东行·语料沙龙" in r.text and "2026-12-20 14:00" in r.text
+    info = client.get("/api/v1/events/salon-2026-12").json()
+    assert info["starts_at"] == "2026-12-20T14:00:00+08:00" and info["tags"] == ["topic:语料", "scenario:7"]
+    assert len(info["slots"]) == 3 and info["capacity"] == 30
+    bad = client.post("/events/manage/events", data={"slug": "bad-1", "title": "无地点", "publish": "1"})
+    assert bad.status_code == 400 and "venue" in bad.text

@@ -843,3 +843,52 @@ def user_by_email(session: Session, email: str):
     if user is None:
         raise NotFound(f"用户 {email} 不存在", f"user {email} does not exist", field="email")
     return user
+
+
+def create_competition_from_upload(session: Session, yaml_bytes: bytes, files: dict[str, bytes],
+                                   user: Any | None = None) -> Competition:
+    """Create a competition from an uploaded YAML and the files it names (answers, data, scorer),
+    matched by file name. The temporary copies are removed; the answers end up in the database."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="moli-comp-") as tmp:
+        base = Path(tmp)
+        for name, data in files.items():
+            safe = Path(name).name
+            if not safe or safe.startswith("."):
+                raise InputError(f"文件名无效：{name}", f"invalid file name: {name}", field="files")
+            (base / safe).write_bytes(data)
+        (base / "competition.yaml").write_bytes(yaml_bytes)
+        return create_competition_from_yaml(session, base / "competition.yaml", user=user)
+
+
+def event_input_from_form(fields: dict[str, str]) -> EventIn:
+    """An EventIn from a web form: ``datetime-local`` values are Asia/Shanghai times; tags are
+    comma- or 、-separated."""
+    from pydantic import ValidationError
+
+    from moli.events.schemas import raise_validation
+
+    def when(key: str) -> datetime | None:
+        v = (fields.get(key) or "").strip()
+        if not v:
+            return None
+        try:
+            dt = datetime.fromisoformat(v)
+        except ValueError:
+            raise InputError(f"{key} 不是有效的日期时间", f"{key} is not a valid date and time", field=key) from None
+        return dt if dt.tzinfo else dt.replace(tzinfo=SHANGHAI)
+
+    tags = [t.strip() for t in (fields.get("tags") or "").replace("、", ",").replace("，", ",").split(",") if t.strip()]
+    cap = (fields.get("capacity") or "").strip()
+    raw = {"slug": (fields.get("slug") or "").strip(), "title": (fields.get("title") or "").strip(),
+           "title_en": fields.get("title_en") or "", "description": fields.get("description") or "",
+           "starts_at": when("starts_at"), "ends_at": when("ends_at"), "date_note": fields.get("date_note") or "",
+           "venue": fields.get("venue") or "", "online": bool(fields.get("online")), "url": fields.get("url") or "",
+           "organiser": fields.get("organiser") or "", "capacity": int(cap) if cap.isdigit() else None,
+           "tags": tags, "source": fields.get("source") or ""}
+    try:
+        return EventIn.model_validate(raw)
+    except ValidationError as exc:
+        raise_validation(exc, "event")
+        raise

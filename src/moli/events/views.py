@@ -13,7 +13,7 @@ from moli.core.errors import InputError
 from moli.core.settings import get_settings
 from moli.events import service
 from moli.events.models import Entry, Team
-from moli.web.deps import current_user, get_db, require_user
+from moli.web.deps import current_user, get_db, require_staff, require_user
 from moli.web.templating import render
 
 router = APIRouter()
@@ -231,6 +231,35 @@ def api_my_submissions(slug: str, db: Session = Depends(get_db), user=Depends(re
     return {"team": team.name if team else None, "submissions": [service.submission_dict(s) for s in subs]}
 
 
+# --- staff: create competitions and events ---------------------------------------------------
+
+@router.get("/events/manage")
+def manage_page(request: Request, user=Depends(require_staff)):
+    return render(request, "events/manage.html", {})
+
+
+@router.post("/events/manage/competitions")
+async def manage_create_competition(request: Request, spec: UploadFile = File(...),
+                                    files: list[UploadFile] = File(default=[]), db: Session = Depends(get_db),
+                                    user=Depends(require_staff)):
+    uploads = {f.filename or "": await _read_upload(f) for f in files if f.filename}
+    comp = service.create_competition_from_upload(db, await _read_upload(spec), uploads, user)
+    db.commit()
+    return _back(f"/events/competitions/{comp.slug}")
+
+
+@router.post("/events/manage/events")
+async def manage_create_event(request: Request, db: Session = Depends(get_db), user=Depends(require_staff)):
+    form = await request.form()
+    fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    ev = service.create_event(db, service.event_input_from_form(fields), user, publish=bool(fields.get("publish")))
+    slots = (fields.get("slots") or "").strip()
+    if slots.isdigit() and int(slots) > 0 and ev.starts_at is not None:
+        service.add_slots(db, ev, ev.starts_at, int(fields.get("slot_minutes") or 20), int(slots))
+    db.commit()
+    return _back(f"/events/{ev.slug}")
+
+
 # --- one event: registration, roadshow ------------------------------------------------------
 
 @router.post("/events/slots/{slot_id}/book")
@@ -282,3 +311,4 @@ def event_page(slug: str, request: Request, db: Session = Depends(get_db), user=
     return render(request, "events/event.html", {
         "ev": ev, "info": service.event_dict(db, ev), "reg": reg,
         "position": service.waitlist_position(db, reg) if reg else None, "slots": slots, "orgs": orgs})
+
