@@ -24,7 +24,7 @@ C together even if A and C are less similar).
 
 from __future__ import annotations
 
-import mmap
+import os
 import shutil
 import tempfile
 from functools import lru_cache
@@ -75,6 +75,34 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int, seed: int = 1) -> n
             acc ^= acc >> np.uint64(29)
         out[:, j] = fmix64(acc)
     return out
+
+
+class _RowFile:
+    """Random reads of rows from a flat binary file with ``os.pread`` (no mmap: a mapped file's pages
+    — the kernel maps whole large folios around each read — would count as resident memory)."""
+
+    def __init__(self, path: Path, dtype: np.dtype, width: int):
+        self.fd = os.open(path, os.O_RDONLY)
+        self.dtype, self.width = np.dtype(dtype), int(width)
+        self.row_bytes = self.dtype.itemsize * self.width
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """The given rows (sorted, distinct positions) as a (len(rows), width) array."""
+        rb, fd = self.row_bytes, self.fd
+        buf = b"".join([os.pread(fd, rb, r * rb) for r in rows.tolist()])
+        return np.frombuffer(buf, dtype=self.dtype).reshape(len(rows), self.width)
+
+    def ranges(self, starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Concatenated element ranges ``[start, start + count)`` and each range's local start."""
+        isz, fd = self.dtype.itemsize, self.fd
+        buf = b"".join([os.pread(fd, c * isz, s * isz) for s, c in zip(starts.tolist(), counts.tolist(),
+                                                                       strict=True)])
+        local = np.zeros(len(counts), dtype=np.int64)
+        np.cumsum(counts[:-1], out=local[1:])
+        return np.frombuffer(buf, dtype=self.dtype), local
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def _merge(labels: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
@@ -233,57 +261,56 @@ class NearDuplicateIndex:
         self._cache = None
 
     # -- clustering -----------------------------------------------------------------------------
-    def _estimate_ok(self, u, v, sigs, mm, need: int) -> np.ndarray:
+    def _estimate_ok(self, u: np.ndarray, v: np.ndarray, sigs: _RowFile, need: int) -> np.ndarray:
         keep = np.empty(u.size, dtype=bool)
-        step = max(1, (1 << 22) // (self.num_perm * 8))  # ~4 MB of signature rows per chunk
+        step = 4096  # pairs per chunk: ≤ 8,192 signature rows (4 MB) in memory
         for s in range(0, u.size, step):
-            a = sigs[u[s:s + step]]
-            b = sigs[v[s:s + step]]
-            keep[s:s + step] = (a == b).sum(axis=1) >= need
-            if hasattr(mmap, "MADV_DONTNEED"):
-                mm.madvise(mmap.MADV_DONTNEED)  # drop the mapped pages: resident memory stays small
+            rows, inv = np.unique(np.concatenate([u[s:s + step], v[s:s + step]]), return_inverse=True)
+            block = sigs.rows(rows)
+            m = min(step, u.size - s)
+            keep[s:s + m] = (block[inv[:m]] == block[inv[m:]]).sum(axis=1) >= need
         return keep
 
-    def _exact_ok(self, u, v, fps, fmm, starts, counts) -> np.ndarray:
+    def _exact_ok(self, u: np.ndarray, v: np.ndarray, fps: _RowFile, starts: np.ndarray,
+                  counts: np.ndarray) -> np.ndarray:
         """Exact Jaccard ≥ threshold from the fingerprint sets, vectorised over a chunk of pairs:
         tag each value with its pair number, sort, and count values present on both sides."""
         keep = np.empty(u.size, dtype=bool)
         s = 0
         while s < u.size:
-            # as many pairs as fit in ~2 M fingerprint values
-            tot = np.cumsum(counts[u[s:]] + counts[v[s:]])
+            tot = np.cumsum(counts[u[s:]] + counts[v[s:]])  # as many pairs as fit in ~2 M values
             e = s + max(1, int(np.searchsorted(tot, 1 << 21)))
             pu, pv = u[s:e], v[s:e]
+            docs, inv = np.unique(np.concatenate([pu, pv]), return_inverse=True)
+            values, local_starts = fps.ranges(starts[docs], counts[docs])
             tags = []
-            for side in (pu, pv):
-                c = counts[side]
+            for side in (inv[:pu.size], inv[pu.size:]):
+                c = counts[docs[side]]
                 pair = np.repeat(np.arange(side.size, dtype=np.uint64), c)
                 within = np.arange(int(c.sum()), dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-                vals = fps[np.repeat(starts[side], c) + within].astype(np.uint64)
+                vals = values[np.repeat(local_starts[side], c) + within].astype(np.uint64)
                 tags.append((pair << np.uint64(32)) | vals)
             allv = np.sort(np.concatenate(tags))
             dup = allv[1:] == allv[:-1]
             inter = np.bincount((allv[1:][dup] >> np.uint64(32)).astype(np.int64), minlength=pu.size)
             union = counts[pu] + counts[pv] - inter
             keep[s:e] = inter >= self.threshold * union - 1e-9
-            if hasattr(mmap, "MADV_DONTNEED"):
-                fmm.madvise(mmap.MADV_DONTNEED)
             s = e
         return keep
 
     def _verified(self, u: np.ndarray, v: np.ndarray, ctx: dict) -> np.ndarray:
         k = self.num_perm
         if not ctx["exact"]:
-            return self._estimate_ok(u, v, ctx["sigs"], ctx["mm"], int(np.ceil(self.threshold * k - 1e-9)))
+            return self._estimate_ok(u, v, ctx["sigs"], int(np.ceil(self.threshold * k - 1e-9)))
         # cheap pre-filter: a pair whose estimate is far below the threshold cannot be a duplicate
         # (4 standard deviations of the estimate + one position), then the exact check
         t = self.threshold
         margin = 4.0 * np.sqrt(t * (1.0 - t) / k) + 1.0 / k
-        ok = self._estimate_ok(u, v, ctx["sigs"], ctx["mm"], int(np.ceil(max(0.0, t - margin) * k - 1e-9)))
+        ok = self._estimate_ok(u, v, ctx["sigs"], int(np.ceil(max(0.0, t - margin) * k - 1e-9)))
         idx = np.flatnonzero(ok)
         self.stats["exact_checked_pairs"] = self.stats.get("exact_checked_pairs", 0) + int(idx.size)
         if idx.size:
-            ok[idx] = self._exact_ok(u[idx], v[idx], ctx["fps"], ctx["fmm"], ctx["starts"], ctx["counts"])
+            ok[idx] = self._exact_ok(u[idx], v[idx], ctx["fps"], ctx["starts"], ctx["counts"])
         return ok
 
     def cluster_labels(self) -> np.ndarray:
@@ -295,22 +322,19 @@ class NearDuplicateIndex:
         if n == 0:
             return labels
         ctx: dict = {"exact": False}
-        handles = []
+        handles: list[_RowFile] = []
         if self.verify:
-            fh = open(self.workdir / "signatures.u32", "rb")  # noqa: SIM115 - closed below
-            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-            handles += [fh, mm]
-            ctx.update(sigs=np.frombuffer(mm, dtype=self._sig_dtype).reshape(n, self.num_perm), mm=mm)
+            sigs = _RowFile(self.workdir / "signatures.u32", self._sig_dtype, self.num_perm)
+            handles.append(sigs)
+            ctx["sigs"] = sigs
             self.stats["verification"] = "estimate"
             if self._exact:
                 counts = np.fromfile(self.workdir / "fingerprint_counts.i64", dtype=np.int64)
                 starts = np.zeros(n, dtype=np.int64)
                 np.cumsum(counts[:-1], out=starts[1:])
-                ffh = open(self.workdir / "fingerprints.u32", "rb")  # noqa: SIM115 - closed below
-                fmm = mmap.mmap(ffh.fileno(), 0, access=mmap.ACCESS_READ)
-                handles += [ffh, fmm]
-                ctx.update(exact=True, fps=np.frombuffer(fmm, dtype=np.uint32), fmm=fmm, starts=starts,
-                           counts=counts)
+                fps = _RowFile(self.workdir / "fingerprints.u32", np.dtype(np.uint32), 1)
+                handles.append(fps)
+                ctx.update(exact=True, fps=fps, starts=starts, counts=counts)
                 self.stats["verification"] = "exact"
         try:
             for j in range(self.bands):
@@ -332,7 +356,7 @@ class NearDuplicateIndex:
                 _merge(labels, u, v)
         finally:
             ctx.clear()
-            for h in reversed(handles):
+            for h in handles:
                 h.close()
         return labels
 
