@@ -3,7 +3,8 @@
 import pytest
 from faker import Faker
 
-from moli.pii import detect, validators as v
+from moli.pii import detect
+from moli.pii import validators as v
 from moli.pii.patterns import find_patterns
 
 STRUCT = {"PHONE", "ID_CARD", "PASSPORT", "HK_MACAO_PERMIT", "BANK_CARD", "EMAIL", "IP_ADDRESS", "LICENSE_PLATE",

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from moli.core.errors import InputError
-from moli.pii import detect, redact, redact_with_findings, validators as v
+from moli.pii import detect, redact, redact_with_findings
+from moli.pii import validators as v
 from moli.pii.findings import Finding
 from moli.pii.redact import MOBILE_PREFIXES, surrogate
 

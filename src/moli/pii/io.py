@@ -25,15 +25,17 @@ def decoded_lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, st
     with open(path, "rb") as fh:
         while True:
             raw = fh.read(CHUNK)
-            buffered = len(dec.getstate()[0])
+            held = dec.getstate()[0]
+            buffered = len(held)
             try:
                 text = dec.decode(raw, final=not raw)
             except UnicodeDecodeError as exc:
                 bad = offset - buffered + exc.start
+                line = lineno + pending.count("\n") + (held + raw)[:exc.start].count(b"\n") + 1
                 raise InputError(
-                    f"{path}：第 {lineno + pending.count(chr(10)) + 1} 行附近，字节偏移 {bad} 处不是有效的 {encoding} 编码"
+                    f"{path}：第 {line} 行附近，字节偏移 {bad} 处不是有效的 {encoding} 编码"
                     f"（可用 --encoding 指定编码，如 gb18030）",
-                    f"{path}: byte offset {bad} (near line {lineno + pending.count(chr(10)) + 1}) is not valid "
+                    f"{path}: byte offset {bad} (near line {line}) is not valid "
                     f"{encoding}; pass --encoding (e.g. gb18030)", field="encoding") from exc
             offset += len(raw)
             pending += text

@@ -44,9 +44,29 @@ def division_names() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def division_automaton() -> ahocorasick.Automaton:
+def jieba_lexicon() -> dict[str, str]:
+    """Person (nr -> 'N') and place (ns -> 'S') entries of jieba's bundled dictionary (MIT; installed with
+    jieba, nothing downloaded). Used as weak CRF features; the CRF learns how far to trust them."""
+    import os
+
+    import jieba
+
+    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    out: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] in ("nr", "ns") and len(parts[0]) >= 2:
+                out.setdefault(parts[0], "N" if parts[2] == "nr" else "S")
+    return out
+
+
+@lru_cache(maxsize=1)
+def gazetteer_automaton() -> ahocorasick.Automaton:
     auto = ahocorasick.Automaton()
-    for name, level in division_names().items():
+    for name, tag in jieba_lexicon().items():
+        auto.add_word(name, (len(name), tag))
+    for name, level in division_names().items():  # divisions override jieba's place tag
         if len(name) >= 2:
             auto.add_word(name, (len(name), level))
     auto.make_automaton()
@@ -54,18 +74,19 @@ def division_automaton() -> ahocorasick.Automaton:
 
 
 def division_tags(text: str) -> list[str]:
-    """Per character: '' or a tag 'B<level>' / 'I<level>' of the longest division name covering it."""
+    """Per character: '' or 'B<t>' / 'I<t>' of the longest gazetteer entry covering it, where t is a
+    division level (p/c/a/s) or N (person name) / S (place) from jieba's dictionary."""
     tags = [""] * len(text)
     best = [0] * len(text)
-    for end, (n, level) in division_automaton().iter(text):
+    for end, (n, tag) in gazetteer_automaton().iter(text):
         start = end - n + 1
         if n <= best[start]:
             continue
         best[start] = n
-        tags[start] = "B" + level
+        tags[start] = "B" + tag
         for i in range(start + 1, end + 1):
             if not tags[i] or tags[i][0] == "I":
-                tags[i] = "I" + level
+                tags[i] = "I" + tag
     return tags
 
 

@@ -1,0 +1,269 @@
+"""Vectorised inference for the linear-chain CRF trained by python-crfsuite (``train.py``).
+
+crfsuite learns the weights; this module serves them with numpy: every feature template of
+``model.features`` becomes a sorted key array + a weight matrix, emissions are gathered for a whole
+document at once, and Viterbi runs over all sentences of the document in parallel. The result equals
+crfsuite's own tagging (same weights, same features; checked by a test) but avoids building millions of
+attribute strings per megabyte.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from moli.pii.lexicons import gazetteer_automaton, surnames
+
+TEMPLATES = "ulrLRxyXYzwtsg"
+_OFFSETS = {"u": (0,), "l": (-1,), "r": (1,), "L": (-2,), "R": (2,), "x": (-1, 0), "y": (0, 1), "X": (-2, -1),
+            "Y": (1, 2), "z": (-1, 1), "w": (-1, 0, 1)}
+_NORM = str.maketrans({**{chr(c): "0" for c in range(0x30, 0x3A)},
+                       **{chr(c): "0" for c in range(0xFF10, 0xFF1A)}})
+_LATIN = re.compile(r"[a-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_NOT_CLS = re.compile(r"[^HLD]")
+
+
+def key_of(s: str) -> int:
+    k = 0
+    for ch in s:
+        k = (k << 21) | ord(ch)
+    return k
+
+
+def export(state_features: dict, transitions: dict, labels: list[str]) -> bytes:
+    """npz bytes of the CRF weights (from ``pycrfsuite.Tagger().info()``)."""
+    lab = {name: i for i, name in enumerate(labels)}
+    per: dict[str, dict[int, np.ndarray]] = {t: {} for t in TEMPLATES}
+    for (attr, label), w in state_features.items():
+        t, key = attr[0], key_of(attr[1:])
+        row = per[t].setdefault(key, np.zeros(len(labels), dtype=np.float32))
+        row[lab[label]] = w
+    arrays = {"labels": np.array(labels)}
+    for t, rows in per.items():
+        keys = np.array(sorted(rows), dtype=np.uint64)
+        w = np.zeros((len(keys) + 1, len(labels)), dtype=np.float32)
+        for i, k in enumerate(keys.tolist()):
+            w[i] = rows[k]
+        arrays[f"k_{t}"] = keys
+        arrays[f"w_{t}"] = w
+    trans = np.zeros((len(labels), len(labels)), dtype=np.float32)
+    for (a, b), w in transitions.items():
+        trans[lab[a], lab[b]] = w
+    arrays["trans"] = trans
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+_UNI = ("u", "l", "r", "L", "R")       # offsets 0, -1, +1, -2, +2 of one character
+_BI = ("x", "y", "X", "Y")             # adjacent pairs starting at offsets -1, 0, -2, +1
+_UNI_OFF = {"u": 0, "l": -1, "r": 1, "L": -2, "R": 2}
+_BI_OFF = {"x": -1, "y": 0, "X": -2, "Y": 1}
+
+
+def _union(tables: dict, names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One sorted key array for several templates over the same key space, and each template's weights
+    re-indexed to it (last row = zeros for unknown keys)."""
+    keys = np.unique(np.concatenate([tables[t][0] for t in names]))
+    out = {}
+    for t in names:
+        k, w = tables[t]
+        ww = np.zeros((len(keys) + 1, w.shape[1]), dtype=np.float32)
+        ww[np.searchsorted(keys, k)] = w[:-1]
+        out[t] = ww
+    return keys, out
+
+
+def _lookup(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Row index of each query key in ``keys``; len(keys) (the zero row) when absent."""
+    n = len(keys)
+    if not n:
+        return np.zeros(len(query), dtype=np.int64)
+    idx = np.searchsorted(keys, query)
+    np.minimum(idx, n - 1, out=idx)
+    idx[keys[idx] != query] = n
+    return idx
+
+
+class FastCRF:
+    def __init__(self, npz: bytes):
+        z = np.load(io.BytesIO(npz))
+        self.labels = [str(x) for x in z["labels"]]
+        self.trans = z["trans"].astype(np.float32)
+        tables = {t: (z[f"k_{t}"], z[f"w_{t}"]) for t in TEMPLATES}
+        self.uni_keys, self.uni_w = _union(tables, _UNI)
+        self.bi_keys, self.bi_w = _union(tables, _BI)
+        self.other = {t: tables[t] for t in "zwtsg"}
+        kinds, is_b = [], []
+        for lab in self.labels:
+            kinds.append(lab[2:] if lab != "O" else None)
+            is_b.append(lab.startswith("B-"))
+        self.kind_names = sorted({k for k in kinds if k})
+        self.lab_type = np.array([self.kind_names.index(k) if k else -1 for k in kinds])
+        self.lab_is_b = np.array(is_b)
+
+    def emissions(self, segs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, L) emission scores for all characters of ``segs`` (concatenated) and the segment lengths."""
+        norm = [s.translate(_NORM).lower() for s in segs]
+        padded = "".join("^^" + s + "$$" for s in norm)
+        chars = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32)
+        codes = chars.astype(np.uint64)
+        lens = np.array([len(s) for s in norm], dtype=np.int64)
+        starts = np.cumsum(np.concatenate(([0], lens[:-1] + 4))) + 2
+        c = np.repeat(starts - np.cumsum(np.concatenate(([0], lens[:-1]))), lens) + np.arange(int(lens.sum()))
+        pad = np.ones(len(padded), dtype=bool)
+        pad[c] = False
+        sh = np.uint64(21)
+        # unigrams: one lookup per position serves u, l, r, L, R
+        i1 = _lookup(self.uni_keys, codes)
+        e = self.uni_w["u"][i1[c]]
+        for t in ("l", "r", "L", "R"):
+            e += self.uni_w[t][i1[c + _UNI_OFF[t]]]
+        # adjacent bigrams: one lookup per position serves x, y, X, Y
+        i2 = _lookup(self.bi_keys, (codes[:-1] << sh) | codes[1:])
+        for t in _BI:
+            e += self.bi_w[t][i2[c + _BI_OFF[t]]]
+        kz, wz = self.other["z"]
+        e += wz[_lookup(kz, (codes[c - 1] << sh) | codes[c + 1])]
+        kw, ww = self.other["w"]
+        e += ww[_lookup(kw, (codes[c - 1] << np.uint64(42)) | (codes[c] << sh) | codes[c + 1])]
+        # character classes (H han, L latin, D digit, P other; ^ / $ at the borders)
+        cc = np.full(len(padded), ord("P"), dtype=np.uint64)
+        cc[(chars >= 0x4E00) & (chars <= 0x9FFF)] = ord("H")
+        cc[(chars >= 0x61) & (chars <= 0x7A)] = ord("L")
+        cc[chars == 0x30] = ord("D")
+        left = np.zeros(len(padded), dtype=bool)
+        left[np.concatenate([starts - 2, starts - 1])] = True
+        cc[pad & left] = ord("^")
+        cc[pad & ~left] = ord("$")
+        kt, wt = self.other["t"]
+        e += wt[_lookup(kt, (cc[c - 1] << np.uint64(42)) | (cc[c] << sh) | cc[c + 1])]
+        # surname flags: 1 single surname, 2 start of a compound surname, 0 otherwise (0 at the borders)
+        sf = np.full(len(padded), ord("0"), dtype=np.uint64)
+        table = _surname_table()
+        sur = np.zeros(len(chars), dtype=bool)
+        bmp = chars < len(table)
+        sur[bmp] = table[chars[bmp]]
+        sf[sur] = ord("1")
+        comp = [m.start() for m in _compound_re().finditer(padded)]
+        if comp:  # as in model.features: marked only in a sentence where one starts on a single surname
+            seg_of = np.searchsorted(starts, comp, side="right") - 1
+            ok = {int(g) for g, p in zip(seg_of, comp, strict=True) if sur[p]}
+            for g, p in zip(seg_of, comp, strict=True):
+                if int(g) in ok:
+                    sf[p] = ord("2")
+        sf[pad] = ord("0")
+        ks, ws = self.other["s"]
+        e += ws[_lookup(ks, (sf[c - 1] << np.uint64(42)) | (sf[c] << sh) | sf[c + 1])]
+        kg, wg = self.other["g"]
+        e += wg[_lookup(kg, _gazetteer_keys(padded)[c])]
+        return e, lens
+
+    def _viterbi(self, segs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Best label index for every character (concatenated in segment order) and the lengths."""
+        e, lens = self.emissions(segs)
+        b, t_max, n_lab = len(segs), int(lens.max()), len(self.labels)
+        order = np.argsort(-lens, kind="stable")
+        slens = lens[order]
+        offs = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        em = np.zeros((b, t_max, n_lab), dtype=np.float32)
+        rows = np.repeat(np.arange(b), slens)
+        cols = np.arange(len(e)) - np.repeat(np.cumsum(np.concatenate(([0], slens[:-1]))), slens)
+        src = np.repeat(offs[order], slens) + cols
+        em[rows, cols] = e[src]
+        active = (slens[None, :] > np.arange(t_max)[:, None]).sum(axis=1)
+        back = np.zeros((b, t_max, n_lab), dtype=np.int8)
+        delta = em[:, 0].copy()
+        trans = self.trans[None]
+        for t in range(1, t_max):
+            k = active[t]
+            sc = delta[:k, :, None] + trans
+            back[:k, t] = sc.argmax(axis=1)
+            delta[:k] = sc.max(axis=1) + em[:k, t]
+        final = delta.argmax(axis=1)
+        out = np.zeros((b, t_max), dtype=np.int64)
+        cur = np.zeros(b, dtype=np.int64)
+        ar = np.arange(b)
+        for t in range(t_max - 1, -1, -1):
+            k = active[t]
+            k_next = active[t + 1] if t + 1 < t_max else 0
+            cur[k_next:k] = final[k_next:k]
+            out[:k, t] = cur[:k]
+            if t:
+                cur[:k] = back[ar[:k], t, cur[:k]]
+        flat = np.empty(len(e), dtype=np.int64)
+        flat[src] = out[rows, cols]
+        return flat, lens
+
+    def tag(self, segs: list[str]) -> list[list[str]]:
+        """Viterbi labels for each segment (all segments decoded in parallel)."""
+        if not segs:
+            return []
+        flat, lens = self._viterbi(segs)
+        labels, out, pos = self.labels, [], 0
+        for n in lens.tolist():
+            out.append([labels[i] for i in flat[pos:pos + n]])
+            pos += n
+        return out
+
+    def spans(self, segs: list[str]) -> list[tuple[int, str, int, int]]:
+        """(segment index, label type, start, end) of every entity, as ``model.spans_from_bio`` reads them."""
+        if not segs:
+            return []
+        flat, lens = self._viterbi(segs)
+        typ = self.lab_type[flat]
+        isb = self.lab_is_b[flat]
+        seg = np.repeat(np.arange(len(segs)), lens)
+        pos = np.arange(len(flat)) - np.repeat(np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+        prev_typ = np.concatenate(([-1], typ[:-1]))
+        prev_typ[pos == 0] = -1
+        begin = (typ >= 0) & (isb | (prev_typ != typ))
+        nxt_typ = np.concatenate((typ[1:], [-1]))
+        nxt_b = np.concatenate((isb[1:], [True]))
+        last = np.concatenate((pos[1:] == 0, [True]))
+        endm = (typ >= 0) & (last | (nxt_typ != typ) | nxt_b)
+        bi, ei = np.flatnonzero(begin), np.flatnonzero(endm)
+        names = self.kind_names
+        return [(int(seg[a]), names[typ[a]], int(pos[a]), int(pos[z]) + 1)
+                for a, z in zip(bi.tolist(), ei.tolist(), strict=True)]
+
+
+@lru_cache(maxsize=256)
+def _gaz_key(g: str) -> int:
+    return key_of(g)
+
+
+@lru_cache(maxsize=1)
+def _surname_table() -> np.ndarray:
+    single, _ = surnames()
+    table = np.zeros(0x10000, dtype=bool)
+    table[[ord(c) for c in single]] = True
+    return table
+
+
+def _gazetteer_keys(text: str) -> np.ndarray:
+    """The keys of ``lexicons.division_tags(text)`` as a numpy array (same longest-match rule), built
+    from the few matches instead of a per-character list."""
+    out = np.zeros(len(text), dtype=np.uint64)
+    is_b = np.zeros(len(text), dtype=bool)
+    best: dict[int, int] = {}
+    for end, (n, tag) in gazetteer_automaton().iter(text):
+        start = end - n + 1
+        if n <= best.get(start, 0):
+            continue
+        best[start] = n
+        out[start] = _gaz_key("B" + tag)
+        is_b[start] = True
+        seg = out[start + 1:end + 1]
+        seg[~is_b[start + 1:end + 1]] = _gaz_key("I" + tag)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _compound_re() -> re.Pattern:
+    _, compound = surnames()
+    return re.compile("|".join(sorted(compound)))

@@ -1,0 +1,35 @@
+"""Streaming readers: byte offsets of bad bytes, JSON line numbers, long lines."""
+
+import pytest
+
+from moli.core.errors import InputError
+from moli.pii.io import CHUNK, decoded_lines, iter_jsonl
+
+
+def test_bad_byte_offset_across_chunks(tmp_path):
+    p = tmp_path / "x.txt"
+    head = ("啊" * (CHUNK // 3 + 5) + "\n").encode()
+    p.write_bytes(head + b"ok\n" + b"\xff\xfe tail\n")
+    with pytest.raises(InputError) as exc:
+        list(decoded_lines(p))
+    assert f"byte offset {len(head) + 3}" in exc.value.en and f"字节偏移 {len(head) + 3}" in exc.value.zh
+    assert "line 3" in exc.value.en
+
+
+def test_multibyte_char_split_across_chunks_is_fine(tmp_path):
+    p = tmp_path / "y.txt"
+    text = "a" * (CHUNK - 1) + "中文\n第二行"
+    p.write_text(text, encoding="utf-8")
+    lines = list(decoded_lines(p))
+    assert "".join(line for _, line in lines) == text and lines[-1] == (2, "第二行")
+
+
+def test_malformed_json_line_number_and_skip(tmp_path):
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"id": 1, "text": "a"}\n\n{"id": 2, "text": \n[1, 2]\n{"id": 3, "text": "c"}\n', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        list(iter_jsonl(p))
+    assert "line 3" in exc.value.en and "第 3 行" in exc.value.zh
+    skipped = []
+    got = [obj["id"] for _, obj in iter_jsonl(p, skip_bad=True, skipped=skipped)]
+    assert got == [1, 3] and [ln for ln, _ in skipped] == [3, 4]

@@ -1,0 +1,63 @@
+"""The CRF: numpy inference equals crfsuite's own tagging; the shipped model finds names and addresses."""
+
+import pycrfsuite
+import pytest
+
+from moli.pii import detect
+from moli.pii import model as M
+from moli.pii.fastcrf import FastCRF, export
+from moli.pii.train import SETS, bio, load
+
+
+@pytest.fixture(scope="module")
+def tiny_crf(tmp_path_factory):
+    trainer = pycrfsuite.Trainer(verbose=False)
+    texts = []
+    for name in ("peoples_daily_ner.jsonl", "cluener.jsonl"):
+        for r in load(name, "train")[:80]:
+            trainer.append(M.features(r["text"]), bio(r["text"], r["entities"], SETS[name]))
+    trainer.set_params({"c1": 0.1, "c2": 0.01, "max_iterations": 15, "feature.possible_transitions": True})
+    path = tmp_path_factory.mktemp("crf") / "tiny.crfsuite"
+    trainer.train(str(path))
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(path))
+    info = tagger.info()
+    for name in ("peoples_daily_ner.jsonl", "cluener.jsonl", "msra_ner.jsonl"):
+        texts += [r["text"] for r in load(name, "dev")[:60] if r["text"]]
+    texts += ["联系人：欧阳娜娜，上官婉儿住在上海市浦东新区世纪大道100号。", "ABC def 123 ＡＢＣ１２３", "张"]
+    return tagger, FastCRF(export(info.state_features, info.transitions, tagger.labels())), texts
+
+
+def test_fastcrf_equals_crfsuite(tiny_crf):
+    tagger, fast, texts = tiny_crf
+    got = fast.tag(texts)
+    want = [tagger.tag(M.features(t)) for t in texts]
+    assert got == want
+    assert any(lab != "O" for seq in want for lab in seq)  # the comparison is not trivially all-O
+
+
+def test_shipped_model_finds_names_and_addresses():
+    t = "联系人：王建国，电话13945671234。白雅宁现居住于黑龙江省哈尔滨市南岗区中山路123号。"
+    found = {(f.kind, f.text) for f in detect(t)}
+    assert ("PERSON", "王建国") in found and ("PERSON", "白雅宁") in found
+    assert ("ADDRESS", "黑龙江省哈尔滨市南岗区中山路123号") in found
+    assert ("PHONE", "13945671234") in found
+
+
+def test_cue_name_when_model_misses():
+    found = [f for f in detect("姓名：闫小乙 性别：男", kinds={"PERSON"})]
+    assert [f.text for f in found] == ["闫小乙"]
+
+
+def test_chunks_cover_text_and_offsets():
+    t = "第一句。" + "长" * 500 + "，尾巴！\n下一行"
+    parts = M.chunks(t)
+    assert all(t[b:b + len(s)] == s for b, s in parts)
+    assert all(len(s) <= M.MAX_CHUNK for _, s in parts)
+    assert "".join(s for _, s in parts) == t
+
+
+def test_fastcrf_spans_equal_bio_reading(tiny_crf):
+    tagger, fast, texts = tiny_crf
+    want = [(i, lab, a, b) for i, t in enumerate(texts) for lab, a, b in M.spans_from_bio(tagger.tag(M.features(t)))]
+    assert fast.spans(texts) == want
