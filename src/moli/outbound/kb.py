@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -86,5 +87,11 @@ def parse_document(text: str, name: str) -> KbEntry:
 
 
 def package_documents(directory: Path | None = None) -> list[KbEntry]:
-    return [parse_document(p.read_text(encoding="utf-8"), p.name)
-            for p in sorted((directory or KB_DIR).glob("*.md"))]
+    """Every ``*.md`` in ``directory`` (default: the packaged starter set), parsed once per file version."""
+    paths = sorted((directory or KB_DIR).glob("*.md"))
+    return list(_parse_all(tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)))
+
+
+@lru_cache(maxsize=8)
+def _parse_all(signature: tuple) -> tuple[KbEntry, ...]:
+    return tuple(parse_document(Path(p).read_text(encoding="utf-8"), Path(p).name) for p, _, _ in signature)
