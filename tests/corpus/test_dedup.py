@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from moli.corpus.dedup import (
     estimate_jaccard,
@@ -223,3 +225,35 @@ def test_fingerprints_are_the_distinct_shingles(gov_texts):
     _, (v, o) = signatures_and_fingerprints([a, b])
     fa, fb = set(v[o[0]:o[1]].tolist()), set(v[o[1]:o[2]].tolist())
     assert len(fa & fb) / len(fa | fb) == pytest.approx(jaccard(a, b))
+
+
+_TRICKY = ("，。、；：？！“”《》【】（）—…·　 \t\nＡＢＣａｂｃ１２３ⅡⅢ①㈠㍿ﬁßΣσςéèe\u0301한글\u1100\u1161"
+           "個人资讯𠀀𠀁\U0002F800\U0001F600\u200b\ufeff%‰#&@*/\\￥℃©"
+           "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面")
+
+
+def _slow_key(text: str) -> bytes:
+    import xxhash
+
+    return xxhash.xxh3_128_digest(normalize_for_exact(text).encode("utf-32-le", "surrogatepass"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_TRICKY), max_size=40))
+def test_exact_key_fast_path_equals_the_definition(text):
+    assert exact_key(text) == _slow_key(text)
+
+
+def test_exact_key_composition_and_real_documents(gov_texts):
+    assert exact_key("caf\u00e9") == exact_key("cafe\u0301")   # NFC/NFD forms of é agree
+    assert exact_key("Ⅱ类") == exact_key("ii类")
+    for t in gov_texts:
+        assert exact_key(t) == _slow_key(t)
+
+
+def test_astral_cjk_ranges_are_invariant():
+    from moli.corpus.dedup import _CJK_ASTRAL
+
+    for lo, hi in _CJK_ASTRAL:
+        for cp in range(lo, hi + 1, 7):
+            assert normalize_for_exact(chr(cp)) == chr(cp)

@@ -26,11 +26,11 @@ Normalisation for :func:`exact_key` (documented rule, Chinese first):
 
 from __future__ import annotations
 
-import sys
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+import numpy as np
 import xxhash
 
 from moli.corpus.lsh import NearDuplicateIndex, band_keys, optimal_bands_rows
@@ -56,25 +56,79 @@ __all__ = [
 _KEEP = frozenset("%‰‱#&@*/\\")
 
 
-@lru_cache(maxsize=1)
-def _drop_table() -> dict[int, None]:
-    drop: dict[int, None] = {}
-    for cp in range(sys.maxunicode + 1):
-        ch = chr(cp)
-        cat = unicodedata.category(ch)
-        if (cat[0] in "PZ" or cat in ("Cc", "Cf")) and ch not in _KEEP:
-            drop[cp] = None
-    return drop
+_UNSAFE, _DELETE = -2, -1
+# CJK Unified Ideographs Extensions B–F and G–H: letters (Lo) that NFKC and casefold leave unchanged
+_CJK_ASTRAL = ((0x20000, 0x2F7FF), (0x30000, 0x323AF))
+
+
+def _dropped(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return (cat[0] in "PZ" or cat in ("Cc", "Cf")) and ch not in _KEEP
 
 
 def normalize_for_exact(text: str) -> str:
     """The normalised form hashed by :func:`exact_key` (NFKC, casefold, no whitespace/punctuation)."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_drop_table())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if not _dropped(ch))
+
+
+@lru_cache(maxsize=1)
+def _bmp_table() -> np.ndarray:
+    """For each BMP code point, what :func:`normalize_for_exact` makes of it alone: a code point,
+    ``_DELETE``, or ``_UNSAFE`` when the character can interact with its neighbours under NFKC
+    (combining marks, the second half of a canonical composition, Hangul, surrogates) or becomes
+    several characters. A text made only of "safe" characters normalises character by character."""
+    seconds = set()
+    for cp in range(0x10000):
+        d = unicodedata.normalize("NFD", chr(cp))
+        if len(d) >= 2:
+            seconds.update(d[1:])
+    table = np.empty(0x10000, dtype=np.int32)
+    for cp in range(0x10000):
+        ch = chr(cp)
+        kd = unicodedata.normalize("NFKD", ch)
+        if (0xD800 <= cp <= 0xDFFF or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F
+                or 0xA960 <= cp <= 0xA97F or 0xAC00 <= cp <= 0xD7FF
+                or any(unicodedata.combining(c) or c in seconds for c in kd)):
+            table[cp] = _UNSAFE
+            continue
+        r = normalize_for_exact(ch)
+        table[cp] = _DELETE if r == "" else ord(r) if len(r) == 1 else _UNSAFE
+    return table
+
+
+def _normalized_code_points(text: str) -> np.ndarray | None:
+    """Vectorised :func:`normalize_for_exact` as UTF-32 code points; ``None`` if a character needs
+    the exact (slow) path."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if cps.size == 0:
+        return cps
+    if int(cps.max()) < 0x10000:
+        out = _bmp_table()[cps]
+    else:
+        out = np.full(cps.size, _UNSAFE, dtype=np.int32)
+        small = cps < 0x10000
+        out[small] = _bmp_table()[cps[small]]
+        for lo, hi in _CJK_ASTRAL:
+            inside = (cps >= lo) & (cps <= hi)
+            out[inside] = cps[inside].astype(np.int32)
+    if (out == _UNSAFE).any():
+        return None
+    return out[out >= 0].astype("<u4")
 
 
 def exact_key(text: str) -> bytes:
-    """16-byte xxh3-128 digest of :func:`normalize_for_exact` ``(text)`` (UTF-8)."""
-    return xxhash.xxh3_128_digest(normalize_for_exact(text).encode("utf-8", "surrogatepass"))
+    """16-byte xxh3-128 digest of the UTF-32-LE code points of :func:`normalize_for_exact` ``(text)``.
+
+    Computed with a per-character lookup table (numpy) when every character normalises on its own,
+    which is the case for Chinese text, and with :func:`normalize_for_exact` otherwise — the same
+    key either way."""
+    cps = _normalized_code_points(text)
+    if cps is None:
+        data = normalize_for_exact(text).encode("utf-32-le", "surrogatepass")
+    else:
+        data = cps.tobytes()
+    return xxhash.xxh3_128_digest(data)
 
 
 def exact_keys(texts: Iterable[str]) -> list[bytes]:
