@@ -67,7 +67,7 @@ def run_scorer(metric: str, competition_id: str, public_fraction: float, answers
     "seconds", "netns"}`` or raises ScoringFailed with the reason."""
     limits = limits or Limits()
     use_netns = netns_available() if limits.use_netns is None else limits.use_netns
-    if mask is None and not metric.startswith("custom:"):
+    if mask is None:
         from moli.events.scoring import public_mask
 
         mask = public_mask(competition_id, list(answers), public_fraction)
@@ -152,12 +152,11 @@ def _child(workdir: str) -> int:
         os.replace(tmp, work / "result.json")
 
     try:
+        import moli.text.metrics  # noqa: F401  (numpy: imported before the hook, it loads C code via ctypes)
         from moli.events import scoring
 
         if payload["metric"].startswith("custom:"):
             sys.path.insert(0, str(work / "scorer"))
-        else:
-            import moli.text.metrics  # noqa: F401  (imported before the hook: it may load C code)
         if payload.get("audit_hook", True):
             sys.addaudithook(_audit)
         ids = payload["ids"]

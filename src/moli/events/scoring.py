@@ -156,13 +156,16 @@ def public_mask(competition_id: str, ids: list[str], fraction: float) -> list[bo
         return []
     k = round(n * fraction)
     k = max(1, min(k, n - 1)) if n >= 2 else 1
+    import numpy as np
+
     prefix = (competition_id + ":").encode("utf-8")
-    hashes = [xxhash.xxh64_intdigest(prefix + i.encode("utf-8")) for i in ids]
-    order = sorted(range(n), key=lambda j: (hashes[j], ids[j]))
-    mask = [False] * n
-    for j in order[:k]:
-        mask[j] = True
-    return mask
+    h = xxhash.xxh64_intdigest
+    hashes = np.fromiter((h(prefix + i.encode("utf-8")) for i in ids), dtype=np.uint64, count=n)
+    # a stable sort; equal 64-bit hashes (vanishingly rare) fall back to the ids' order
+    order = np.argsort(hashes, kind="stable")
+    mask = np.zeros(n, dtype=bool)
+    mask[order[:k]] = True
+    return mask.tolist()
 
 
 def public_ids(competition_id: str, ids: Iterable[str], fraction: float) -> set[str]:
