@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
                     ANSWERS[d["prompt"]] = d.get("reference", "")
     print("ready", flush=True, file=sys.stderr)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False,
-                lifespan="on")
+                lifespan="on", timeout_graceful_shutdown=1)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,11 @@ def answerer():
     proc, base = start_answerer(FIXTURES / "testset.jsonl")
     yield base
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 @pytest.fixture

@@ -21,7 +21,16 @@ import yaml
 
 from moli.core.errors import ConfigError
 from moli.market.ranking import HardConstraint, Ranking, Reason, SoftSignal, rank
-from moli.market.schemas import DATA_DIR, DEPLOYMENTS, DOMAINS, MODALITIES, TASKS, Offering, Scenario, vocabulary
+from moli.market.schemas import (
+    DATA_DIR,
+    DEPLOYMENTS,
+    DOMAINS,
+    MODALITIES,
+    TASKS,
+    Offering,
+    Scenario,
+    vocabulary,
+)
 from moli.text.search import BM25Index
 from moli.text.segment import tokenize
 

@@ -7,10 +7,10 @@ naming the file, line and field, in Chinese then English.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
-import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal

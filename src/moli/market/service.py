@@ -96,7 +96,7 @@ def import_file(session: Session, path: str | Path, kind: str, user: Any | None,
         return {"kind": kind, "imported": len(rows), "ids": [r.slug for r in rows]}
     if kind == "scenarios":
         scenarios = load_scenarios(path)
-        tests = [load_test_set((path.parent / s.test_set)) if s.test_set else None for s in scenarios]
+        tests = [load_test_set(path.parent / s.test_set) if s.test_set else None for s in scenarios]
         rows = [publish_scenario(session, s, user, test_set=t, is_public=is_public) for s, t in zip(scenarios, tests, strict=True)]
         return {"kind": kind, "imported": len(rows), "ids": [r.slug for r in rows]}
     raise InputError(f"未知类型 {kind}（应为 offerings 或 scenarios）", f"unknown kind {kind} (offerings or scenarios)", field="kind")

@@ -1,0 +1,84 @@
+"""The `moli market` commands, as a user runs them."""
+
+import json
+import os
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from moli.cli import app
+
+MOLI = [sys.executable, "-c", "from moli.cli import main; main()"]
+
+
+def run(args, home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
+    env["MOLI_HOME"] = str(home)
+    return subprocess.run(MOLI + args, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_match_contract_from_files(fixtures, tmp_path):
+    r = run(["market", "match", "--scenario", str(fixtures / "scenario_weather.yaml"),
+             "--offerings", str(fixtures / "offerings.jsonl"), "--top", "2", "--json"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out) >= {"matches", "excluded"}
+    assert len(out["matches"]) == 2 and out["matches"][0]["offering_id"] == "weather-edge"
+    for m in out["matches"]:
+        assert set(m) >= {"offering_id", "score", "reasons"} and m["reasons"]
+    assert out["excluded"] == [{"offering_id": "research-only", "violations": out["excluded"][0]["violations"]}]
+    assert out["excluded"][0]["violations"][0]["kind"] == "commercial_use"
+
+
+def test_bad_offering_file_exits_2_naming_line_and_field(fixtures, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    lines = (fixtures / "offerings.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace('"price_per_million_tokens_cny": 1', '"price_per_million_tokens_cny": -1')
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = run(["market", "match", "--scenario", str(fixtures / "scenario_weather.yaml"), "--offerings", str(bad), "--json"],
+            tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert f"{bad}:3" in r.stderr and "price_per_million_tokens_cny" in r.stderr and "不能小于" in r.stderr
+
+
+def test_import_match_from_database_and_evaluate(moli_home, fixtures, tmp_path, answerer):
+    runner = CliRunner()
+    # offerings with endpoints on the loopback answerer
+    offs = []
+    for line in (fixtures / "offerings.jsonl").read_text(encoding="utf-8").splitlines():
+        o = json.loads(line)
+        o["endpoint"] = f"{answerer}/ok/v1"
+        o["api_model"] = "oracle" if o["id"] == "med-private" else "half"
+        offs.append(o)
+    offs[1]["endpoint"] = f"{answerer}/garbage/v1"
+    path = tmp_path / "offs.jsonl"
+    path.write_text("\n".join(json.dumps(o, ensure_ascii=False) for o in offs) + "\n", encoding="utf-8")
+    r = runner.invoke(app, ["market", "import-offerings", str(path)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["imported"] == 5
+    r = runner.invoke(app, ["market", "import-scenarios", str(fixtures / "scenario_drug.yaml")])
+    assert r.exit_code == 0, r.output
+
+    file_mode = runner.invoke(app, ["market", "match", "--scenario", str(fixtures / "scenario_drug.yaml"),
+                                    "--offerings", str(path), "--json"])
+    db_mode = runner.invoke(app, ["market", "match", "--scenario", str(fixtures / "scenario_drug.yaml"), "--json"])
+    a, b = json.loads(file_mode.stdout), json.loads(db_mode.stdout)
+    assert [m["offering_id"] for m in a["matches"]] == [m["offering_id"] for m in b["matches"]] == ["med-private"]
+    assert {e["offering_id"] for e in a["excluded"]} == {e["offering_id"] for e in b["excluded"]}
+
+    r = runner.invoke(app, ["market", "match-offering", "--offering", "med-private", "--json"])
+    assert json.loads(r.stdout)["matches"][0]["scenario_id"] == "drug-rd"
+
+    r = runner.invoke(app, ["market", "evaluate", "--scenario", "drug-rd", "--offering", "med-private",
+                            "--offering", "general-cheap", "--offering", "med-api-us", "--timeout", "2",
+                            "--retries", "0", "--json"])
+    assert r.exit_code == 0, r.output
+    board = json.loads(r.stdout)["leaderboard"]
+    assert [x["offering_id"] for x in board] == ["med-private", "general-cheap", "med-api-us"]
+    assert board[0]["score"] == 1.0 and board[2]["counts"]["failed"] == 12
+    r = runner.invoke(app, ["market", "leaderboard", "drug-rd", "--json"])
+    assert [x["offering_id"] for x in json.loads(r.stdout)["leaderboard"]] == ["med-private", "general-cheap", "med-api-us"]
+    # a re-run is served from the cache
+    r = runner.invoke(app, ["market", "evaluate", "--scenario", "drug-rd", "--offering", "med-private", "--json"])
+    assert json.loads(r.stdout)["leaderboard"][0]["counts"]["cached"] == 12
