@@ -74,7 +74,9 @@ def list_users() -> None:
                                   ensure_ascii=False))
 
 
-def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程数 / worker threads")) -> None:
+def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程数 / worker threads"),
+           max_delay: float = typer.Option(1.0, "--max-delay",
+                                           help="空闲时最长轮询间隔（秒）/ longest idle polling interval (s)")) -> None:
     """运行后台任务进程（huey consumer）/ run the background-job worker."""
     from huey.consumer import Consumer
 
@@ -84,7 +86,9 @@ def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程�
     discover_handlers()
     huey = get_huey()
     typer.echo(f"moli worker: {huey.name} ({type(huey).__name__}), {workers} threads")
-    Consumer(huey, workers=workers, worker_type="thread").run()
+    # huey's default idle back-off reaches 10 s; 1 s keeps a new job's pick-up quick for the live page
+    Consumer(huey, workers=workers, worker_type="thread", initial_delay=0.1, backoff=1.15,
+             max_delay=max_delay).run()
 
 
 def load_demo() -> dict:

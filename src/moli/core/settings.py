@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from moli.core.errors import ConfigError
 
+_GENERATED_KEYS: dict[str, str] = {}  # home → key read from MOLI_HOME/secret_key (read once per process)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOLI_", extra="ignore")
@@ -56,13 +58,18 @@ class Settings(BaseSettings):
         """The configured key, or one generated once into MOLI_HOME/secret_key."""
         if self.secret_key:
             return self.secret_key
+        cached = _GENERATED_KEYS.get(str(self.home))
+        if cached:
+            return cached
         path = self.ensure_home() / "secret_key"
         if not path.exists():
             tmp = path.with_suffix(".tmp")
             tmp.write_text(secrets.token_urlsafe(48))
             tmp.chmod(0o600)
             os.replace(tmp, path)
-        return path.read_text().strip()
+        key = path.read_text().strip()
+        _GENERATED_KEYS[str(self.home)] = key
+        return key
 
 
 @lru_cache(maxsize=1)
@@ -82,3 +89,4 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget cached settings (tests change the environment)."""
     get_settings.cache_clear()
+    _GENERATED_KEYS.clear()
