@@ -1,0 +1,151 @@
+"""Train the domain classifier: ``python -m moli.corpus.train_domain [--shared DIR] [--eval-only]``.
+
+Training data (``../shared/data``; see its README for sources and licences):
+- classification/csl_discipline.jsonl: title + keywords + abstract, label ``domain``;
+- classification/tnews_titles.jsonl, thucnews_titles.jsonl: news titles, label ``domain``;
+- classification/medical_dialogue.jsonl: title + question, ``biomedicine``;
+- gov_docs/laws_regulations.jsonl.gz: the law text, label ``domain_hint`` (a title-keyword
+  heuristic, noisy);
+- gov_docs/gov_reports.jsonl.gz: government work reports, NPC resolutions and CPC congress
+  reports, ``government_affairs``.
+
+A deterministic 20 % of groups (sha1 of the group key) is held out to report dev figures; the
+shipped model is then refitted on everything. Output: ``data/domain/model.npz`` and
+``data/domain/training.json`` (data manifest, parameters, dev figures, confusion matrix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from moli.core.paths import shared_dir
+from moli.corpus.domain import DOMAINS, MODEL_DIR, DomainClassifier, make_vectorizer, prepare
+
+N_FEATURES = 2**18
+C = 4.0
+SEED = 1
+
+
+def _jsonl(path: Path):
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def load_examples(shared: Path) -> list[dict]:
+    """Every labelled example as {text, label, group, set}."""
+    data = shared / "data"
+    out: list[dict] = []
+    for r in _jsonl(data / "classification/csl_discipline.jsonl"):
+        text = f"{r['title']}。{'、'.join(r.get('keywords') or [])}。{r['abstract']}"
+        out.append({"text": text, "label": r["domain"], "group": r["id"], "set": "csl"})
+    for name in ("tnews_titles", "thucnews_titles"):
+        for r in _jsonl(data / f"classification/{name}.jsonl"):
+            out.append({"text": r["text"], "label": r["domain"], "group": r["id"], "set": name})
+    for r in _jsonl(data / "classification/medical_dialogue.jsonl"):
+        out.append({"text": f"{r['title']}。{r['ask']}", "label": "biomedicine", "group": r["id"], "set": "medical"})
+    for r in _jsonl(data / "gov_docs/laws_regulations.jsonl.gz"):
+        out.append({"text": r["text"], "label": r["domain_hint"], "group": "law:" + r["group"], "set": "laws"})
+    for r in _jsonl(data / "gov_docs/gov_reports.jsonl.gz"):
+        out.append({"text": r["text"], "label": "government_affairs", "group": "report:" + r["collection"] + str(r.get("year")),
+                    "set": "reports"})
+    unknown = {e["label"] for e in out} - set(DOMAINS)
+    if unknown:
+        raise ValueError(f"unknown labels in training data: {sorted(unknown)}")
+    return out
+
+
+def is_dev(group: str) -> bool:
+    return int(hashlib.sha1(f"domain-dev:{group}".encode()).hexdigest(), 16) % 5 == 0
+
+
+def fit(examples: list[dict], labels: list[str]) -> DomainClassifier:
+    from sklearn.linear_model import LogisticRegression
+
+    vec = make_vectorizer(N_FEATURES)
+    x = vec.transform([prepare(e["text"]) for e in examples])
+    x.data = np.log1p(x.data)
+    df = np.bincount(x.indices, minlength=N_FEATURES)
+    idf = (np.log((1 + x.shape[0]) / (1 + df)) + 1).astype(np.float32)
+    model = DomainClassifier(labels, idf, np.zeros((len(labels), N_FEATURES)), np.zeros(len(labels)), N_FEATURES)
+    xf = model.features([e["text"] for e in examples])
+    y = np.array([labels.index(e["label"]) for e in examples])
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=SEED)
+    clf.fit(xf, y)
+    return DomainClassifier(labels, idf, clf.coef_, clf.intercept_, N_FEATURES)
+
+
+def evaluate(model: DomainClassifier, examples: list[dict]) -> dict:
+    labels = model.labels
+    t0 = time.perf_counter()
+    preds = [p.domain for p in model.predict([e["text"] for e in examples])]
+    elapsed = time.perf_counter() - t0
+    gold = [e["label"] for e in examples]
+    k = len(labels)
+    cm = np.zeros((k, k), dtype=int)
+    for g, p in zip(gold, preds, strict=True):
+        cm[labels.index(g), labels.index(p)] += 1
+    per_class = {}
+    for i, lab in enumerate(labels):
+        tp, fp, fn = cm[i, i], cm[:, i].sum() - cm[i, i], cm[i, :].sum() - cm[i, i]
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        per_class[lab] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4),
+                          "support": int(cm[i, :].sum())}
+    by_set = {}
+    for s in sorted({e["set"] for e in examples}):
+        idx = [i for i, e in enumerate(examples) if e["set"] == s]
+        by_set[s] = round(sum(preds[i] == gold[i] for i in idx) / len(idx), 4)
+    return {
+        "n": len(examples),
+        "macro_f1": round(float(np.mean([c["f1"] for c in per_class.values()])), 4),
+        "accuracy": round(float(np.mean([p == g for p, g in zip(preds, gold, strict=True)])), 4),
+        "per_class": per_class,
+        "accuracy_by_set": by_set,
+        "confusion_matrix": {"labels": labels, "rows_gold_cols_predicted": cm.tolist()},
+        "docs_per_second": round(len(examples) / elapsed, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=None, help="shared data folder (default: beside the repo)")
+    ap.add_argument("--out", type=Path, default=MODEL_DIR)
+    ap.add_argument("--eval-only", action="store_true", help="report dev figures, do not write the model")
+    args = ap.parse_args(argv)
+    shared = args.shared or shared_dir()
+    examples = load_examples(shared)
+    labels = list(DOMAINS)
+    train = [e for e in examples if not is_dev(e["group"])]
+    dev = [e for e in examples if is_dev(e["group"])]
+    dev_report = evaluate(fit(train, labels), dev)
+    report = {
+        "model": "hashed char 1-2-gram TF-IDF (sublinear) + multinomial logistic regression",
+        "params": {"n_features": N_FEATURES, "C": C, "class_weight": "balanced", "max_chars": 3000},
+        "data": {s: sum(e["set"] == s for e in examples) for s in sorted({e["set"] for e in examples})},
+        "label_counts": {lab: sum(e["label"] == lab for e in examples) for lab in labels},
+        "dev_split": "20 % of groups by sha1('domain-dev:'+group); figures below from a model trained on the other 80 %",
+        "dev": dev_report,
+    }
+    if not args.eval_only:
+        final = fit(examples, labels)
+        final.save(args.out, {"trained_on": len(examples)})
+        (args.out / "training.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(json.dumps({k: report[k] for k in ("data", "label_counts")} |
+                     {"dev_macro_f1": dev_report["macro_f1"], "dev_per_class": dev_report["per_class"],
+                      "dev_by_set": dev_report["accuracy_by_set"]}, ensure_ascii=False, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()

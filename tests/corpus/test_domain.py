@@ -1,0 +1,59 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from moli.cli import app
+from moli.core.errors import ConfigError
+from moli.corpus.document import Document
+from moli.corpus.domain import DOMAINS, get_classifier
+from moli.corpus.steps import get_step_class
+
+LAW = "# 上海市气象灾害防御办法\n第一条 为了加强气象灾害的防御，避免、减轻气象灾害造成的损失，制定本办法。台风、暴雨、高温预警信号发布。"
+MED = "高血压患者能不能吃阿司匹林？医生说要长期服药控制血压，心血管科门诊复查。"
+
+
+def test_model_outputs_a_distribution_over_the_seven_labels():
+    preds = get_classifier().predict([LAW, MED, ""])
+    assert [set(p.scores) for p in preds] == [set(DOMAINS)] * 3
+    for p in preds:
+        assert sum(p.scores.values()) == pytest.approx(1.0, abs=1e-3)
+        assert p.domain == max(p.scores, key=p.scores.get)
+    assert preds[0].domain == "meteorology"
+    assert preds[1].domain == "biomedicine"
+
+
+def test_domain_step_annotates_and_keeps_only_chosen_domains():
+    step_cls = get_step_class("domain")
+    docs = [Document("law", LAW), Document("med", MED)]
+    kept, removed = step_cls(keep=["meteorology"]).process(docs)
+    assert [d.id for d in kept] == ["law"]
+    assert [(r.document.id, r.removed_by, r.reason) for r in removed] == [("med", "domain", "domain_not_kept")]
+    assert kept[0].meta["domain"] == "meteorology" and set(kept[0].meta["domain_scores"]) == set(DOMAINS)
+
+
+def test_domain_step_rejects_unknown_domains():
+    with pytest.raises(ConfigError) as err:
+        get_step_class("domain")(keep=["weather"])
+    assert "weather" in str(err.value)
+
+
+def test_classify_cli_contract(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"doc": "x1", "body": LAW}, ensure_ascii=False) + "\n"
+                   + json.dumps({"doc": "x2", "body": MED}, ensure_ascii=False) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["corpus", "classify", "--input", str(src), "--field", "body", "--id-field", "doc"])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in res.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["x1", "x2"]
+    assert lines[0]["domain"] == "meteorology" and set(lines[0]["scores"]) == set(DOMAINS)
+
+
+def test_classify_cli_names_the_bad_line(tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"id": 1, "text": "港口"}\n{not json}\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["corpus", "classify", "--input", str(src)])
+    assert res.exit_code != 0
+    assert "line 2" in str(res.exception) or "line 2" in res.output
+    ok = CliRunner().invoke(app, ["corpus", "classify", "--input", str(src), "--skip-bad"])
+    assert ok.exit_code == 0 and len(ok.stdout.strip().splitlines()) == 1
