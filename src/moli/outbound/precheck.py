@@ -29,6 +29,7 @@ from moli.outbound.rules import (
 from moli.outbound.schemas import Plan
 
 _CLASS_RANK = {"free": 0, "restricted": 1, "prohibited": 2}
+_CLASS_ZH = {"free": "自由类", "restricted": "限制类", "prohibited": "禁止类", None: "未声明"}
 _ZH_TYPE = {
     "missing": "缺少必填字段",
     "literal_error": "取值不在允许范围内",
@@ -212,7 +213,8 @@ def _facts(plan: Plan, rules: RuleSet, countries: dict[str, Country], industries
             names = "、".join(e.zh for _, e in tech_matches)
             notes.append({"id": "TECH_CLASS_RAISED", "confidence": "medium", "source": sorted(
                 {s for _, e in tech_matches for s in e.source}),
-                "text": f"计划声明技术类别为 {tech_class}，但条目匹配目录中的“{names}”（{matched_class}），已按更严格的类别处理 / "
+                "text": f"计划声明技术类别为{_CLASS_ZH[tech_class]}，但条目匹配目录中的“{names}”（{_CLASS_ZH[matched_class]}），"
+                        "已按更严格的类别处理 / "
                         f"declared class {tech_class} but the items match catalogue entries of class {matched_class}; "
                         "the stricter class is used"})
         tech_class = matched_class
@@ -274,14 +276,14 @@ def _reasons(rule_auth: str, facts: dict[str, Any], explain: dict[str, Any]) -> 
             names = "、".join(i["zh"] for i in explain["industries_matched"] if i["mofcom"]) or "计划声明"
             out.append(f"敏感行业：{names} / sensitive industry")
         if explain["tech_makes_mofcom_sensitive"]:
-            out.append(f"涉及出口{facts['tech_class']}类技术，属于敏感行业 / involves exporting {facts['tech_class']} "
-                       "technology")
+            out.append(f"涉及出口{_CLASS_ZH[facts['tech_class']]}技术，属于敏感行业 / involves exporting "
+                       f"{facts['tech_class']} technology")
     elif rule_auth == "SAFE":
         out.append("境内资产、资金或担保出境 / domestic assets leave China" if facts["route"] == "direct"
                    else "境外资金再投资，不涉及境内资金出境 / offshore money only")
     elif rule_auth == "TECH_EXPORT" and facts["tech_involved"]:
         items = "、".join(f"{m['item']}→{m['zh']}" for m in explain["tech_items_matched"])
-        out.append(f"技术类别：{facts['tech_class']}" + (f"（目录匹配：{items}）" if items else "")
+        out.append(f"技术类别：{_CLASS_ZH[facts['tech_class']]}" + (f"（目录匹配：{items}）" if items else "")
                    + f" / technology class {facts['tech_class']}")
     return out
 
