@@ -95,7 +95,8 @@ class DistinctCounter:
             return
         self._pending.append(h.astype(_U64, copy=False))
         self._pending_n += h.size
-        if self._pending_n >= self.chunk:
+        # flush when the pending digests reach half the set: each digest is merged O(log n) times
+        if self._pending_n >= max(self.chunk, self._sorted.size // 2):
             self._flush()
 
     def add(self, values: Iterable[str]) -> None:
@@ -106,7 +107,15 @@ class DistinctCounter:
             return
         new = np.unique(np.concatenate(self._pending))
         self._pending, self._pending_n = [], 0
-        self._sorted = np.union1d(self._sorted, new) if self._sorted.size else new
+        if self._sorted.size:
+            merged = np.concatenate([self._sorted, new])
+            merged.sort(kind="stable")  # two sorted runs: timsort merges them in linear time
+            keep = np.empty(merged.size, dtype=bool)
+            keep[0] = True
+            np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+            self._sorted = merged[keep]
+        else:
+            self._sorted = new
         if self._sorted.size > self.exact_limit:
             self.hll = HyperLogLog(self.p)
             self.hll.add_hashes(self._sorted)
