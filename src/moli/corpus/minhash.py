@@ -19,6 +19,7 @@ Constants derive from ``xxhash`` of the seed: signatures are identical across pr
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -30,6 +31,7 @@ SCHEMES = ("oph", "perm")
 _BATCH_CHARS = 1 << 15  # code points per vectorised pass: temporaries (~1 MB) stay in L2; measured fastest
 _LONG_CHARS = 4 * _BATCH_CHARS  # longer texts are hashed piece by piece (bounded workspace)
 _MASK32 = np.uint64(0xFFFFFFFF)
+_LITTLE = sys.byteorder == "little"
 _S32 = np.uint64(32)
 
 
@@ -55,11 +57,17 @@ def _oph_partial(hashes: np.ndarray, offsets: np.ndarray, num_perm: int) -> tupl
     """Per-bin minima and the mask of bins that received a shingle (mergeable by min / or)."""
     n_docs = offsets.shape[0] - 1
     counts = np.diff(offsets)
-    low = hashes & _MASK32
-    bins = ((low * np.uint64(num_perm)) >> _S32).astype(np.int64)  # multiply-high: uniform in [0, num_perm)
-    key = np.repeat(np.arange(n_docs, dtype=np.int64) * num_perm, counts)
+    if _LITTLE:  # the two 32-bit halves as strided views: no shifted copies
+        halves = hashes.view(np.uint32)
+        low, values = halves[0::2], halves[1::2]
+    else:
+        low, values = (hashes & _MASK32).astype(np.uint32), (hashes >> _S32).astype(np.uint32)
+    if num_perm & (num_perm - 1) == 0:  # power of two: the same as the multiply-high below
+        bins = low >> np.uint32(32 - (num_perm.bit_length() - 1)) if num_perm > 1 else np.zeros_like(low)
+    else:
+        bins = ((low.astype(np.uint64) * np.uint64(num_perm)) >> _S32).astype(np.intp)  # multiply-high: in [0, k)
+    key = np.repeat(np.arange(n_docs, dtype=np.intp) * num_perm, counts)
     key += bins
-    values = (hashes >> _S32).astype(np.uint32)
     sig = np.full(n_docs * num_perm, 0xFFFFFFFF, dtype=np.uint32)
     np.minimum.at(sig, key, values)
     filled = np.bincount(key, minlength=n_docs * num_perm).astype(bool)

@@ -19,6 +19,7 @@ Python ``hash()``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import xxhash
@@ -28,6 +29,7 @@ _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 
 
+@lru_cache(maxsize=1024)
 def seed_constant(seed: int, label: str) -> int:
     """A deterministic 64-bit constant derived from ``seed`` and a label (xxh64)."""
     return xxhash.xxh64_intdigest(f"moli:{label}:{int(seed)}".encode())
@@ -35,11 +37,12 @@ def seed_constant(seed: int, label: str) -> int:
 
 def fmix64(x: np.ndarray) -> np.ndarray:
     """murmur3's 64-bit finaliser, in place on a uint64 array (returns it)."""
-    x ^= x >> _S33
-    x *= _M1
-    x ^= x >> _S33
-    x *= _M2
-    x ^= x >> _S33
+    tmp = np.empty_like(x)
+    for mul in (_M1, _M2, None):
+        np.right_shift(x, _S33, out=tmp)
+        np.bitwise_xor(x, tmp, out=x)
+        if mul is not None:
+            np.multiply(x, mul, out=x)
     return x
 
 
@@ -95,14 +98,21 @@ def shingle_hashes(texts: Sequence[str], ngram: int = 5, seed: int = 1) -> tuple
             h += cps[k:k + n_win]
         h ^= salt
         fmix64(h)
-        c = counts[long_docs]
-        first_out = offsets[:-1][long_docs]
-        first_win = starts[long_docs]
-        # positions in `out` and their window index, built without a Python loop over documents
-        rep_first_out = np.repeat(first_out, c)
-        within = np.arange(rep_first_out.shape[0], dtype=np.int64) - np.repeat(
-            np.cumsum(c) - c, c)
-        out[rep_first_out + within] = h[np.repeat(first_win, c) + within]
+        if long_docs.all():
+            # every text has windows: drop the ngram-1 windows that start near each text's end
+            # (they run into the next text) and keep the rest, already in text order
+            keep = np.ones(n_win, dtype=bool)
+            bad = ((starts + lengths)[:-1, None] - np.arange(1, ngram, dtype=np.int64)).ravel()
+            keep[bad[bad < n_win]] = False
+            out[:] = h[keep]
+        else:
+            c = counts[long_docs]
+            first_out = offsets[:-1][long_docs]
+            first_win = starts[long_docs]
+            # positions in `out` and their window index, built without a Python loop over texts
+            rep_first_out = np.repeat(first_out, c)
+            within = np.arange(rep_first_out.shape[0], dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
+            out[rep_first_out + within] = h[np.repeat(first_win, c) + within]
 
     for i in np.flatnonzero(~long_docs):
         # A short text is one shingle, the text itself: hash its code points padded by length.
