@@ -31,11 +31,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`moli serve` and `moli worker` as real processes on a fresh MOLI_HOME."""
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
     tmp_path = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
     env.update(MOLI_HOME=str(tmp_path / "home"), MOLI_JOBS_IMMEDIATE="0", PYTHONUNBUFFERED="1")
@@ -74,6 +69,11 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(server):
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
