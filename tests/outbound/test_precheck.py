@@ -185,3 +185,19 @@ def test_impossible_date_is_a_field_error(tmp_path):
     err = _bad(tmp_path, PLAN.replace("2026-05-01", "2026-13-40").replace("AMOUNT", "1").replace("CC", "SG")
                .replace("ROUTE", "direct").replace("FUNDED", "false"))
     assert err.field == "investment.date" and "第 3 行" in err.zh and "日期" in err.zh
+
+
+def test_html_checklist_for_blocked_and_offshore_plans():
+    from moli.outbound.report import render_page
+
+    blocked = precheck(parse_plan(_merge(TABLE["base"], {"technology_export": {"involved": True,
+                                                                                 "class": "prohibited"}})))
+    html = render_page(blocked)
+    assert 'class="blocked"' in html and "禁止出口" in html
+    assert 'data-authority="TECH_EXPORT" data-action' not in html.split('class="procedures"')[0]
+    offshore = precheck(parse_plan(_merge(TABLE["base"], {"investment": {"route": "offshore_controlled",
+                                                                         "amount_usd": 400000000}})))
+    html = render_page(offshore)
+    steps = html.split('class="steps"')[1].split("</ol>")[0]
+    assert 'data-authority="NDRC" data-action="report"' in steps and "SAFE" not in steps
+    assert "大额非敏感类项目情况报告表" in steps and 'class="blocked"' not in html
