@@ -53,3 +53,21 @@ def test_bad_yaml_error_in_both_languages_from_the_real_command(moli_home, tmp_p
                         "create", str(path)], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 2
     assert "metric" in r.stderr and "bleu" in r.stderr and "取值无效" in r.stderr
+
+
+def test_create_events_from_yaml_then_calendar(moli_home, tmp_path):
+    from moli.events.demo import DATA
+
+    r, out = _run("create-events", str(DATA / "demo_events.yaml"))
+    assert r.exit_code == 0, r.output
+    assert "waic-2025" in out["created"] and out["skipped"] == []
+    r, out = _run("create-events", str(DATA / "demo_events.yaml"))
+    assert out["created"] == [] and "waic-2025" in out["skipped"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("events:\n  - {slug: ok-1, title: 好, online: true}\n  - {slug: bad-2, title: 无地点}\n", encoding="utf-8")
+    r = runner.invoke(app, ["events", "create-events", str(bad)])
+    assert r.exit_code != 0 and "event 2" in str(r.exception.en) and r.exception.field.startswith("events[1]")
+    r, out = _run("list")
+    assert "ok-1" not in [e["slug"] for e in out["events"]]  # nothing half-written from the bad file
+    r = runner.invoke(app, ["events", "calendar"])
+    assert "BEGIN:VCALENDAR" in r.stdout and "2025世界人工智能大会" in r.stdout

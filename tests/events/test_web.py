@@ -160,3 +160,25 @@ def test_staff_creates_competition_and_event_in_the_browser(client, login, tmp_p
     assert len(info["slots"]) == 3 and info["capacity"] == 30
     bad = client.post("/events/manage/events", data={"slug": "bad-1", "title": "无地点", "publish": "1"})
     assert bad.status_code == 400 and "venue" in bad.text
+
+
+def test_team_invitation_through_the_pages(client, login, tmp_path):
+    _create(tmp_path, slug="team-cls")
+    from tests.conftest import make_user
+
+    friend = make_user(org="Org F")
+    login(client, org="Org C")
+    client.post("/events/competitions/team-cls/team", data={"name": "邀请队"})
+    r = client.post("/events/competitions/team-cls/invite", data={"email": friend.email})
+    assert r.status_code == 200 and 'id="invite-link"' in r.text
+    link = r.text.split('id="invite-link"', 1)[1].split("<code>", 1)[1].split("</code>", 1)[0]
+    assert link.startswith("/events/invitations/")
+    login(client, email=friend.email.replace("@", "+x@"), org="Org X")  # someone else may not use it
+    assert client.post(link).status_code == 403
+    from tests.conftest import TEST_PASSWORD
+
+    client.post("/login", data={"email": friend.email, "password": TEST_PASSWORD, "next": "/"})
+    client.headers["X-CSRF-Token"] = client.cookies.get("moli_csrf")
+    assert "接受邀请" in client.get(link).text
+    r = client.post(link, follow_redirects=True)
+    assert r.status_code == 200 and "邀请队" in r.text and "2 人" in r.text
