@@ -39,9 +39,10 @@ def main() -> None:
     args = ap.parse_args()
     n = 1000 if args.quick else args.n
 
+    from tests.market.conftest import start_answerer
+
     from moli.market.evaluation import ResponseCache, Target, evaluate
     from moli.market.schemas import TestItem
-    from tests.market.conftest import start_answerer
 
     key = Path(tempfile.mkdtemp()) / "key.jsonl"
     items = [TestItem(prompt=f"第{i}题：浦东新区的区号是多少？", reference=f"答案{i % 7}") for i in range(n)]
