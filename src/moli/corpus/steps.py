@@ -226,8 +226,11 @@ class Language(Step):
 # quality
 
 QUALITY_YAML = Path(__file__).resolve().parent / "data" / "quality.yaml"
-_SYMBOLS = frozenset("#|>»«•▪◆◇★☆→←■□●○※►▶▼▲=*_^\\<{}[]@$%&+")
-_SENT_END = frozenset("。！？!?…")
+_SYMBOLS = "#|>»«•▪◆◇★☆→←■□●○※►▶▼▲=*_^\\<{}[]@$%&+"
+_SENT_END = "。！？!?…"
+_SYMBOL_CPS = np.array(sorted(ord(c) for c in _SYMBOLS), dtype=np.uint32)
+_SENT_END_CPS = np.array(sorted(ord(c) for c in _SENT_END), dtype=np.uint32)
+_CJK_CP_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
 _LINE_END_OK = frozenset("。！？；!?;…：:”’」』）)")
 
 
@@ -250,12 +253,15 @@ def load_quality_rules(path: str | None = None) -> dict[str, Any]:
     return data
 
 
-def _dup_ngram_char_fraction(chars: str, n: int = 10) -> float:
-    """Share of characters covered by character n-grams that occur more than once (vectorised)."""
-    m = len(chars) - n + 1
+def _dup_ngram_char_fraction(cp32: np.ndarray, n: int = 10) -> float:
+    """Share of characters covered by character n-grams that occur more than once (vectorised).
+
+    ``cp32`` are the code points of the text without whitespace."""
+    m = len(cp32) - n + 1
     if m <= 1:
         return 0.0
-    cp = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    chars = cp32
+    cp = cp32.astype(np.uint64)  # wrapping polynomial hash of each n-gram
     h = np.zeros(m, dtype=np.uint64)
     mult = np.uint64(0x100000001B3)
     for k in range(n):
@@ -266,8 +272,8 @@ def _dup_ngram_char_fraction(chars: str, n: int = 10) -> float:
         return 0.0
     cover = np.zeros(len(chars) + 1, dtype=np.int32)
     starts = np.nonzero(dup)[0]
-    np.add.at(cover, starts, 1)
-    np.add.at(cover, starts + n, -1)
+    cover[starts] += 1  # starts are unique, and so are starts + n
+    cover[starts + n] -= 1
     return float(np.count_nonzero(np.cumsum(cover)[: len(chars)]) / len(chars))
 
 
@@ -282,10 +288,12 @@ def quality_metrics(text: str, phrases: tuple[str, ...] = (), boiler_max_line: i
         return {**out, "n_lines": 0, "cjk_ratio": 0.0, "n_sentence_ends": 0, "sentence_line_char_fraction": 0.0,
                 "dup_line_fraction": 0.0, "dup_line_char_fraction": 0.0, "dup_10gram_char_fraction": 0.0,
                 "symbol_ratio": 0.0, "mean_line_chars": 0.0, "boilerplate_line_fraction": 0.0}
-    from moli.text.normalize import cjk_count
-
-    out["cjk_ratio"] = cjk_count(chars) / n_chars
-    out["n_sentence_ends"] = sum(1 for c in chars if c in _SENT_END)
+    cp = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)
+    cjk = np.zeros(len(cp), dtype=bool)
+    for lo, hi in _CJK_CP_RANGES:
+        cjk |= (cp >= lo) & (cp <= hi)
+    out["cjk_ratio"] = int(np.count_nonzero(cjk)) / n_chars
+    out["n_sentence_ends"] = int(np.count_nonzero(np.isin(cp, _SENT_END_CPS)))
     line_chars = [len(ln) for ln in lines]
     total_line_chars = sum(line_chars) or 1
     out["sentence_line_char_fraction"] = sum(
@@ -296,8 +304,8 @@ def quality_metrics(text: str, phrases: tuple[str, ...] = (), boiler_max_line: i
     out["n_lines"] = len(lines)
     out["dup_line_fraction"] = len(dup_lines) / len(lines)
     out["dup_line_char_fraction"] = sum(len(ln) for ln in dup_lines) / total_line_chars
-    out["dup_10gram_char_fraction"] = _dup_ngram_char_fraction(chars)
-    out["symbol_ratio"] = sum(1 for c in chars if c in _SYMBOLS) / n_chars
+    out["dup_10gram_char_fraction"] = _dup_ngram_char_fraction(cp)
+    out["symbol_ratio"] = int(np.count_nonzero(np.isin(cp, _SYMBOL_CPS))) / n_chars
     out["mean_line_chars"] = total_line_chars / len(lines)
     out["boilerplate_line_fraction"] = (
         sum(1 for ln in lines if len(ln) <= boiler_max_line and any(p in ln for p in phrases)) / len(lines)
