@@ -245,3 +245,28 @@ def test_exact_verification_follows_exact_jaccard(tmp_path):
     want = {i: find(i) for i in range(n) if find(i) != i}
     assert len(want) > 20
     assert got == want
+
+
+def test_union_find_merge_gives_the_earliest_member_of_each_component():
+    from moli.corpus.lsh import _merge
+
+    rng = np.random.default_rng(9)
+    for trial in range(30):
+        n = int(rng.integers(2, 300))
+        labels = np.arange(n, dtype=np.int64)
+        parent = list(range(n))
+
+        def find(x):
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for _ in range(int(rng.integers(1, 5))):  # edges arrive in several batches
+            m = int(rng.integers(0, n))
+            u, v = rng.integers(0, n, size=m), rng.integers(0, n, size=m)
+            _merge(labels, u.astype(np.int64), v.astype(np.int64))
+            for a, b in zip(u.tolist(), v.tolist(), strict=True):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+            assert labels.tolist() == [find(i) for i in range(n)], trial
