@@ -178,13 +178,16 @@ def test_long_document_is_hashed_piecewise_with_the_same_result(monkeypatch, sch
     assert abs(estimate_jaccard(piecewise[1], piecewise[2]) - jaccard(long_text, long_text[:100_000])) < 0.15
 
 
-def test_bad_parameters():
-    with pytest.raises(ValueError):
-        minhash_signatures(["x"], num_perm=0)
-    with pytest.raises(ValueError):
-        minhash_signatures(["x"], scheme="nope")
-    with pytest.raises(ValueError):
-        minhash_signatures(["x"], ngram=0)
+def test_bad_parameters_and_inputs_are_bilingual_errors():
+    from moli.core.errors import InputError
+
+    for kwargs, field in (({"num_perm": 0}, "num_perm"), ({"scheme": "nope"}, "scheme"), ({"ngram": 0}, "ngram")):
+        with pytest.raises(InputError) as e:
+            minhash_signatures(["x"], **kwargs)
+        assert e.value.field == field and e.value.zh != e.value.en
+    with pytest.raises(InputError) as e:
+        minhash_signatures(["好", None, "x"])
+    assert e.value.field == "texts[1]" and "第 1 条" in e.value.zh and "#1" in e.value.en
 
 
 # -- exact keys and Jaccard ------------------------------------------------------------------------

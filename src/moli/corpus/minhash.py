@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from moli.core.errors import InputError
 from moli.text.shingles import seed_constant, shingle_fingerprints, shingle_hashes
 
 SCHEMES = ("oph", "perm")
@@ -140,13 +141,20 @@ def _long_text(text: str, num_perm: int, ngram: int, seed: int, scheme: str,
 
 def _signatures(texts: Sequence[str], num_perm: int, ngram: int, seed: int, scheme: str,
                 fingerprints: bool) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    if num_perm < 1:
-        raise ValueError("num_perm must be >= 1")
-    if ngram < 1:
-        raise ValueError("ngram must be >= 1")
+    if not isinstance(num_perm, int) or num_perm < 1:
+        raise InputError(f"num_perm 必须是 ≥ 1 的整数，收到 {num_perm!r}",
+                         f"num_perm must be an integer >= 1, got {num_perm!r}", field="num_perm")
+    if not isinstance(ngram, int) or ngram < 1:
+        raise InputError(f"ngram 必须是 ≥ 1 的整数，收到 {ngram!r}",
+                         f"ngram must be an integer >= 1, got {ngram!r}", field="ngram")
     if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
-    texts = list(texts)
+        raise InputError(f"scheme 必须是 {SCHEMES} 之一，收到 {scheme!r}",
+                         f"scheme must be one of {SCHEMES}, got {scheme!r}", field="scheme")
+    texts = texts if isinstance(texts, list) else list(texts)
+    if not all(isinstance(t, str) for t in texts):
+        bad = next(i for i, t in enumerate(texts) if not isinstance(t, str))
+        raise InputError(f"第 {bad} 条文本不是字符串（{type(texts[bad]).__name__}）",
+                         f"text #{bad} is not a str ({type(texts[bad]).__name__})", field=f"texts[{bad}]")
     out = np.empty((len(texts), num_perm), dtype=np.uint32)
     fps: list[tuple[np.ndarray, np.ndarray]] = []
     batch_fn = _oph_batch if scheme == "oph" else _perm_batch
