@@ -1,4 +1,4 @@
-"""``moli corpus classify``: domain labels for a JSONL file, one JSON line per record."""
+"""Labelling commands: ``moli corpus classify``, ``moli corpus safety sample|import|report``, ``moli corpus card``."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def _records(path: Path, field: str, id_field: str, skip_bad: bool):
 
 
 def register(app: typer.Typer) -> None:
+    _register_safety(app)
+
     @app.command("classify")
     def classify_cmd(
         input: Path = typer.Option(..., "--input", exists=True, dir_okay=False, help="JSONL 文件 / JSONL file"),
@@ -63,3 +65,46 @@ def register(app: typer.Typer) -> None:
             if len(batch) >= BATCH:
                 flush()
         flush()
+
+
+def _register_safety(app: typer.Typer) -> None:
+    safety_app = typer.Typer(help="语料安全评估（TC260-003 / GB/T 45654-2025） / Corpus safety assessment", no_args_is_help=True)
+    app.add_typer(safety_app, name="safety")
+
+    def _print(obj) -> None:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
+
+    @safety_app.command("sample")
+    def sample_cmd(corpus: Path = typer.Argument(..., exists=True, file_okay=False, help="构建输出目录 / build folder"),
+                   n: int = typer.Option(None, "--n", help="样本量（默认 4000 或全部） / sample size (default 4,000 or all)"),
+                   seed: int = typer.Option(20240229, "--seed")) -> None:
+        """抽取人工审核样本并导出 CSV / Draw the human-review sample and export it as CSV."""
+        from moli.corpus.safety import draw_sample
+
+        path = draw_sample(corpus, n, seed)
+        _print({"sample_csv": str(path), **json.loads((path.parent / "sample.json").read_text())})
+
+    @safety_app.command("import")
+    def import_cmd(corpus: Path = typer.Argument(..., exists=True, file_okay=False),
+                   verdicts: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                   help="审核结果 CSV（id, verdict, risk, reviewer, note） / reviewers' CSV")) -> None:
+        """导入审核结论并计算合格率 / Import reviewers' verdicts and compute the pass rate."""
+        from moli.corpus.safety import import_verdicts
+
+        _print(import_verdicts(corpus, verdicts))
+
+    @safety_app.command("report")
+    def report_cmd(corpus: Path = typer.Argument(..., exists=True, file_okay=False)) -> None:
+        """安全评估报告 / The safety assessment report."""
+        from moli.corpus.safety import assessment_report
+
+        _print(assessment_report(corpus))
+
+    @app.command("card")
+    def card_cmd(corpus: Path = typer.Argument(..., exists=True, file_okay=False),
+                 license: str = typer.Option(None, "--license", help="许可 / licence")) -> None:
+        """(重新)生成数据卡与 Croissant 元数据 / (Re)write README.md and croissant.json."""
+        from moli.corpus.card import write_card
+
+        paths = write_card(corpus, {"license": license} if license else None)
+        _print({k: str(v) for k, v in paths.items()})
