@@ -11,6 +11,7 @@ def test_demo_load_is_idempotent_and_scores(session):
     first = demo.load(session)
     session.commit()
     assert first["events"] >= 8 and first["slots"] == 8 and first["competitions"] == 2
+    assert 0.3 < first["baseline_public_score"] < 1.0  # the char-bigram baseline beats chance (0.1)
     assert demo.load(session) == {"events": 0, "slots": 0, "competitions": 0}
     titles = [e.title for e in service.list_events(session, None)]
     assert any("世界人工智能大会" in t for t in titles) and any("数据要素" in t for t in titles)

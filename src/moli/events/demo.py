@@ -56,6 +56,37 @@ def build_demo_competition(per_class_train: int = 30, per_class_test: int = 30) 
     return {"train": len(train), "test": len(test)}
 
 
+BASELINE_TEAM = "基线：字二元朴素贝叶斯 / baseline: char-bigram naive Bayes"
+
+
+def _bigrams(text: str) -> list[str]:
+    t = "".join(ch for ch in text if not ch.isspace())
+    return [t[i:i + 2] for i in range(len(t) - 1)] or [t]
+
+
+def baseline_predictions() -> bytes:
+    """A small, honest baseline for the demo board: multinomial naive Bayes over character bigrams
+    (add-one smoothing), trained on train.jsonl, predicting test_inputs.jsonl."""
+    import math
+    from collections import Counter, defaultdict
+
+    train = [json.loads(x) for x in (DEMO_CLS / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    test = [json.loads(x) for x in (DEMO_CLS / "test_inputs.jsonl").read_text(encoding="utf-8").splitlines()]
+    counts: dict[str, Counter] = defaultdict(Counter)
+    docs = Counter(r["label"] for r in train)
+    for r in train:
+        counts[r["label"]].update(_bigrams(r["text"]))
+    vocab = {g for c in counts.values() for g in c}
+    totals = {lab: sum(c.values()) for lab, c in counts.items()}
+    out = []
+    for r in test:
+        grams = _bigrams(r["text"])
+        best = max(docs, key=lambda lab: math.log(docs[lab]) + sum(
+            math.log((counts[lab][g] + 1) / (totals[lab] + len(vocab))) for g in grams))
+        out.append(json.dumps({"id": r["id"], "label": best}, ensure_ascii=False))
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
 def _events() -> list[dict]:
     raw = yaml.safe_load((DATA / "demo_events.yaml").read_text(encoding="utf-8"))
     for i, e in enumerate(raw["events"]):
@@ -84,6 +115,13 @@ def load(session: Session) -> dict:
     if session.scalar(select(Competition.id).where(Competition.slug == "demo-cls")) is None:
         service.create_competition_from_yaml(session, DEMO_CLS / "comp.yaml")
         added["competitions"] += 1
+    comp = session.scalar(select(Competition).where(Competition.slug == "demo-cls"))
+    if service.get_team(session, comp, BASELINE_TEAM) is None and service.open_phase(session, comp) is not None:
+        team = service.create_team(session, comp, BASELINE_TEAM)
+        session.commit()
+        sub = service.submit(session, comp, team, baseline_predictions(), file_name="baseline_char_bigram_nb.jsonl")
+        service.score_submission(session, sub.id)
+        added["baseline_public_score"] = sub.public_score
     judged = yaml.safe_load((DATA / "demo_judged.yaml").read_text(encoding="utf-8"))
     if session.scalar(select(Competition.id).where(Competition.slug == judged["id"])) is None:
         judged.pop("source", None)
