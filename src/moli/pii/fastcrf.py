@@ -34,7 +34,7 @@ def key_of(s: str) -> int:
     return k
 
 
-def export(state_features: dict, transitions: dict, labels: list[str]) -> bytes:
+def export(state_features: dict, transitions: dict, labels: list[str], bias: dict | None = None) -> bytes:
     """npz bytes of the CRF weights (from ``pycrfsuite.Tagger().info()``)."""
     lab = {name: i for i, name in enumerate(labels)}
     per: dict[str, dict[int, np.ndarray]] = {t: {} for t in TEMPLATES}
@@ -54,6 +54,8 @@ def export(state_features: dict, transitions: dict, labels: list[str]) -> bytes:
     for (a, b), w in transitions.items():
         trans[lab[a], lab[b]] = w
     arrays["trans"] = trans
+    arrays["bias_types"] = np.array(sorted(bias or {}))
+    arrays["bias_values"] = np.array([float((bias or {})[k]) for k in sorted(bias or {})], dtype=np.float32)
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     return buf.getvalue()
@@ -105,6 +107,15 @@ class FastCRF:
         self.kind_names = sorted({k for k in kinds if k})
         self.lab_type = np.array([self.kind_names.index(k) if k else -1 for k in kinds])
         self.lab_is_b = np.array(is_b)
+        self.bias = {str(k): float(v) for k, v in zip(z["bias_types"], z["bias_values"], strict=True)} \
+            if "bias_types" in z else {}
+
+    def _bias_vector(self) -> np.ndarray:
+        vec = np.zeros(len(self.labels), dtype=np.float32)
+        for i, lab in enumerate(self.labels):
+            if lab != "O":
+                vec[i] = self.bias.get(lab[2:], 0.0)
+        return vec
 
     def emissions(self, segs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(N, L) emission scores for all characters of ``segs`` (concatenated) and the segment lengths."""
@@ -166,6 +177,8 @@ class FastCRF:
     def _viterbi(self, segs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Best label index for every character (concatenated in segment order) and the lengths."""
         e, lens = self.emissions(segs)
+        if self.bias:
+            e += self._bias_vector()
         b, t_max, n_lab = len(segs), int(lens.max()), len(self.labels)
         order = np.argsort(-lens, kind="stable")
         slens = lens[order]

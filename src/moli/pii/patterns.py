@@ -35,14 +35,31 @@ class Pattern:
     context: tuple[str, ...]
     personal: bool
     min_digits: int
+    trigger: str
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    regex: re.Pattern
+    before: int
+    after: int
+
+
+@lru_cache(maxsize=1)
+def load_triggers() -> dict[str, Trigger]:
+    raw = yaml.safe_load(resources.files("moli.pii").joinpath("data/patterns.yaml").read_text("utf-8"))
+    return {k: Trigger(k, re.compile(v["regex"]), int(v["before"]), int(v["after"]))
+            for k, v in raw["triggers"].items()}
 
 
 @lru_cache(maxsize=1)
 def load_patterns() -> tuple[int, tuple[Pattern, ...]]:
     raw = yaml.safe_load(resources.files("moli.pii").joinpath("data/patterns.yaml").read_text("utf-8"))
+    triggers = set(raw["triggers"])
     out = []
     for i, e in enumerate(raw["patterns"]):
-        for key in ("id", "kind", "regex", "source", "confidence"):
+        for key in ("id", "kind", "regex", "source", "confidence", "trigger"):
             if key not in e:
                 raise ConfigError(f"patterns.yaml 第 {i + 1} 条缺少字段 {key}",
                                   f"patterns.yaml entry {i + 1} lacks field {key}", field=key)
@@ -51,9 +68,12 @@ def load_patterns() -> tuple[int, tuple[Pattern, ...]]:
         except re.error as exc:
             raise ConfigError(f"patterns.yaml 中 {e['id']} 的正则有误：{exc}",
                               f"bad regex for {e['id']} in patterns.yaml: {exc}", field="regex") from exc
+        if e["trigger"] not in triggers:
+            raise ConfigError(f"patterns.yaml 中 {e['id']} 的触发器 {e['trigger']} 未定义",
+                              f"patterns.yaml: trigger {e['trigger']} of {e['id']} is not defined", field="trigger")
         out.append(Pattern(e["id"], e["kind"], rx, float(e.get("score", 0.9)), e.get("validation"),
                            tuple(e.get("context") or ()), bool(e.get("personal", True)),
-                           int(e.get("min_digits", 0))))
+                           int(e.get("min_digits", 0)), e["trigger"]))
     return int(raw.get("window", 12)), tuple(out)
 
 
@@ -95,6 +115,33 @@ def _check(p: Pattern, s: str, text: str, start: int, window: int) -> tuple[bool
     raise ConfigError(f"未知的校验方式 {val}", f"unknown validation {val}", field="validation")
 
 
+def _windows(text: str, trig: Trigger, n: int) -> list[tuple[int, int]]:
+    """Merged windows around the trigger's hits ([] when it never fires)."""
+    out: list[tuple[int, int]] = []
+    for m in trig.regex.finditer(text):
+        a, b = max(0, m.start() - trig.before), min(n, m.end() + trig.after)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _finditer(rx: re.Pattern, text: str, windows: list[tuple[int, int]]):
+    """Matches of ``rx`` inside the windows (lookbehinds see the text before a window; a window ends one
+    character after its content so lookaheads see the next character)."""
+    last = -1
+    for a, b in windows:
+        for m in rx.finditer(text, max(a, last), min(len(text), b + 1)):
+            if m.end() > b:  # the match touches the window's end: redo it on the whole remaining text
+                m2 = rx.match(text, m.start())
+                if m2 is None:
+                    continue
+                m = m2
+            last = m.end()
+            yield m
+
+
 class _Spans:
     """Disjoint spans kept sorted, for O(log n) overlap checks."""
 
@@ -125,14 +172,19 @@ def find_patterns(text: str, kinds: set[str] | frozenset[str] | None = None) -> 
         return []  # every structured kind needs a digit, except e-mail
     work = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
     window, patterns = load_patterns()
+    triggers = load_triggers()
+    regions: dict[str, list[tuple[int, int]]] = {}
     taken = _Spans()
     found: list[Finding] = []
+    n = len(work)
     for p in patterns:
         if kinds is not None and p.kind not in kinds:
             continue
         if not has_digit and p.kind != "EMAIL":
             continue
-        for m in p.regex.finditer(work):
+        if p.trigger not in regions:
+            regions[p.trigger] = _windows(work, triggers[p.trigger], n)
+        for m in _finditer(p.regex, work, regions[p.trigger]):
             a, b = m.span()
             if taken.overlaps(a, b):
                 continue
