@@ -94,3 +94,24 @@ def test_import_is_all_or_nothing(session, tmp_path):
         service.import_enterprises(session, bad)
     assert "bad.yaml" in info.value.zh and "enterprises[1]" in info.value.en and "ZZ" in info.value.en
     assert sorted(e.name for e in service.list_enterprises(session)) == ["B Corp", "甲"]
+
+
+def test_matches_list_upcoming_roadshows(session):
+    import datetime as dt
+
+    from moli.events import service as events
+
+    demo.load(session)
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    events.create_event(session, {"slug": "sg-roadshow", "title": "新加坡出海路演", "starts_at": soon,
+                                  "tags": ["roadshow"], "venue": "张江科学会堂"}, publish=True)
+    events.create_event(session, {"slug": "old-roadshow", "title": "已结束的路演", "starts_at": past,
+                                  "tags": ["roadshow"], "venue": "张江科学会堂"}, publish=True)
+    events.create_event(session, {"slug": "meetup", "title": "普通沙龙", "starts_at": soon, "tags": ["meetup"], "online": True},
+                        publish=True)
+    events.create_event(session, {"slug": "draft-roadshow", "title": "草稿路演", "starts_at": soon,
+                                  "tags": ["roadshow"], "venue": "张江科学会堂"})
+    result = service.match_enterprise(session, "示例·浦东智语大模型科技")
+    assert [r["title"] for r in result["roadshows"]] == ["新加坡出海路演"]
+    assert result["roadshows"][0]["url"] == "/events/sg-roadshow"

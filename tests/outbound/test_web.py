@@ -90,17 +90,24 @@ def test_kb_search_page_and_document(client):
 
 
 def test_directory_pages(client, login):
+    import datetime as dt
+
     from moli.core.db import session_scope
+    from moli.events import service as events
     from moli.outbound import demo
 
     with session_scope() as s:
         demo.load(s)
+        events.create_event(s, {"slug": "pudong-roadshow", "title": "浦东出海路演日", "venue": "张江",
+                                "starts_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=7), "tags": ["roadshow"]},
+                            publish=True)
     r = client.get("/outbound/directory")
     assert r.status_code == 200 and "Demo · Lion City Data Centres" in r.text and "/events?tag=roadshow" in r.text
     ent_id = re.search(r'<a href="/outbound/directory/(\d+)">示例·浦东智语大模型科技</a>', r.text).group(1)
     page = client.get(f"/outbound/directory/{ent_id}")
     names = re.findall(r'<li data-name="([^"]+)">', page.text)
     assert names[0] == "Demo · Lion City Data Centres" and "对方提供您寻找的" in page.text
+    assert '<a href="/events/pudong-roadshow">浦东出海路演日</a>' in page.text
     api = client.get(f"/api/v1/outbound/enterprises/{ent_id}/matches").json()
     assert [m["name"] for m in api["matches"]] == names
     # Adding needs a login.

@@ -352,7 +352,8 @@ def match_enterprise(session: Session, ref: str | int, *, k: int = 5, user: Any 
     me = _find_enterprise(session, ref, user)
     cands = [e for e in list_enterprises(session, user) if e.id != me.id]
     ids = [str(e.id) for e in cands]
-    result: dict[str, Any] = {"enterprise": enterprise_dict(me), "matches": [], "excluded": [], "events_url": ROADSHOW_URL}
+    result: dict[str, Any] = {"enterprise": enterprise_dict(me), "matches": [], "excluded": [], "events_url": ROADSHOW_URL,
+                              "roadshows": upcoming_roadshows(session, user)}
     if not cands:
         return result
     side_ok = np.array([e.is_local != me.is_local for e in cands])
@@ -416,6 +417,26 @@ def match_enterprise(session: Session, ref: str | int, *, k: int = 5, user: Any 
     result["excluded"] = [{"id": x.id, "name": by_id[x.id].name,
                            "violations": [r.zh + " / " + r.en for r in x.violations]} for x in ranking.excluded]
     return result
+
+
+def upcoming_roadshows(session: Session, user: Any = None, *, limit: int = 3,
+                       now: dt.datetime | None = None) -> list[dict]:
+    """The next published events tagged ``roadshow`` (through moli.events' service), dated ones first."""
+    try:
+        from moli.events import service as events
+    except ImportError:  # the events feature is not installed
+        return []
+    now = now or dt.datetime.now(dt.UTC)
+    out = []
+    for ev in events.list_events(session, user, tag="roadshow"):
+        starts = events.aware(ev.starts_at)
+        if starts is not None and starts < now:
+            continue
+        out.append({"title": ev.title, "title_en": ev.title_en, "starts_at": starts.isoformat() if starts else None,
+                    "venue": ev.venue, "url": f"/events/{ev.slug}"})
+        if len(out) >= limit:
+            break
+    return out
 
 
 def enterprise_dict(e: Enterprise) -> dict:
