@@ -31,9 +31,12 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+# ruff and pytest both run (so one report shows everything); the target fails if either failed
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest
+	@status=0; \
+	$(BIN)/ruff check src tests benchmarks || status=1; \
+	$(BIN)/pytest || status=1; \
+	exit $$status
 
 bench: $(BENCH_STAMP)
 	mkdir -p bench-results
