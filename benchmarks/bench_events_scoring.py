@@ -91,9 +91,11 @@ def scoring_figures(n: int, repeat: int) -> dict:
         comp = {"library": f"scikit-learn {sklearn.__version__}"}
         t, acc = _timeit(lambda: (accuracy_score(pub_r, pub_p), accuracy_score(prv_r, prv_p)), repeat)
         comp["accuracy_s"], comp["accuracy_public"] = round(t, 4), acc[0]
+        comp["accuracy_cpu_s"] = TIMES[-1]["cpu_s"]
         t, f1 = _timeit(lambda: (f1_score(pub_r, pub_p, average="macro"), f1_score(prv_r, prv_p, average="macro")),
                         repeat)
         comp["macro_f1_s"], comp["macro_f1_public"] = round(t, 4), f1[0]
+        comp["macro_f1_cpu_s"] = TIMES[-1]["cpu_s"]
         # sklearn's macro-F1 averages over labels present in refs or preds, as ours does
         comp["agree"] = (abs(acc[0] - ours["accuracy"]["public_score"]) < 1e-9
                          and abs(f1[0] - ours["macro_f1"]["public_score"]) < 1e-9
@@ -102,13 +104,20 @@ def scoring_figures(n: int, repeat: int) -> dict:
         comp = {"library": "plain Python"}
         t, acc = _timeit(lambda: sum(p == r for p, r in zip(pub_p, pub_r, strict=True)) / len(pub_r), repeat)
         comp["accuracy_s"], comp["accuracy_public"] = round(t, 4), acc
+        comp["accuracy_cpu_s"] = TIMES[-1]["cpu_s"]
         comp["agree"] = abs(acc - ours["accuracy"]["public_score"]) < 1e-9
     out["competitor"] = comp
+    # ratios < 1: ours takes less; CPU seconds are the fair comparison on a contended machine
     out["ratios"] = {
-        "accuracy_in_process_vs_competitor": round(ours["accuracy"]["in_process_s"] / comp["accuracy_s"], 3),
-        **({"macro_f1_in_process_vs_competitor": round(ours["macro_f1"]["in_process_s"] / comp["macro_f1_s"], 3)}
-           if "macro_f1_s" in comp else {}),
+        "accuracy_in_process_vs_competitor_wall": round(ours["accuracy"]["in_process_s"] / comp["accuracy_s"], 3),
+        "accuracy_in_process_vs_competitor_cpu": round(ours["accuracy"]["in_process_cpu_s"]
+                                                       / max(comp["accuracy_cpu_s"], 1e-6), 3),
     }
+    if "macro_f1_s" in comp:
+        out["ratios"]["macro_f1_in_process_vs_competitor_wall"] = round(
+            ours["macro_f1"]["in_process_s"] / comp["macro_f1_s"], 3)
+        out["ratios"]["macro_f1_in_process_vs_competitor_cpu"] = round(
+            ours["macro_f1"]["in_process_cpu_s"] / max(comp["macro_f1_cpu_s"], 1e-6), 3)
     return out
 
 
