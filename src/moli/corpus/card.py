@@ -260,4 +260,6 @@ def write_card(out: str | Path, info: dict[str, Any] | None = None) -> dict[str,
     _atomic_write(out / "croissant.json", json.dumps(croissant(out, manifest, info, comp, safety),
                                                      ensure_ascii=False, indent=1))
     _atomic_write(out / "README.md", datasheet(manifest, stats, info, comp, safety, lineage))
-    return {"readme": out / "README.md", "croissant": out / "croissant.json"}
+    # What the web page shows without rescanning the shards.
+    _atomic_write(out / "card.json", json.dumps({"composition": comp, "safety": safety}, ensure_ascii=False, indent=1))
+    return {"readme": out / "README.md", "croissant": out / "croissant.json", "summary": out / "card.json"}
