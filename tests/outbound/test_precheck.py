@@ -201,3 +201,37 @@ def test_html_checklist_for_blocked_and_offshore_plans():
     steps = html.split('class="steps"')[1].split("</ol>")[0]
     assert 'data-authority="NDRC" data-action="report"' in steps and "SAFE" not in steps
     assert "大额非敏感类项目情况报告表" in steps and 'class="blocked"' not in html
+
+
+def test_rules_are_versioned_by_effective_date():
+    """A rule with effective_from after the plan's date is ignored; on or after it, it wins."""
+    from moli.outbound.rules import default_data
+
+    rules, countries, industries, catalogue = default_data()
+    n4 = next(r for r in rules.rules if r.id == "N4")
+    future = n4.model_copy(update={"id": "N4_2027", "effective_from": n4.effective_from.replace(year=2027),
+                                   "action": "report", "clause": "假设的新规则 / a hypothetical future rule"})
+    retired = n4.model_copy(update={"effective_to": n4.effective_from.replace(year=2027)})
+    custom = rules.model_copy(update={"rules": [future if r.id == "N4" else r for r in rules.rules] + [retired]})
+    data = (custom, countries, industries, catalogue)
+    before = precheck(parse_plan(_merge(TABLE["base"], {"investment": {"date": "2026-12-31"}})), data)
+    after = precheck(parse_plan(_merge(TABLE["base"], {"investment": {"date": "2027-03-01"}})), data)
+    assert (before["procedures"][0]["rule_id"], before["procedures"][0]["action"]) == ("N4", "filing")
+    assert (after["procedures"][0]["rule_id"], after["procedures"][0]["action"]) == ("N4_2027", "report")
+
+
+def test_plan_before_the_rule_set_is_rejected():
+    with pytest.raises(InputError) as info:
+        precheck(parse_plan(_merge(TABLE["base"], {"investment": {"date": "2017-06-01"}})))
+    assert info.value.field == "investment.date" and "2018-03-01" in info.value.zh
+
+
+def test_cli_rules_lists_and_validates(tmp_path):
+    proc = subprocess.run([MOLI, "outbound", "rules", "--json"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    ids = [r["id"] for r in json.loads(proc.stdout)["rules"]]
+    assert {"N1", "N5", "M2", "F1", "T2"} <= set(ids)
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("regime: x\n", encoding="utf-8")
+    proc = subprocess.run([MOLI, "outbound", "rules", "--file", str(bad)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "rules.yaml" in proc.stderr

@@ -42,6 +42,28 @@ def precheck_cmd(
         typer.echo(f"? {q['text']}")
 
 
+@app.command("rules")
+def rules_cmd(
+    path: Path | None = typer.Option(None, "--file", help="检查另一份规则文件 / validate another rules file"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """列出（并校验）预检规则：机关、结论、条款、来源、置信度、生效日期 / list and validate the rules."""
+    from moli.outbound.rules import load_rules
+
+    rules = load_rules(path)
+    rows = [{"id": r.id, "authority": r.authority, "action": r.action, "level": r.level, "when": r.when,
+             "article": r.article, "source": r.source, "confidence": r.confidence,
+             "effective_from": r.effective_from.isoformat(),
+             "effective_to": r.effective_to.isoformat() if r.effective_to else None} for r in rules.rules]
+    if as_json:
+        _dump({"regime": rules.regime, "rules": rows})
+        return
+    typer.echo(f"{rules.regime_name}（{len(rows)} 条规则 / rules）")
+    for r in rows:
+        typer.echo(f"{r['id']:<5} {r['authority']:<11} {r['action']:<12} {r['level'] or '—':<10} {r['confidence']:<6} "
+                   f"{r['effective_from']}  {r['article']}")
+
+
 @app.command("search")
 def search_cmd(
     query: str = typer.Argument(..., help="中文或英文查询 / query"),
