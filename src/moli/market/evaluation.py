@@ -321,11 +321,34 @@ async def run_evaluation(items: Sequence[TestItem], targets: Sequence[Target], *
     return out
 
 
+def _run_sync(coro: Any) -> Any:
+    """``asyncio.run``, or in a helper thread when called from inside a running event loop
+    (an async web view running the job inline, as in immediate mode)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # handed back to the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name="moli-market-eval")
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def evaluate(items: Sequence[TestItem], targets: Sequence[Target], *, scoring: Sequence[str] = ("exact_match",),
              allow_custom_scorers: bool = True, **kwargs: Any) -> dict[str, Any]:
     """Run the evaluation and summarise it: ``{"leaderboard": [...], "results": {offering: [...]}}``."""
     scorers = resolve_scorers(scoring, allow_custom=allow_custom_scorers)
-    per = asyncio.run(run_evaluation(items, targets, scorers=scorers, **kwargs))
+    per = _run_sync(run_evaluation(items, targets, scorers=scorers, **kwargs))
     primary = list(scoring)[0]
     board = []
     for oid, res in per.items():

@@ -331,3 +331,104 @@ def check_web_scoring(scenario: Scenario) -> None:
         raise InputError(f"网页发布的场景只能使用内置评分方法（{', '.join(BUILTIN_METRICS)}），不能用 {bad[0]}",
                          f"scenarios published on the web may use only built-in scoring ({', '.join(BUILTIN_METRICS)}), "
                          f"not {bad[0]}", field="scoring")
+
+
+# --- web forms --------------------------------------------------------------------------------
+
+def _form_list(form: Any, name: str) -> list[str]:
+    vals = form.getlist(name) if hasattr(form, "getlist") else form.get(name, [])
+    if isinstance(vals, str):
+        vals = [vals]
+    out: list[str] = []
+    for v in vals:
+        out += [p for p in str(v).replace("，", ",").replace("、", ",").split(",") if p.strip()]
+    return [v.strip() for v in out]
+
+
+def _num(form: Any, name: str, kind: type = float) -> Any:
+    raw = str(form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise InputError(f"字段 {name}：应为数字，收到“{raw}”", f"field {name}: expected a number, got '{raw}'",
+                         field=name) from None
+
+
+def offering_from_form(form: Any) -> Offering:
+    """The publish/edit form → a validated Offering (errors name the field)."""
+    from moli.market.schemas import parse_offering
+
+    data: dict[str, Any] = {
+        "id": str(form.get("id") or "").strip(), "name": str(form.get("name") or "").strip(),
+        "vendor": str(form.get("vendor") or "").strip(), "description": str(form.get("description") or "").strip(),
+        "tasks": _form_list(form, "tasks"), "domains": _form_list(form, "domains") or ["general"],
+        "languages": _form_list(form, "languages") or ["zh"], "modalities": _form_list(form, "modalities") or ["text"],
+        "context_length": _num(form, "context_length", int), "parameters_b": _num(form, "parameters_b"),
+        "deployment": _form_list(form, "deployment"), "license": str(form.get("license") or "").strip(),
+        "commercial_use": form.get("commercial_use") in ("1", "on", "true"),
+        "filing": {"status": form.get("filing_status") or "none", "number": (form.get("filing_number") or None),
+                   "date": (form.get("filing_date") or None)},
+        "data_residency": _form_list(form, "data_residency"),
+        "price_per_million_tokens_cny": _num(form, "price_per_million_tokens_cny"),
+        "endpoint": str(form.get("endpoint") or "").strip() or None,
+    }
+    if str(form.get("api_model") or "").strip():
+        data["api_model"] = str(form.get("api_model")).strip()
+    return parse_offering(data, "表单 form")
+
+
+def scenario_from_form(form: Any) -> Scenario:
+    from moli.market.schemas import parse_scenario
+
+    cons: dict[str, Any] = {
+        "deployment": _form_list(form, "deployment") or None,
+        "requires_filing": form.get("requires_filing") in ("1", "on", "true"),
+        "data_must_stay_in": str(form.get("data_must_stay_in") or "").strip() or None,
+        "min_context_length": _num(form, "min_context_length", int),
+        "max_price_per_million_tokens_cny": _num(form, "max_price_per_million_tokens_cny"),
+        "commercial_use": True if form.get("commercial_use") in ("1", "on", "true") else None,
+        "modalities": _form_list(form, "modalities") or None,
+    }
+    data = {"id": str(form.get("id") or "").strip(), "title": str(form.get("title") or "").strip(),
+            "description": str(form.get("description") or "").strip(),
+            "industry": form.get("industry") or "general", "tasks": _form_list(form, "tasks"),
+            "languages": _form_list(form, "languages") or ["zh"], "constraints": cons,
+            "scoring": _form_list(form, "scoring") or ["exact_match", "char_f1", "rouge_l_char"]}
+    scenario = parse_scenario(data, "表单 form")
+    check_web_scoring(scenario)
+    return scenario
+
+
+def parse_test_set_upload(raw: bytes, filename: str = "upload.jsonl") -> list[TestItem]:
+    """An uploaded JSONL test set, validated line by line (errors name the line)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / (Path(filename).name or "upload.jsonl")
+        p.write_bytes(raw)
+        try:
+            return load_test_set(p)
+        except InputError as exc:
+            raise InputError(exc.zh.replace(str(p), filename), exc.en.replace(str(p), filename), field=exc.field) from None
+
+
+def submit_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[str], user: Any) -> Any:
+    """Check rights and endpoints now (a clear error on the page), then queue the job."""
+    from moli.core.jobs import submit_job
+
+    srow = _get(session, MarketScenario, scenario_key)
+    access.ensure_can_write(user, srow.owner_org_id)
+    get_test_set(session, scenario_key, user)
+    if not offering_keys:
+        raise InputError("至少选择一个模型供给", "choose at least one offering", field="offering")
+    for k in offering_keys:
+        target_of(offering_of(get_offering(session, k, user)))
+    return submit_job(session, "market.evaluate", f"评测 Evaluate: {srow.title}",
+                      {"scenario": srow.slug, "offerings": list(dict.fromkeys(offering_keys)),
+                       "user_id": getattr(user, "id", None)}, user)
+
+
+def evaluable_offerings(session: Session, user: Any | None) -> list[MarketOffering]:
+    return [r for r in browse_offerings(session, user)["items"] if r.data.get("endpoint")]
