@@ -182,3 +182,15 @@ def test_team_invitation_through_the_pages(client, login, tmp_path):
     assert "接受邀请" in client.get(link).text
     r = client.post(link, follow_redirects=True)
     assert r.status_code == 200 and "邀请队" in r.text and "2 人" in r.text
+
+
+def test_month_grid_calendar_page(client):
+    with session_scope() as s:
+        demo.load(s)
+    r = client.get("/events?month=2025-07")
+    assert r.status_code == 200 and "2025年7月" in r.text
+    grid = r.text.split('id="month-grid"', 1)[1].split("</table>", 1)[0]
+    assert grid.count("2025世界人工智能大会") == 3  # 26, 27 and 28 July
+    assert "2024世界人工智能大会" not in grid
+    assert client.get("/events?month=2025-13").status_code == 400
+    assert client.get("/events?month=july").status_code == 400

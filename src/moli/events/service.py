@@ -892,3 +892,29 @@ def event_input_from_form(fields: dict[str, str]) -> EventIn:
     except ValidationError as exc:
         raise_validation(exc, "event")
         raise
+
+
+def month_grid(events: list[Event], year: int, month: int) -> dict:
+    """A month calendar (Monday first, Asia/Shanghai dates): ``weeks`` of 7 ``{date, in_month,
+    events}`` cells; multi-day events appear on each of their days."""
+    import calendar as _cal
+    from datetime import date
+
+    if not 1 <= month <= 12 or not 1900 <= year <= 2999:
+        raise InputError("月份无效", "invalid month", field="month")
+    by_day: dict[date, list[Event]] = {}
+    for e in events:
+        if e.starts_at is None:
+            continue
+        d0 = aware(e.starts_at).astimezone(SHANGHAI).date()
+        d1 = aware(e.ends_at).astimezone(SHANGHAI).date() if e.ends_at else d0
+        d = d0
+        while d <= d1 and (d - d0).days < 62:
+            by_day.setdefault(d, []).append(e)
+            d += timedelta(days=1)
+    weeks = [[{"date": d, "in_month": d.month == month, "events": by_day.get(d, [])} for d in week]
+             for week in _cal.Calendar(firstweekday=0).monthdatescalendar(year, month)]
+    prev = (year - 1, 12) if month == 1 else (year, month - 1)
+    nxt = (year + 1, 1) if month == 12 else (year, month + 1)
+    return {"year": year, "month": month, "weeks": weeks, "prev": f"{prev[0]:04d}-{prev[1]:02d}",
+            "next": f"{nxt[0]:04d}-{nxt[1]:02d}"}

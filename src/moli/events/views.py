@@ -34,8 +34,18 @@ async def _read_upload(file: UploadFile) -> bytes:
 # --- event list, calendar -------------------------------------------------------------------
 
 @router.get("/events")
-def events_page(request: Request, db: Session = Depends(get_db), user=Depends(current_user)):
+def events_page(request: Request, month: str | None = None, db: Session = Depends(get_db),
+                user=Depends(current_user)):
     evs = service.list_events(db, user)
+    if month:
+        try:
+            year, mon = (int(x) for x in month.split("-", 1))
+        except ValueError:
+            raise InputError("月份格式应为 YYYY-MM", "month must look like YYYY-MM", field="month") from None
+    else:
+        today = service.utcnow().astimezone(service.SHANGHAI)
+        year, mon = today.year, today.month
+    grid = service.month_grid(evs, year, mon)
     months: OrderedDict[str, list] = OrderedDict()
     undated = []
     for e in evs:
@@ -44,7 +54,8 @@ def events_page(request: Request, db: Session = Depends(get_db), user=Depends(cu
         else:
             months.setdefault(service.aware(e.starts_at).astimezone(service.SHANGHAI).strftime("%Y年%m月"), []).append(e)
     comps = service.list_competitions(db, user)
-    return render(request, "events/list.html", {"months": months, "undated": undated, "competitions": comps})
+    return render(request, "events/list.html", {"months": months, "undated": undated, "competitions": comps,
+                                                "grid": grid})
 
 
 @router.get("/events/calendar.ics")
