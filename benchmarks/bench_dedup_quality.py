@@ -19,9 +19,11 @@ the index removes it). datasketch's ``MinHashLSH(threshold=0.8, num_perm=128)`` 
 ``MinHash`` signatures of the same shingles; its query results are the candidate pairs and a
 union-find over them gives its clusters.
 
-Variants: ``moli`` (default use: signatures + fingerprints, candidates verified by exact Jaccard),
-``moli_estimate_verify`` (signatures only, verified by the signature estimate), ``moli_no_verify``
-(raw LSH buckets, datasketch's bands), ``moli_perm_scheme`` (classic k-permutation signatures).
+Variants (``VARIANTS``): ``*_exact`` = signatures + fingerprints, candidates verified by exact
+Jaccard; ``*_estimate`` = signatures only, verified by the signature estimate; ``single`` =
+union-find (transitive) clusters, ``leader`` = each document joins the earliest kept document it is
+similar to; ``moli_no_verify`` = raw LSH buckets with datasketch's bands; ``perm`` = classic
+k-permutation signatures. Several seeds (``--seeds``): the figures are per seed and averaged.
 """
 
 from __future__ import annotations
@@ -184,13 +186,13 @@ def doc_level(n: int, removed: set[int], truth: set) -> dict:
             "recall": round(tp / len(redundant), 4) if redundant else 1.0}
 
 
-def run_moli(docs, truth, jac, scheme="oph", verify=True, exact=True):
+def run_moli(docs, truth, jac, scheme="oph", verify=True, exact=True, linkage="single"):
     t0 = time.perf_counter()
     if exact:
         sig, (vals, offs) = signatures_and_fingerprints(docs, num_perm=NUM_PERM, ngram=NGRAM, scheme=scheme)
     else:
         sig = minhash_signatures(docs, num_perm=NUM_PERM, ngram=NGRAM, scheme=scheme)
-    with NearDuplicateIndex(NUM_PERM, THRESHOLD, verify=verify) as idx:
+    with NearDuplicateIndex(NUM_PERM, THRESHOLD, verify=verify, linkage=linkage) as idx:
         for s in range(0, len(docs), 256):
             e = min(s + 256, len(docs))
             fps = (vals[offs[s]:offs[e]], offs[s:e + 1] - offs[s]) if exact else None
@@ -233,35 +235,66 @@ def run_datasketch(docs, truth):
             "pairs": pr(pred, truth), "documents": doc_level(len(docs), removed, truth)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description="near-duplicate quality: moli vs datasketch")
-    ap.add_argument("--quick", action="store_true", help="80 source documents instead of all")
-    ap.add_argument("--seed", type=int, default=2026)
-    args = ap.parse_args()
-    docs, kinds = build_set(args.seed, 80 if args.quick else None)
+VARIANTS = {
+    # name: (run_moli keyword arguments) — None = datasketch
+    "moli_leader_exact": {"linkage": "leader"},
+    "moli_single_exact": {},
+    "moli_leader_estimate": {"exact": False, "linkage": "leader"},
+    "moli_single_estimate": {"exact": False},
+    "moli_no_verify": {"verify": False, "exact": False},
+    "moli_perm_scheme_leader_exact": {"scheme": "perm", "linkage": "leader"},
+    "datasketch_MinHashLSH": None,
+}
+
+
+def one_seed(seed: int, quick: bool) -> dict:
+    docs, kinds = build_set(seed, 80 if quick else None)
     t0 = time.perf_counter()
     jac = exact_pairs(docs)
     label_seconds = time.perf_counter() - t0
     truth = {p for p, v in jac.items() if v >= THRESHOLD}
     hist = np.histogram([v for v in jac.values() if v >= 0.3], bins=[0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.01])
+    out = {"set": {"seed": seed, "documents": len(docs), "originals": kinds.count("original"),
+                   "edited_copies": len(docs) - kinds.count("original"),
+                   "pairs_total": len(docs) * (len(docs) - 1) // 2, "duplicate_pairs_J_ge_0.8": len(truth),
+                   "pairs_by_exact_jaccard": {f"{lo:.2f}-{hi:.2f}": int(c) for lo, hi, c in
+                                              zip(hist[1][:-1], hist[1][1:], hist[0], strict=True)},
+                   "labelling_seconds": round(label_seconds, 2)}}
+    for name, kw in VARIANTS.items():
+        out[name] = run_datasketch(docs, truth) if kw is None else run_moli(docs, truth, jac, **kw)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="near-duplicate quality: moli vs datasketch")
+    ap.add_argument("--quick", action="store_true", help="one seed, 80 source documents instead of all")
+    ap.add_argument("--seeds", default="2026,7,11", help="comma-separated seeds of the labelled sets")
+    args = ap.parse_args()
+    seeds = [int(x) for x in args.seeds.split(",")][:1 if args.quick else None]
+    runs = [one_seed(s, args.quick) for s in seeds]
+    summary = {}
+    for name in VARIANTS:
+        pp = [r[name]["pairs"] for r in runs]
+        dd = [r[name]["documents"] for r in runs]
+        summary[name] = {
+            "pair_precision": [p["precision"] for p in pp], "pair_recall": [p["recall"] for p in pp],
+            "pair_precision_mean": round(float(np.mean([p["precision"] for p in pp])), 4),
+            "pair_recall_mean": round(float(np.mean([p["recall"] for p in pp])), 4),
+            "doc_precision_mean": round(float(np.mean([d["precision"] for d in dd])), 4),
+            "doc_recall_mean": round(float(np.mean([d["recall"] for d in dd])), 4),
+            "seconds_mean": round(float(np.mean([r[name]["seconds"] for r in runs])), 3),
+        }
+        summary[name]["targets_met_every_seed"] = bool(
+            min(summary[name]["pair_precision"]) >= 0.95 and min(summary[name]["pair_recall"]) >= 0.90)
     result = {
         "benchmark": "dedup_quality",
-        "set": {"seed": args.seed, "documents": len(docs), "originals": kinds.count("original"),
-                "edited_copies": len(docs) - kinds.count("original"),
-                "pairs_total": len(docs) * (len(docs) - 1) // 2, "duplicate_pairs_J_ge_0.8": len(truth),
-                "pairs_by_exact_jaccard": {f"{lo:.2f}-{hi:.2f}": int(c) for lo, hi, c in
-                                           zip(hist[1][:-1], hist[1][1:], hist[0], strict=True)},
-                "labelling_seconds": round(label_seconds, 2)},
-        "params": {"num_perm": NUM_PERM, "ngram": NGRAM, "threshold": THRESHOLD},
-        "moli": run_moli(docs, truth, jac),
-        "moli_estimate_verify": run_moli(docs, truth, jac, exact=False),
-        "moli_no_verify": run_moli(docs, truth, jac, verify=False, exact=False),
-        "moli_perm_scheme": run_moli(docs, truth, jac, scheme="perm"),
-        "datasketch_MinHashLSH": run_datasketch(docs, truth),
-        "targets": {"precision_min": 0.95, "recall_min": 0.90},
+        "params": {"num_perm": NUM_PERM, "ngram": NGRAM, "threshold": THRESHOLD, "seeds": seeds},
+        "targets": {"pair_precision_min": 0.95, "pair_recall_min": 0.90},
+        "summary": summary,
+        "recommended": "moli_leader_exact",
+        "targets_met": summary["moli_leader_exact"]["targets_met_every_seed"],
+        "runs": runs,
     }
-    m = result["moli"]["pairs"]
-    result["targets_met"] = {"precision": m["precision"] >= 0.95, "recall": m["recall"] >= 0.90}
     json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
     print()
 

@@ -118,6 +118,11 @@ def test_transitive_clusters_keep_the_earliest():
     with NearDuplicateIndex(128, 0.8, bands=16, rows=8) as idx:
         idx.add(np.array([0, 1, 2, 3]), sigs)
         assert idx.duplicates() == {2: 1, 3: 1}
+    # leader linkage: A (row 2) is not similar enough to the kept C (row 1), so A is kept too;
+    # B (row 3) joins the earliest kept document it is similar to (C)
+    with NearDuplicateIndex(128, 0.8, bands=16, rows=8, linkage="leader") as idx:
+        idx.add(np.array([0, 1, 2, 3]), sigs)
+        assert idx.duplicates() == {3: 1}
 
 
 def test_real_texts_end_to_end(tmp_path):
@@ -164,6 +169,9 @@ def test_bad_input_is_rejected_in_both_languages(tmp_path):
         NearDuplicateIndex(64, 0.8, bands=10, rows=10)
     with pytest.raises(InputError):
         NearDuplicateIndex(64, 1.5)
+    with pytest.raises(InputError) as e:
+        NearDuplicateIndex(64, 0.8, linkage="complete")
+    assert e.value.field == "linkage"
 
 
 _MEDIUM = r"""
@@ -200,7 +208,8 @@ def test_bounded_memory_on_a_medium_input(tmp_path):
     assert r["peak"] - r["start"] < 0.6 * signatures_bytes
 
 
-def test_exact_verification_follows_exact_jaccard(tmp_path):
+@pytest.mark.parametrize("linkage", ["single", "leader"])
+def test_exact_verification_follows_exact_jaccard(tmp_path, linkage):
     """With fingerprints, a candidate pair is kept iff its exact Jaccard is ≥ the threshold."""
     import random
     from pathlib import Path
@@ -220,7 +229,7 @@ def test_exact_verification_follows_exact_jaccard(tmp_path):
     rng.shuffle(order)
     texts = [texts[i] for i in order]
     sig, (vals, offs) = signatures_and_fingerprints(texts)
-    idx = NearDuplicateIndex(128, 0.9, tmp_path / "x")
+    idx = NearDuplicateIndex(128, 0.9, tmp_path / "x", linkage=linkage)
     for s in range(0, len(texts), 17):
         e = min(s + 17, len(texts))
         o = offs[s:e + 1]
@@ -236,15 +245,24 @@ def test_exact_verification_follows_exact_jaccard(tmp_path):
             x = parent[x]
         return x
 
-    for i in range(n):
-        for j in range(i + 1, n):
-            if jaccard(texts[i], texts[j]) >= 0.9:
-                ri, rj = find(i), find(j)
-                if ri != rj:
-                    parent[max(ri, rj)] = min(ri, rj)
-    want = {i: find(i) for i in range(n) if find(i) != i}
+    similar = {(i, j) for i in range(n) for j in range(i + 1, n) if jaccard(texts[i], texts[j]) >= 0.9}
+    if linkage == "single":
+        for i, j in sorted(similar):
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+        want = {i: find(i) for i in range(n) if find(i) != i}
+    else:  # in input order, join the earliest kept similar document
+        want, kept = {}, []
+        for j in range(n):
+            leader = next((i for i in kept if (i, j) in similar), None)
+            if leader is None:
+                kept.append(j)
+            else:
+                want[j] = leader
     assert len(want) > 20
     assert got == want
+    assert all(jaccard(texts[r], texts[k]) >= 0.9 for r, k in got.items()) or linkage == "single"
 
 
 def test_union_find_merge_gives_the_earliest_member_of_each_component():

@@ -18,8 +18,10 @@ keeps almost nothing in memory, and on :meth:`NearDuplicateIndex.duplicates` fin
    of a cluster is therefore its earliest input — deterministic, whatever the band order.
 
 Memory while clustering is O(N) small arrays (≈ 40 bytes per document for the band being sorted and
-the labels), independent of the number of bands; clusters are single-linkage (A≈B and B≈C put A, B,
-C together even if A and C are less similar).
+the labels), independent of the number of bands; clusters are single-linkage by default (A≈B and B≈C put A,
+B, C together even if A and C are less similar); ``linkage="leader"`` instead attaches each document
+to the earliest *kept* document it is similar to, so every removed document is within the threshold
+of its kept document.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from moli.core.errors import InputError
 from moli.text.shingles import fmix64, seed_constant
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)
+LINKAGES = ("single", "leader")
 _FILES = ("signatures.u32", "fingerprints.u32", "fingerprint_counts.i64")
 
 
@@ -177,7 +180,11 @@ class NearDuplicateIndex:
 
     def __init__(self, num_perm: int = 128, threshold: float = 0.8, workdir: Path | None = None,
                  bands: int | None = None, rows: int | None = None, *, verify: bool = True,
-                 neighbours: int = 2, seed: int = 1):
+                 linkage: str = "single", neighbours: int = 2, seed: int = 1):
+        if linkage not in LINKAGES:
+            raise InputError(f"linkage 必须是 {LINKAGES} 之一，收到 {linkage!r}",
+                             f"linkage must be one of {LINKAGES}, got {linkage!r}", field="linkage")
+        self.linkage = linkage
         if num_perm < 1:
             raise InputError("num_perm 必须 ≥ 1", "num_perm must be >= 1", field="num_perm")
         if (bands is None) != (rows is None):
@@ -337,14 +344,10 @@ class NearDuplicateIndex:
                 ctx.update(exact=True, fps=fps, starts=starts, counts=counts)
                 self.stats["verification"] = "exact"
         try:
+            if self.linkage == "leader":
+                return self._leader_labels(n, ctx)
             for j in range(self.bands):
-                keys = np.fromfile(self.workdir / f"band_{j:03d}.u64", dtype=np.uint64)
-                if keys.size != n:
-                    raise InputError(f"分带索引文件 band_{j:03d}.u64 不完整（{keys.size} ≠ {n}）",
-                                     f"band index file band_{j:03d}.u64 is incomplete ({keys.size} != {n})",
-                                     field="workdir")
-                u, v = _bucket_pairs(keys, self.neighbours if self.verify else 0)
-                del keys
+                u, v = _bucket_pairs(self._band(j), self.neighbours if self.verify else 0)
                 self.stats["candidate_pairs"] += int(u.size)
                 if u.size and self.verify:
                     fresh = labels[u] != labels[v]
@@ -358,6 +361,46 @@ class NearDuplicateIndex:
             ctx.clear()
             for h in handles:
                 h.close()
+        return labels
+
+    def _band(self, j: int) -> np.ndarray:
+        keys = np.fromfile(self.workdir / f"band_{j:03d}.u64", dtype=np.uint64)
+        if keys.size != self._n:
+            raise InputError(f"分带索引文件 band_{j:03d}.u64 不完整（{keys.size} ≠ {self._n}）",
+                             f"band index file band_{j:03d}.u64 is incomplete ({keys.size} != {self._n})",
+                             field="workdir")
+        return keys
+
+    def _leader_labels(self, n: int, ctx: dict) -> np.ndarray:
+        """Leader clustering: in input order, a document joins the earliest *kept* document it is a
+        verified near-duplicate of, else it is kept. Every removed document is then similar
+        (≥ threshold) to the document it points at — no chains A≈B≈C with A and C far apart."""
+        codes = np.empty(0, dtype=np.int64)
+        for j in range(self.bands):  # distinct candidate pairs over all bands, as u·n + v
+            u, v = _bucket_pairs(self._band(j), self.neighbours)
+            self.stats["candidate_pairs"] += int(u.size)
+            codes = np.unique(np.concatenate([codes, u * n + v]))
+        u, v = codes // n, codes % n
+        del codes
+        if self.verify and u.size:
+            self.stats["checked_pairs"] += int(u.size)
+            ok = self._verified(u, v, ctx)
+            u, v = u[ok], v[ok]
+            self.stats["verified_pairs"] += int(u.size)
+        labels = np.arange(n, dtype=np.int64)
+        if u.size == 0:
+            return labels
+        order = np.lexsort((u, v))  # by later document, then earlier
+        u, v = u[order], v[order]
+        kept = np.ones(n, dtype=bool)
+        later, first = np.unique(v, return_index=True)
+        ends = np.append(first[1:], v.size)
+        for d, s, e in zip(later.tolist(), first.tolist(), ends.tolist(), strict=True):
+            earlier = u[s:e]
+            leaders = earlier[kept[earlier]]
+            if leaders.size:
+                labels[d] = leaders[0]  # sorted: the earliest kept neighbour
+                kept[d] = False
         return labels
 
     def row_ids(self) -> np.ndarray:
