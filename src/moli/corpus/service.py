@@ -176,3 +176,46 @@ def set_access(session: Session, corpus: Corpus, level: str, *, user: Any | None
     corpus.access = level
     session.flush()
     return corpus
+
+
+def chart_specs(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plotly figures (data + layout, plain JSON) for a corpus page: steps, removals, lengths."""
+    steps = stats.get("steps") or []
+    charts = []
+    if steps:
+        names = [f"{s['index'] + 1}. {s['name']}" for s in steps]
+        charts.append({
+            "id": "chart-steps", "title": "各步骤文档数 Documents per step",
+            "data": [{"type": "bar", "name": "输入 in", "x": names, "y": [s["in"] for s in steps]},
+                     {"type": "bar", "name": "输出 out", "x": names, "y": [s["out"] for s in steps]}],
+            "layout": {"barmode": "group", "margin": {"t": 30, "b": 80}, "height": 320},
+        })
+    reasons: list[tuple[str, int]] = []
+    for s in steps:
+        for reason, n in (s.get("removed") or {}).items():
+            reasons.append((f"{s['name']}: {reason}", n))
+    for reason, n in ((stats.get("read") or {}).get("errors") or {}).items():
+        reasons.append((f"read: {reason}", n))
+    if reasons:
+        reasons.sort(key=lambda r: -r[1])
+        charts.append({
+            "id": "chart-removed", "title": "移除原因 Removal reasons",
+            "data": [{"type": "bar", "orientation": "h", "x": [n for _, n in reasons], "y": [r for r, _ in reasons]}],
+            "layout": {"margin": {"t": 30, "l": 260}, "height": 120 + 28 * len(reasons)},
+        })
+    hist = (stats.get("lengths") or {}).get("histogram")
+    if hist:
+        edges = hist["edges"]
+        labels = [f"{edges[i]}–{edges[i + 1] if edges[i + 1] < 10**9 else '∞'}" for i in range(len(edges) - 1)]
+        charts.append({
+            "id": "chart-lengths", "title": "文档长度（字符）Document length (characters)",
+            "data": [{"type": "bar", "x": labels, "y": hist["counts"]}],
+            "layout": {"margin": {"t": 30, "b": 80}, "height": 300},
+        })
+    if stats.get("pii"):
+        charts.append({
+            "id": "chart-pii", "title": "已脱敏的个人信息 Redacted personal information",
+            "data": [{"type": "bar", "x": list(stats["pii"]), "y": list(stats["pii"].values())}],
+            "layout": {"margin": {"t": 30}, "height": 280},
+        })
+    return charts

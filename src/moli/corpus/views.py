@@ -1,0 +1,90 @@
+"""Corpus web pages and JSON API (语料目录页面). Thin: everything comes from service.py."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
+
+from moli.corpus import service
+from moli.web.deps import current_user, get_db
+from moli.web.templating import render
+
+router = APIRouter()
+
+# The labels developer's pages plug in here (included first, so /corpus/<their path> is not taken
+# for a corpus name).
+for _module in ("moli.corpus.views_labels",):
+    try:
+        _spec = importlib.util.find_spec(_module)
+    except ModuleNotFoundError:
+        _spec = None
+    if _spec is not None:
+        router.include_router(importlib.import_module(_module).router)
+
+
+@router.get("/corpus/static/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    """Plotly's JS from the installed plotly package (no CDN)."""
+    import plotly
+
+    path = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    return FileResponse(path, media_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/corpus")
+def catalogue_page(request: Request, db: Session = Depends(get_db), user=Depends(current_user)):
+    rows = [service.corpus_summary(c) for c in service.list_corpora(db, user)]
+    return render(request, "corpus/list.html", {"corpora": rows})
+
+
+@router.get("/corpus/{name}")
+def corpus_page(request: Request, name: str, version: str | None = None, removed_by: str | None = None,
+                db: Session = Depends(get_db), user=Depends(current_user)):
+    corpus = service.get_corpus(db, name, version, user=user)
+    can_docs = service.can_see_documents(user, corpus)
+    ctx = {
+        "corpus": service.corpus_summary(corpus),
+        "stats": corpus.stats or {},
+        "manifest": corpus.manifest or {},
+        "charts": service.chart_specs(corpus.stats or {}),
+        "can_see_documents": can_docs,
+        "samples": service.sample_documents(corpus, n=8, user=user) if can_docs else [],
+        "removed": service.removed_documents(corpus, n=30, removed_by=removed_by, user=user) if can_docs else [],
+        "removed_by": removed_by,
+    }
+    return render(request, "corpus/corpus.html", ctx)
+
+
+@router.get("/api/v1/corpus")
+def api_list(db: Session = Depends(get_db), user=Depends(current_user)):
+    return {"corpora": [service.corpus_summary(c) for c in service.list_corpora(db, user)]}
+
+
+@router.get("/api/v1/corpus/{name}")
+def api_show(name: str, version: str | None = None, db: Session = Depends(get_db), user=Depends(current_user)):
+    corpus = service.get_corpus(db, name, version, user=user)
+    return {**service.corpus_summary(corpus), "stats": corpus.stats, "manifest": corpus.manifest}
+
+
+@router.get("/api/v1/corpus/{name}/samples")
+def api_samples(name: str, version: str | None = None, n: int = Query(10, ge=1, le=100),
+                offset: int = Query(0, ge=0), db: Session = Depends(get_db), user=Depends(current_user)):
+    corpus = service.get_corpus(db, name, version, user=user)
+    docs = service.sample_documents(corpus, n=n, offset=offset, max_chars=None, user=user)
+    return {"documents": [{k: v for k, v in d.items() if k != "segments"} for d in docs]}
+
+
+@router.get("/api/v1/corpus/{name}/removed")
+def api_removed(name: str, version: str | None = None, removed_by: str | None = None,
+                n: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0),
+                db: Session = Depends(get_db), user=Depends(current_user)):
+    corpus = service.get_corpus(db, name, version, user=user)
+    return {"documents": service.removed_documents(corpus, n=n, offset=offset, removed_by=removed_by,
+                                                   max_chars=None, user=user)}
+
