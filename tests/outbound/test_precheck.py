@@ -49,6 +49,11 @@ def test_case(case):
         assert got["clause"] and got["source"] and got["confidence"] in ("high", "medium", "low")
     if "order" in case:
         assert result["order"] == case["order"]
+    for auth, text in case.get("where_include", {}).items():
+        assert text in procs[auth]["where"]
+    if case["plan"].get("investor", {}).get("province", "shanghai") == "shanghai":
+        assert all("{" not in p["where"] for p in procs.values())
+        assert procs["NDRC"]["level"] != "provincial" or "上海市发展和改革委员会" in procs["NDRC"]["where"]
     for auth, words in case.get("documents_include", {}).items():
         docs = " ".join(procs[auth]["documents"])
         assert all(w in docs for w in words)

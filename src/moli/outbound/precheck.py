@@ -24,6 +24,7 @@ from moli.outbound.rules import (
     TechCatalogue,
     default_data,
     normalise,
+    province_names,
     yaml_load,
 )
 from moli.outbound.schemas import Plan
@@ -297,6 +298,8 @@ def precheck(plan: Plan, data: tuple | None = None) -> dict[str, Any]:
                          f"field investment.date: {day} precedes the rule set's start {rules.effective_from}",
                          field="investment.date")
     facts, explain, notes = _facts(plan, rules, countries, industries, catalogue)
+    names, known_province = province_names(plan.investor.province)
+    where_vars = names.model_dump()
     procedures = []
     for auth in AUTHORITIES:
         rule = next((r for r in rules.rules if r.authority == auth and r.in_force(day) and r.matches(facts)), None)
@@ -312,7 +315,7 @@ def precheck(plan: Plan, data: tuple | None = None) -> dict[str, Any]:
             "source": ", ".join(rule.source),
             "sources": rules.source_list(rule.source),
             "confidence": rule.confidence,
-            "where": rule.where,
+            "where": rule.where.format(**where_vars),
             "documents": list(rule.documents),
             "time_limit_working_days": rule.time_limit_working_days,
             "time_limit_note": rule.time_limit_note,
@@ -347,9 +350,15 @@ def precheck(plan: Plan, data: tuple | None = None) -> dict[str, Any]:
             continue
         if q.when_investor_type and plan.investor.type != q.when_investor_type:
             continue
+        if q.when_province and plan.investor.province.strip().lower() != q.when_province:
+            continue
         questions.append({"id": q.id, "text": q.text, "source": ", ".join(q.source), "confidence": q.confidence})
     for n in notes:
         questions.append({**n, "source": ", ".join(n["source"])})
+    if not known_province and any(p["level"] == "provincial" for p in procedures):
+        questions.append({"id": "PROVINCE_UNKNOWN", "source": "", "confidence": "medium",
+                          "text": f"平台没有省份 {plan.investor.province!r} 的主管部门名称，省级程序按“注册地省级主管部门”表述 / "
+                                  f"no authority names for province {plan.investor.province!r}; generic wording used"})
     low = [p["authority"] for p in procedures if p["confidence"] == "low" and p["action"] != "none"]
     if low:
         questions.append({"id": "LOW_CONFIDENCE", "source": "", "confidence": "low",

@@ -132,6 +132,7 @@ class OpenQuestion(_Strict):
     when_action: dict[str, str] | None = None
     when_level: dict[str, str] | None = None
     when_investor_type: str | None = None
+    when_province: str | None = None
 
 
 class SensitivityRule(_Strict):
@@ -334,6 +335,34 @@ def load_industries(path: Path | None = None) -> list[Industry]:
 
 def load_tech_catalogue(path: Path | None = None) -> TechCatalogue:
     return load_yaml_model(path or DATA_DIR / "tech_catalogue.yaml", TechCatalogue)
+
+
+class ProvinceNames(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zh: str
+    drc: str
+    commerce: str
+    science: str
+    confidence: Confidence = "medium"
+
+
+class ProvinceData(_Strict):
+    fallback: ProvinceNames
+    provinces: dict[str, ProvinceNames]
+
+
+@lru_cache(maxsize=1)
+def load_provinces(path: Path | None = None) -> ProvinceData:
+    return load_yaml_model(path or DATA_DIR / "provinces.yaml", ProvinceData)
+
+
+def province_names(province: str) -> tuple[ProvinceNames, bool]:
+    """The named provincial authorities for ``province`` and whether it was known (else the fallback)."""
+    data = load_provinces()
+    key = (province or "").strip().lower()
+    hit = data.provinces.get(key)
+    return (hit, True) if hit is not None else (data.fallback, False)
 
 
 def normalise(text: str) -> str:

@@ -81,6 +81,13 @@ def plan_from_form(form: dict[str, Any]) -> dict:
     }
 
 
+def province_choices() -> list[dict]:
+    """Provinces with named authorities, for the form (Shanghai first)."""
+    from moli.outbound.rules import load_provinces
+
+    return [{"key": k, "zh": v.zh} for k, v in load_provinces().provinces.items()]
+
+
 def destination_choices() -> list[dict]:
     """Countries a plan may name (in scope), for the form's drop-down."""
     return [{"code": c.code, "zh": c.zh, "en": c.en, "flags": list(c.flags)}

@@ -22,8 +22,9 @@ _md = MarkdownIt("js-default")  # no raw HTML
 
 
 def _form_ctx(values: dict | None = None, error: InputError | None = None) -> dict:
-    return {"countries": service.destination_choices(), "values": values or {"date": dt.date.today().isoformat(),
-            "investor_type": "local", "route": "direct"}, "error": error}
+    return {"countries": service.destination_choices(), "provinces": service.province_choices(),
+            "values": values or {"date": dt.date.today().isoformat(), "investor_type": "local", "route": "direct",
+                                 "province": "shanghai"}, "error": error}
 
 
 @router.get("/outbound")
