@@ -10,7 +10,7 @@ tokens (``moli.text.segment.tokenize``) with the same text per document; we repo
 
 Speed: the service's end-to-end ``search_kb`` on SQLite; index build time and per-query latency (tokenising the query included) on the same ~240
 documents and on a larger set (the laws split into ~500-character passages, repeated to ≥ 20,000
-passages). Pre-check: latency of ``precheck(parse_plan(...))`` over the case table (44 plans).
+passages). Pre-check: latency of ``precheck(parse_plan(...))`` over every plan of the case table.
 
 Targets: recall@5 ≥ 0.85 and MRR ≥ 0.70 on the labelled set; our query latency no worse than
 rank-bm25's (ratio ≥ 1); pre-check p95 ≤ 10 ms of CPU per plan (wall time is reported too;
