@@ -75,7 +75,7 @@ def test_bad_json_line_exit_2_and_skip_bad(tmp_path):
     res = run("pii", "scan", "--input", p, "--kinds", "PHONE")
     assert res.returncode == 2
     assert "第 2 行" in res.stderr and "line 2" in res.stderr
-    res = CliRunner(mix_stderr=False).invoke(app, ["scan", "--input", str(p), "--kinds", "PHONE", "--skip-bad"])
+    res = CliRunner().invoke(app, ["scan", "--input", str(p), "--kinds", "PHONE", "--skip-bad"])
     assert res.exit_code == 0
     assert [json.loads(x)["id"] for x in res.stdout.splitlines()] == [1, 3]
     assert "skipped 1" in res.stderr and "已跳过 1" in res.stderr

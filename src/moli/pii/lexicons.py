@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from functools import lru_cache
 from importlib import resources
@@ -43,10 +44,12 @@ def division_names() -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def jieba_lexicon() -> dict[str, str]:
-    """Person (nr -> 'N') and place (ns -> 'S') entries of jieba's bundled dictionary (MIT; installed with
-    jieba, nothing downloaded). Used as weak CRF features; the CRF learns how far to trust them."""
+JIEBA_RESOURCE = "data/jieba_names.txt.gz"
+
+
+def build_jieba_lexicon() -> bytes:
+    """Person (nr -> N) and place (ns -> S) entries of jieba's bundled dictionary (MIT licence, installed
+    with jieba), as the gzip'd ``name<TAB>tag`` lines shipped in ``data/jieba_names.txt.gz``."""
     import os
 
     import jieba
@@ -58,11 +61,24 @@ def jieba_lexicon() -> dict[str, str]:
             parts = line.split()
             if len(parts) == 3 and parts[2] in ("nr", "ns") and len(parts[0]) >= 2:
                 out.setdefault(parts[0], "N" if parts[2] == "nr" else "S")
-    return out
+    text = f"# jieba {jieba.__version__} dict.txt nr/ns entries (MIT licence, fxsjy/jieba)\n" + \
+        "".join(f"{k}\t{v}\n" for k, v in out.items())
+    return gzip.compress(text.encode("utf-8"), mtime=0)
 
 
 @lru_cache(maxsize=1)
-def gazetteer_automaton() -> ahocorasick.Automaton:
+def jieba_lexicon() -> dict[str, str]:
+    """Weak CRF features: names and places from jieba's dictionary; the CRF learns how far to trust them."""
+    raw = resources.files("moli.pii").joinpath(JIEBA_RESOURCE).read_bytes()
+    out = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, tag = line.split("\t")
+            out[name] = tag
+    return out
+
+
+def _build_automaton() -> ahocorasick.Automaton:
     auto = ahocorasick.Automaton()
     for name, tag in jieba_lexicon().items():
         auto.add_word(name, (len(name), tag))
@@ -70,6 +86,37 @@ def gazetteer_automaton() -> ahocorasick.Automaton:
         if len(name) >= 2:
             auto.add_word(name, (len(name), level))
     auto.make_automaton()
+    return auto
+
+
+@lru_cache(maxsize=1)
+def gazetteer_automaton() -> ahocorasick.Automaton:
+    """The gazetteer automaton; built once per machine and cached (pickled) under MOLI_HOME/cache, because
+    building it takes seconds and loading the pickle a fraction of that."""
+    import hashlib
+    import pickle
+
+    files = resources.files("moli.pii")
+    digest = hashlib.sha1(files.joinpath(JIEBA_RESOURCE).read_bytes()
+                          + files.joinpath("data/divisions.tsv.gz").read_bytes()
+                          + ahocorasick.__name__.encode()).hexdigest()[:16]
+    try:
+        from moli.core.settings import get_settings
+
+        cache = get_settings().home / "cache" / f"pii_gazetteer_{digest}.pkl"
+        if cache.is_file():
+            return pickle.loads(cache.read_bytes())
+    except Exception:  # an unreadable or stale cache is rebuilt below
+        cache = None
+    auto = _build_automaton()
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(auto))
+            os.replace(tmp, cache)
+        except OSError:
+            pass
     return auto
 
 
