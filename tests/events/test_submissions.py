@@ -193,3 +193,20 @@ def test_quota_holds_under_concurrency(db_url, session, tmp_path):
     for t in threads:
         t.join()
     assert sorted(results) == ["queued"] * 3 + ["quota"] * 7
+
+
+def test_stuck_running_submission_is_recovered_once_and_scored(session, tmp_path):
+    from datetime import timedelta
+
+    comp, answers = make_competition(session, tmp_path)
+    team = service.create_team(session, comp, "断电队")
+    sub = service.submit(session, comp, team, jsonl(answers), now=NOW)
+    assert service.claim(session, sub.id)  # a worker took it ... and died
+    session.refresh(sub)
+    started = service.aware(sub.started_at)
+    assert service.recover_stuck(session, now=started + timedelta(seconds=30), requeue=False) == []  # still in time
+    later = started + timedelta(seconds=60 + 1 + 60 + 1)
+    assert service.recover_stuck(session, now=later, requeue=False) == [sub.id]
+    assert service.recover_stuck(session, now=later, requeue=False) == []  # only once
+    sub = service.score_submission(session, sub.id)
+    assert sub.status == "scored" and sub.public_score == 1.0 and sub.score_attempts == 2

@@ -166,3 +166,14 @@ def create_events(path: Path = typer.Argument(..., help="活动 YAML（events: [
                 service.add_slots(s, ev, start, int(rs["minutes"]), int(rs["count"]))
             created.append(ev.slug)
     _print({"created": created, "skipped": skipped})
+
+
+@app.command("recover")
+def recover(grace: float = typer.Option(60.0, "--grace", help="超出时限后的宽限秒数 / grace seconds past the limit")) -> None:
+    """重新排队因评分进程中断而卡住的提交 / requeue submissions stuck in 'running' after a worker died."""
+    from moli.events import service
+
+    ensure_database()
+    with session_scope() as s:
+        ids = service.recover_stuck(s, grace_s=grace)
+    _print({"requeued": ids})

@@ -403,7 +403,8 @@ def submit(session: Session, comp: Competition, team: Team, data: bytes | str, *
 def claim(session: Session, submission_id: int) -> bool:
     """Flip queued → running; True for exactly one caller."""
     res = session.execute(update(Submission).where(Submission.id == submission_id, Submission.status == "queued")
-                          .values(status="running", score_attempts=Submission.score_attempts + 1))
+                          .values(status="running", score_attempts=Submission.score_attempts + 1,
+                                  started_at=utcnow()))
     session.commit()
     return res.rowcount == 1
 
@@ -434,6 +435,32 @@ def score_submission(session: Session, submission_id: int, *, limits: Limits | N
     sub.score_seconds, sub.scored_at = res["seconds"], utcnow()
     session.commit()
     return sub
+
+
+def recover_stuck(session: Session, *, now: datetime | None = None, grace_s: float = 60.0,
+                  user: Any | None = None, requeue: bool = True) -> list[int]:
+    """Submissions left ``running`` by a worker that died: the sandbox kills a scorer at its time
+    limit + 1 s, so a submission still running ``time_limit_s + grace_s`` after it started is
+    stuck. Each goes back to ``queued`` (and, with ``requeue``, to the job queue) exactly once:
+    the conditional UPDATE only matches a row still ``running`` with the same ``started_at``."""
+    t = _now(now)
+    out = []
+    for sub in session.scalars(select(Submission).where(Submission.status == "running")).all():
+        comp = session.get(Competition, sub.competition_id)
+        limit = float(comp.spec.get("time_limit_s", 60)) + 1.0 + grace_s
+        started = aware(sub.started_at)
+        if started is None or (t - started).total_seconds() <= limit:
+            continue
+        res = session.execute(update(Submission).where(Submission.id == sub.id, Submission.status == "running",
+                                                       Submission.started_at == sub.started_at)
+                              .values(status="queued", started_at=None))
+        session.commit()
+        if res.rowcount == 1:
+            out.append(sub.id)
+    if requeue:
+        for sub_id in out:
+            queue_scoring(session, session.get(Submission, sub_id), user)
+    return out
 
 
 def queue_scoring(session: Session, sub: Submission, user: Any | None = None) -> Submission:
