@@ -61,3 +61,15 @@ def test_fastcrf_spans_equal_bio_reading(tiny_crf):
     tagger, fast, texts = tiny_crf
     want = [(i, lab, a, b) for i, t in enumerate(texts) for lab, a, b in M.spans_from_bio(tagger.tag(M.features(t)))]
     assert fast.spans(texts) == want
+
+
+@pytest.mark.parametrize("run,names", [
+    ("汪啸风沙健孙沈达人", ["汪啸风", "沙健孙", "沈达人"]),
+    ("李鹏乔石李瑞环彭真朱镕基", ["李鹏", "乔石", "李瑞环", "彭真", "朱镕基"]),
+    ("欧阳娜娜王芳", ["欧阳娜娜", "王芳"]),
+    ("中华人民共和国", []),
+])
+def test_split_name_run(run, names):
+    from moli.pii.detect import split_name_run
+
+    assert [run[a:b] for a, b in (split_name_run(run) or [])] == names
