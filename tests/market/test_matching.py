@@ -85,9 +85,9 @@ def test_other_direction_scenarios_for_offering(fixtures, offerings):
 
 
 def test_generated_index_never_ranks_a_violator():
-    offs = generate_offerings(3000, seed=3)
+    offs = generate_offerings(1500, seed=3)
     index = OfferingIndex(offs)
-    for s in generate_scenarios(15, seed=5):
+    for s in generate_scenarios(10, seed=5):
         r = index.match(s, k=20, max_excluded=None)
         c = s.constraints
         assert r.n_eligible + r.n_excluded == len(offs)
