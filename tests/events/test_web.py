@@ -194,3 +194,17 @@ def test_month_grid_calendar_page(client):
     assert "2024世界人工智能大会" not in grid
     assert client.get("/events?month=2025-13").status_code == 400
     assert client.get("/events?month=july").status_code == 400
+
+
+def test_uploaded_yaml_cannot_reach_server_files(client, login, tmp_path):
+    import yaml
+
+    path, _ = write_competition(tmp_path, slug="evil-cls")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["data"] = [{"name": "passwd.txt", "path": "/etc/passwd"}]
+    login(client, role="staff")
+    r = client.post("/events/manage/competitions", files=[
+        ("spec", ("comp.yaml", yaml.safe_dump(raw).encode())),
+        ("files", ("answers.jsonl", (tmp_path / "answers.jsonl").read_bytes()))])
+    assert r.status_code == 400 and "outside the uploaded files" in r.text
+    assert client.get("/events/competitions/evil-cls").status_code == 404

@@ -77,14 +77,24 @@ def _now(now: datetime | None) -> datetime:
 
 # --- competitions ----------------------------------------------------------------------------
 
-def create_competition_from_yaml(session: Session, path: str | Path, user: Any | None = None) -> Competition:
+def create_competition_from_yaml(session: Session, path: str | Path, user: Any | None = None, *,
+                                 confine: bool = False) -> Competition:
     path = Path(path)
     spec = load_competition_yaml(path)
-    return create_competition(session, spec, path.parent, user=user, source=str(path))
+    return create_competition(session, spec, path.parent, user=user, source=str(path), confine=confine)
 
 
-def _read_answers(spec: CompetitionSpec, base: Path) -> dict[str, str]:
-    p = (base / spec.answers).resolve()
+def _inside(base: Path, rel: str, key: str, confine: bool) -> Path:
+    """``base / rel``; with ``confine`` (uploads) it must stay inside ``base`` (no ../ or /etc/...)."""
+    p = (base / rel).resolve()
+    if confine and not p.is_relative_to(base.resolve()):
+        raise InputError(f"键 {key} 的路径 {rel} 超出了上传的文件范围", f"key {key}: path {rel} is outside the uploaded files",
+                         field=key)
+    return p
+
+
+def _read_answers(spec: CompetitionSpec, base: Path, confine: bool = False) -> dict[str, str]:
+    p = _inside(base, spec.answers, "answers", confine)
     if not p.is_file():
         raise InputError(f"键 answers 指向的文件不存在：{p}", f"key answers: file {p} not found", field="answers")
     with p.open("rb") as fh:
@@ -131,13 +141,14 @@ def _scorer_source(metric: str, base: Path) -> str | None:
 
 
 def create_competition(session: Session, spec: CompetitionSpec, base_dir: Path, *, user: Any | None = None,
-                       source: str = "") -> Competition:
+                       source: str = "", confine: bool = False) -> Competition:
     """Create a competition from a validated spec; files are read relative to ``base_dir``.
     Nothing is written unless everything is valid."""
     if session.scalar(select(Competition.id).where(Competition.slug == spec.id)) is not None:
         raise Conflict(f"赛事 {spec.id} 已存在", f"competition {spec.id} already exists", field="id")
-    answers = _read_answers(spec, base_dir) if spec.answers else {}
-    files = [(d, _read_data_file(d.name, (base_dir / d.path), answers)) for d in spec.data]
+    answers = _read_answers(spec, base_dir, confine) if spec.answers else {}
+    files = [(d, _read_data_file(d.name, _inside(base_dir, d.path, f"data.{d.name}", confine), answers))
+             for d in spec.data]
     scorer_source = _scorer_source(spec.metric, base_dir) if spec.metric else None
     comp = Competition(
         slug=spec.id, title=spec.title, title_en=spec.title_en, description=spec.description, kind=spec.kind,
@@ -886,7 +897,7 @@ def create_competition_from_upload(session: Session, yaml_bytes: bytes, files: d
                 raise InputError(f"文件名无效：{name}", f"invalid file name: {name}", field="files")
             (base / safe).write_bytes(data)
         (base / "competition.yaml").write_bytes(yaml_bytes)
-        return create_competition_from_yaml(session, base / "competition.yaml", user=user)
+        return create_competition_from_yaml(session, base / "competition.yaml", user=user, confine=True)
 
 
 def event_input_from_form(fields: dict[str, str]) -> EventIn:
