@@ -4,7 +4,10 @@
 
 Input: a generated 10-column CSV (订单号, 姓名, 身份证号, 手机号, 邮箱, 金额, 城市, 商品, 状态, 日期) with
 personal information in 4 columns (name, resident ID with a valid check digit, mobile, email) and
-repeat customers, at two sizes (1 M and 2 M rows; --quick: 100 k and 200 k). Each contender runs in
+repeat customers drawn from the same 500 k people, at two sizes (1 M and 2 M rows; --quick: 100 k
+and 200 k rows, 50 k people): the file doubles, the number of people hardly changes, so the peak
+RSS shows whether memory follows the file. The exact distinct set costs 8 bytes per person up to
+the exact limit; a third run on the large file with a small exact limit shows the HyperLogLog mode. Each contender runs in
 its own process so CPU time and peak RSS are its own:
 
 * ours: ``moli.crossborder.scanner.scan`` (pyarrow streaming CSV, moli.pii column classification,
@@ -45,8 +48,8 @@ def id_number(i: int) -> str:
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, W, strict=True)) % 11]
 
 
-def generate(path: Path, rows: int, seed: int = 1) -> int:
-    """Write the CSV; return the number of distinct people in it."""
+def generate(path: Path, rows: int, pool: int, seed: int = 1) -> int:
+    """Write the CSV (customers drawn from ``pool`` people); return the number of distinct people in it."""
     from faker import Faker
 
     fake = Faker("zh_CN")
@@ -55,7 +58,6 @@ def generate(path: Path, rows: int, seed: int = 1) -> int:
     cities = [fake.city() for _ in range(300)]
     goods = ["模型推理服务", "语料标注", "算力租赁", "数据清洗", "私有化部署"]
     rnd = random.Random(seed)
-    pool = max(1, rows // 2)
     seen = set()
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -75,16 +77,16 @@ def _usage() -> dict:
 
 
 # ---------------------------------------------------------------- children (one process each)
-def child_ours(path: str) -> dict:
-    from moli.crossborder.scanner import scan
+def child_ours(path: str, exact_limit: int = 5_000_000) -> dict:
+    from moli.crossborder.scanner import ScanOptions, scan
 
     base = _usage()
     t = time.perf_counter()
-    r = scan([path])
+    r = scan([path], options=ScanOptions(exact_limit=exact_limit))
     wall = time.perf_counter() - t
     u = _usage()
-    return {"rows": r["rows"], "individuals": r["individuals"], "wall_s": wall, "cpu_s": u["cpu_s"] - base["cpu_s"],
-            "peak_rss_mb": u["peak_rss_mb"], "rss_before_mb": base["peak_rss_mb"],
+    return {"rows": r["rows"], "individuals": r["individuals"], "method": r["method"], "wall_s": wall,
+            "cpu_s": u["cpu_s"] - base["cpu_s"], "peak_rss_mb": u["peak_rss_mb"], "rss_before_mb": base["peak_rss_mb"],
             "pii_columns": [c["column"] for c in r["sources"][0]["columns"] if c["role"] != "none"]}
 
 
@@ -159,18 +161,23 @@ def main() -> None:
     a = ap.parse_args()
     if a.child:
         kind, path, *rest = a.child
-        res = {"ours": child_ours, "pandas": child_pandas}.get(kind)
-        res = res(path) if res else child_presidio(path, int(rest[0]))
+        if kind == "ours":
+            res = child_ours(path, *map(int, rest))
+        elif kind == "pandas":
+            res = child_pandas(path)
+        else:
+            res = child_presidio(path, int(rest[0]))
         print(json.dumps(res))
         return
     sizes = (100_000, 200_000) if a.quick else (1_000_000, 2_000_000)
+    pool = sizes[0] // 2  # the same customers at both sizes: the file doubles, the people hardly change
     presidio_sample = 1000 if a.quick else 3000
     out: dict = {"benchmark": "crossborder_scan", "quick": a.quick, "sizes": {}, "columns": HEADER,
                  "pii_columns": ["姓名", "身份证号", "手机号", "邮箱"]}
     with tempfile.TemporaryDirectory(prefix="bench_cb_") as tmp:
         for n in sizes:
             path = Path(tmp) / f"orders_{n}.csv"
-            truth = generate(path, n)
+            truth = generate(path, n, pool)
             ours, pandas_ = run_child("ours", path), run_child("pandas", path)
             out["sizes"][str(n)] = {
                 "file_mb": round(path.stat().st_size / 2**20, 1), "distinct_people_truth": truth,
@@ -180,6 +187,13 @@ def main() -> None:
                 "individuals_exact": {"ours": ours["individuals"] == truth, "pandas": pandas_["individuals"] == truth},
             }
         pres = run_child("presidio", Path(tmp) / f"orders_{sizes[0]}.csv", presidio_sample)
+        # beyond the exact limit: HyperLogLog on the large file, memory and error against the truth
+        limit = pool // 10
+        hll = run_child("ours", Path(tmp) / f"orders_{sizes[1]}.csv", limit)
+        truth_large = out["sizes"][str(sizes[1])]["distinct_people_truth"]
+        out["hyperloglog_beyond_exact_limit"] = hll | {
+            "exact_limit": limit, "truth": truth_large, "rows_per_cpu_min": per_min(hll),
+            "relative_error": round(abs(hll["individuals"] - truth_large) / truth_large, 4)}
     small, large = (out["sizes"][str(n)] for n in sizes)
     out["presidio_per_cell"] = pres | {"rows_per_cpu_min": per_min(pres),
                                        "setup": "AnalyzerEngine + pattern recognizers from bench_pii.py, every cell of "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -76,11 +77,9 @@ def test_partial_data_only_with_flag(tmp_path, moli_home, people):
 def test_bad_plan_exits_2_naming_the_field(tmp_path, moli_home):
     plan = _plan(tmp_path)
     plan.write_text(plan.read_text(encoding="utf-8").replace("activity: other", "activity: mining"), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "moli.cli", "crossborder", "assess", "--plan", str(plan), "--json"],
-                          capture_output=True, text=True, env={**__import__("os").environ, "MOLI_HOME": str(moli_home)})
-    if proc.returncode != 2:  # moli.cli may not be runnable with -m; fall back to the console script
-        proc = subprocess.run([str(__import__("pathlib").Path(sys.executable).with_name("moli")), "crossborder",
-                               "assess", "--plan", str(plan), "--json"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", "from moli.cli import main; main()", "crossborder", "assess",
+                           "--plan", str(plan), "--json"], capture_output=True, text=True,
+                          env={**os.environ, "MOLI_HOME": str(moli_home)})
     assert proc.returncode == 2
     assert "transfer.activity" in proc.stderr and "计划字段" in proc.stderr and "plan field" in proc.stderr
 

@@ -49,7 +49,7 @@ class ScanOptions:
     key_columns: tuple[str, ...] = ()          # declared person keys (checked first)
     sensitive_columns: tuple[str, ...] = ()    # columns the user declares sensitive (e.g. 诊断)
     exact_limit: int = 5_000_000               # distinct people counted exactly up to this, HLL beyond
-    sample_rows: int = 200
+    sample_rows: int = 64
     batch_rows: int = 65_536
     allow_partial: bool = False
     text_max_cells: int | None = None          # cap the per-cell search of free-text columns
