@@ -111,3 +111,22 @@ def test_hundred_thousand_predictions_score_correctly():
     res = run_scorer("accuracy", "big", 0.5, answers, preds)
     assert res["n_public"] == 50_000
     assert 0.8 < res["public_score"] < 0.85 and 0.8 < res["private_score"] < 0.85
+
+
+def test_scorer_may_not_read_server_files_or_write(tmp_path):
+    secret = tmp_path / "other_answers.jsonl"
+    secret.write_text('{"id": "x", "label": "SECRET"}\n')
+    src = f"def score(p, a):\n    return len(open({str(secret)!r}).read())\n"
+    with pytest.raises(ScoringFailed) as e:
+        _custom(src)
+    assert "reading" in e.value.en and "not allowed" in e.value.en
+    src = f"def score(p, a):\n    open({str(tmp_path / 'out.txt')!r}, 'w').write('x')\n    return 1.0\n"
+    with pytest.raises(ScoringFailed) as e:
+        _custom(src)
+    assert "writing files is not allowed" in e.value.en
+    assert not (tmp_path / "out.txt").exists()
+    # ordinary scorers that import the standard library still work
+    src = ("import statistics, collections, math, json\n"
+           "def score(p, a):\n"
+           "    return statistics.mean(1.0 if p.get(k) == v else 0.0 for k, v in a.items())\n")
+    assert _custom(src)["public_score"] == 1.0

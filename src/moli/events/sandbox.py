@@ -104,7 +104,10 @@ def run_scorer(metric: str, competition_id: str, public_fraction: float, answers
                                 f"the scorer timed out (over {limits.time_s:g} s) and was stopped") from None
         seconds = time.perf_counter() - t0
         result_file = work / "result.json"
-        result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
+        try:
+            result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            result = None  # killed before (or while) writing: handled as a crash below
     if result and "error" in result:
         if result.get("kind") == "memory":
             raise ScoringFailed(f"评分程序内存超限（{limits.memory_mb} MB）",
@@ -130,9 +133,24 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _audit(event: str, _args) -> None:
+_READ_ROOTS: tuple[str, ...] = ()
+
+
+def _audit(event: str, args) -> None:
     if event in BLOCKED_EVENTS:
         raise PermissionError(f"sandbox: '{event}' is not allowed while scoring (no network, no processes)")
+    if event == "open":
+        path, mode = args[0], args[1]
+        if isinstance(path, int) or path is None:
+            return
+        if isinstance(mode, str) and any(c in mode for c in "wax+"):
+            raise PermissionError("sandbox: writing files is not allowed while scoring")
+        flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND):
+            raise PermissionError("sandbox: writing files is not allowed while scoring")
+        full = os.path.normpath(os.path.join(os.getcwd(), os.fsdecode(path)))
+        if not any(full == root or full.startswith(root + os.sep) for root in _READ_ROOTS):
+            raise PermissionError(f"sandbox: reading {full} is not allowed while scoring")
 
 
 def _child(workdir: str) -> int:
@@ -146,10 +164,15 @@ def _child(workdir: str) -> int:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
+    result_fh = None
+
     def write(obj: dict) -> None:
-        tmp = work / "result.tmp"
-        tmp.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, work / "result.json")
+        text = json.dumps(obj, ensure_ascii=False)
+        if result_fh is not None:  # opened before the audit hook forbade writing
+            result_fh.write(text)
+            result_fh.close()
+        else:
+            (work / "result.json").write_text(text, encoding="utf-8")
 
     try:
         import moli.text.metrics  # noqa: F401  (numpy: imported before the hook, it loads C code via ctypes)
@@ -158,6 +181,11 @@ def _child(workdir: str) -> int:
         if payload["metric"].startswith("custom:"):
             sys.path.insert(0, str(work / "scorer"))
         if payload.get("audit_hook", True):
+            global _READ_ROOTS
+            # reads only from Python's own files, installed packages and the scorer's folder
+            roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(work / "scorer"), *sys.path}
+            _READ_ROOTS = tuple(sorted({os.path.normpath(r) for r in roots if r and os.path.isabs(r)}))
+            result_fh = open(work / "result.json", "w", encoding="utf-8")  # noqa: SIM115  (before the hook)
             sys.addaudithook(_audit)
         ids = payload["ids"]
         mask = [c == "1" for c in payload["mask"]] if payload.get("mask") else None
