@@ -77,12 +77,62 @@ def _pg_unreachable_reason() -> str | None:
     return _PG_STATE["reason"]  # type: ignore[return-value]
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    """A SQLite database migrated once per test session; tests start from a copy (fast)."""
+    from sqlalchemy import text
+
+    from moli.core.db import dispose_engine, get_engine, upgrade
+
+    path = tmp_path_factory.mktemp("template") / "moli.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    with get_engine(url).connect() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    dispose_engine(url)
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template():
+    """A PostgreSQL database migrated once per test session, used as CREATE DATABASE's TEMPLATE."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from moli.core.db import dispose_engine, upgrade
+
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    name = f"moli_tpl_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(_pg_admin_url()).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        dispose_engine(url)
+        yield name
+    finally:
+        dispose_engine(url)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _copy_sqlite_template(request, path) -> None:
+    if not path.exists():
+        import shutil
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, moli_home, monkeypatch) -> Iterator[str]:
+    """The database URL (also in MOLI_DATABASE_URL) of a freshly migrated database."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     if request.param == "sqlite":
+        _copy_sqlite_template(request, moli_home / "moli.db")
         url = f"sqlite:///{moli_home / 'moli.db'}"
         monkeypatch.setenv("MOLI_DATABASE_URL", url)
         _reset_caches()
@@ -94,11 +144,12 @@ def db_url(request, moli_home, monkeypatch) -> Iterator[str]:
             pytest.fail(f"CI=true requires PostgreSQL: {reason}")
         print(f"\nSKIP postgres: {reason}")
         pytest.skip(reason)
+    template = request.getfixturevalue("_pg_template")
     admin_url = _pg_admin_url()
     name = f"moli_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     monkeypatch.setenv("MOLI_DATABASE_URL", url)
     _reset_caches()
@@ -111,16 +162,19 @@ def db_url(request, moli_home, monkeypatch) -> Iterator[str]:
         admin.dispose()
 
 
-def _maybe_db_url(request) -> None:
+def _maybe_db_url(request, moli_home) -> None:
+    """Use the test's db_url when it asks for one, else a copy of the migrated SQLite template."""
     if "db_url" in request.fixturenames:
         request.getfixturevalue("db_url")
+    else:
+        _copy_sqlite_template(request, moli_home / "moli.db")
 
 
 @pytest.fixture
 def session(request, moli_home) -> Iterator:
     from moli.core.db import ensure_database, new_session
 
-    _maybe_db_url(request)
+    _maybe_db_url(request, moli_home)
     ensure_database()
     s = new_session()
     try:
@@ -137,7 +191,7 @@ def client(request, moli_home) -> Iterator:
     from moli.core.db import ensure_database
     from moli.web.app import create_app
 
-    _maybe_db_url(request)
+    _maybe_db_url(request, moli_home)
     ensure_database()
     with TestClient(create_app()) as c:
         c.get("/healthz")  # receives the CSRF cookie

@@ -124,6 +124,14 @@ def reset_engines() -> None:
     _SESSIONMAKERS.clear()
 
 
+def dispose_engine(url: str) -> None:
+    """Close and forget the cached engine of one URL (before copying or dropping its database)."""
+    engine = _ENGINES.pop(url, None)
+    _SESSIONMAKERS.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
 _MIGRATED: set[str] = set()
 
 
