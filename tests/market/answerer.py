@@ -6,7 +6,8 @@ The path chooses the behaviour, the ``model`` field the answers:
 * ``/ok/v1/chat/completions``      — answers at once;
 * ``/hang/v1/chat/completions``    — sleeps 60 s (past any client timeout);
 * ``/garbage/v1/chat/completions`` — 200 with a body that is not JSON;
-* ``/flaky/v1/chat/completions``   — fails 10 % of requests with 503 (seeded), else answers.
+* ``/flaky/v1/chat/completions``   — fails 10 % of requests with 503 (seeded), else answers;
+* ``/slow/v1/chat/completions``    — answers after 20 ms (a model's latency).
 
 Models: ``oracle`` answers the reference from the answer key (prompt → answer), ``half`` answers
 correctly for prompts whose sha1 is even and "不知道" otherwise, ``echo`` repeats the prompt.
@@ -78,6 +79,8 @@ async def app(scope, receive, send) -> None:
         return
     if mode == "hang":
         await asyncio.sleep(60)
+    if mode == "slow":  # a model that takes 20 ms to answer
+        await asyncio.sleep(0.02)
     if mode == "garbage":
         await _send(send, 200, b"<html>502 Bad Gateway?? not json", b"text/html")
         return
