@@ -103,7 +103,6 @@ def _xxhash_compat() -> None:
     """datatrove pins xxhash<4, which hashed ``str`` directly; xxhash 4 (installed here) wants bytes.
     Restore the old behaviour (UTF-8, as xxhash 3 did) so datatrove runs unchanged otherwise."""
     import xxhash
-
     from datatrove.utils.hashes import xxhash as dt_xx
 
     if int(xxhash.VERSION.split(".")[0]) < 4:

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from moli.core.paths import shared_dir  # noqa: E402
 from moli.corpus.document import Document  # noqa: E402
 from moli.corpus.readers import extract_html_selectolax, extract_html_trafilatura  # noqa: E402
 from moli.corpus.steps import Normalize, Quality, load_quality_rules  # noqa: E402
-from moli.core.paths import shared_dir  # noqa: E402
 
 BOILER_SELECTORS = ("nav", "header", "footer", "aside", "[class*=nav]", "[class*=menu]", "[class*=foot]",
                     "[id*=foot]", "[class*=header]", "[id*=nav]", "[class*=copyright]", "[class*=share]",

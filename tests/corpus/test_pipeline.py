@@ -33,7 +33,7 @@ def test_build_writes_the_contract_outputs(bad_docs, tmp_path):
     assert pq.ParquetFile(next((out / "data").glob("*.parquet"))).metadata.row_group(0).column(0).compression == "ZSTD"
     ids = {r["id"] for r in data}
     assert {"law-93a3acc412b9", "law-b4f94f25bbe4", "law-3c6bed4e0060", "pii-1", "csv-1", "standard.docx",
-            "standard.pdf", "notice.txt"} <= ids
+            "notice.txt"} <= ids
     why = {r["id"]: (r["removed_by"], r["reason"], r["duplicate_of"]) for r in removed}
     assert why["dup-exact"] == ("dedup_exact", "exact_duplicate", "law-b4f94f25bbe4")
     assert why["dup-near"] == ("dedup_near", "near_duplicate", "law-3c6bed4e0060")

@@ -4,6 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from moli.core.errors import InputError
 from moli.corpus.document import Document, Removed
 from moli.corpus.readers import (
     expand_inputs,
@@ -12,7 +13,8 @@ from moli.corpus.readers import (
     read_file,
     soffice_path,
 )
-from moli.core.errors import InputError
+
+from .conftest import FIXTURES
 
 
 def _read_all(paths, **kw):
@@ -30,7 +32,7 @@ def test_every_format_reads_and_bad_files_are_recorded(bad_docs):
     bad = {k: v for k, v in items.items() if isinstance(v, Removed)}
     # records keep their id_field ids; files get their relative path
     assert {"law-93a3acc412b9", "dup-exact", "pii-1", "csv-1", "report.md", "notice.txt", "page.html",
-            "standard.docx", "standard.pdf"} <= set(docs)
+            "standard.docx"} <= set(docs)
     first = (bad_docs / "report.md").read_text(encoding="utf-8").splitlines()[0]
     assert docs["report.md"].meta["title"] == first.removeprefix("# ")
     assert docs["csv-1"].meta["issuer"] == "国务院"
@@ -74,8 +76,8 @@ def test_pdf_without_text_layer_is_flagged_needs_ocr(tmp_path):
     assert item.document.meta["needs_ocr"] is True
 
 
-def test_pdf_text_layer_is_read(docs_dir):
-    (doc,) = _read_all([str(docs_dir / "standard.pdf")]).values()
+def test_pdf_text_layer_is_read():
+    (doc,) = _read_all([str(FIXTURES / "pdf" / "standard.pdf")]).values()
     assert "核电厂" in doc.text and doc.meta["pages"] >= 1
 
 
@@ -108,8 +110,18 @@ def test_html_extractors_drop_navigation_and_scripts(docs_dir):
         assert "土地调查条例" in (title or "")
 
 
-@pytest.mark.skipif(soffice_path() is not None, reason="LibreOffice is installed here")
-def test_doc_without_libreoffice_names_the_missing_tool(tmp_path):
-    (tmp_path / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
+def test_doc_without_libreoffice_names_the_missing_tool(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no soffice on PATH
+    assert soffice_path() is None
+    (tmp_path / "old.doc").write_bytes((FIXTURES / "doc" / "standard.doc").read_bytes())
     (item,) = _read_all([str(tmp_path / "old.doc")]).values()
     assert item.reason == "missing_tool:soffice" and "LibreOffice" in item.document.meta["error"]
+    assert "soffice" in item.document.meta["error"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) is not installed")
+def test_doc_is_converted_with_libreoffice():
+    (doc,) = _read_all([str(FIXTURES / "doc" / "standard.doc")]).values()
+    assert isinstance(doc, Document) and doc.meta["format"] == "doc"
+    assert "核电厂" in doc.text and "编制说明" in doc.text

@@ -1,8 +1,8 @@
 import pytest
 import yaml
 
-from moli.corpus.recipe import load_recipe
 from moli.core.errors import ConfigError
+from moli.corpus.recipe import load_recipe
 
 from .conftest import write_recipe
 

@@ -4,9 +4,9 @@ import pickle
 
 import pytest
 
+from moli.core.errors import ConfigError
 from moli.corpus.document import Document
 from moli.corpus.steps import STEPS, get_step_class, load_quality_rules, quality_metrics
-from moli.core.errors import ConfigError
 
 from .conftest import FIXTURES, PATTERN_KINDS
 

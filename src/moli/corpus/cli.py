@@ -46,8 +46,8 @@ def build_cmd(
 @app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSON 输出 / JSON output")) -> None:
     """列出语料目录 / List the corpus catalogue."""
-    from moli.corpus import service
     from moli.core.db import ensure_database, session_scope
+    from moli.corpus import service
 
     ensure_database()
     with session_scope() as session:
@@ -74,8 +74,8 @@ def show_cmd(
     samples: int = typer.Option(0, "--samples", help="显示前 N 篇文档 / show the first N documents"),
 ) -> None:
     """显示一个语料的统计 / Show one corpus with its stats (JSON)."""
-    from moli.corpus import service
     from moli.core.db import ensure_database, session_scope
+    from moli.corpus import service
 
     ensure_database()
     with session_scope() as session:

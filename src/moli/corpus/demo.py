@@ -15,8 +15,8 @@ DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
 
 
 def demo_recipe(home: Path | None = None):
-    from moli.corpus.recipe import load_recipe
     from moli.core.settings import get_settings
+    from moli.corpus.recipe import load_recipe
 
     recipe = load_recipe(DEMO_DIR / "recipe.yaml")
     out = (home or get_settings().home) / "corpora" / recipe.name

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from moli.core.errors import ConfigError
 from moli.corpus.document import Document, Removed
 from moli.corpus.readers import InputFile, expand_inputs, read_file
 from moli.corpus.recipe import Recipe
@@ -45,7 +46,6 @@ from moli.corpus.writers import (
     atomic_write_json,
     sha256_file,
 )
-from moli.core.errors import ConfigError
 
 STAGED_KEPT = pa.schema([("row", pa.int64()), ("id", pa.string()), ("text", pa.string()),
                          ("source", pa.string()), ("meta", pa.string())])

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from moli.core.errors import ConfigError
 from moli.corpus.document import Document, Removed
 from moli.corpus.pipeline import READ_STEP, BatchResult, ShardStager, apply_steps, shard_dir_for, shard_done
 from moli.corpus.readers import InputFile, read_file
 from moli.corpus.recipe import Recipe
-from moli.core.errors import ConfigError
 
 
 def _read_rows(item: dict[str, Any], text_field: str, id_field: str | None, html_extractor: str) -> list[dict]:
@@ -141,7 +141,7 @@ class _ShardAssembler:
         # counts per step, derived from where each document stopped
         stopped_at = [len(steps)] * len(kept) + [k for _, k, _ in removed]
         counts = {}
-        for k, s in enumerate(steps):
+        for k in range(len(steps)):
             reached = sum(1 for x in stopped_at if x >= k)
             gone = [rem.reason for _, kk, rem in removed if kk == k]
             reasons: dict[str, int] = {}

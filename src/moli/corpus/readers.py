@@ -27,8 +27,8 @@ from typing import Any
 
 import fsspec
 
-from moli.corpus.document import Document, Removed
 from moli.core.errors import InputError
+from moli.corpus.document import Document, Removed
 
 FORMATS = ("txt", "md", "jsonl", "parquet", "csv", "html", "pdf", "docx", "doc")
 _EXT = {
@@ -447,7 +447,7 @@ def _read_docx_bytes(f: InputFile, data: bytes) -> Document:
         raise ReadError("empty", "DOCX 中没有文字", "the DOCX has no text")
     meta: dict[str, Any] = {"format": f.format}
     cp = d.core_properties
-    if cp.title:
+    if cp.title and cp.title.strip() not in ("Word Document", "Document", "文档"):
         meta["title"] = cp.title
     else:
         meta["title"] = _first_line(text)

@@ -27,9 +27,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from moli.core.errors import ConfigError
 from moli.corpus.readers import FORMATS
 from moli.corpus.steps import Step, get_step_class
-from moli.core.errors import ConfigError
 
 
 class _Strict(BaseModel):

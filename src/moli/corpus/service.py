@@ -13,12 +13,12 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from moli.corpus.models import ACCESS_LEVELS, Corpus
-from moli.corpus.pipeline import BuildResult, build
-from moli.corpus.recipe import Recipe, load_recipe
 from moli.core import access
 from moli.core.db import utcnow
 from moli.core.errors import InputError, NotFound
+from moli.corpus.models import ACCESS_LEVELS, Corpus
+from moli.corpus.pipeline import BuildResult, build
+from moli.corpus.recipe import Recipe, load_recipe
 
 
 def build_recipe(path: str | Path | Recipe, *, executor: str = "local", address: str | None = None,

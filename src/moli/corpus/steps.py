@@ -36,8 +36,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from moli.corpus.document import Document, Removed
 from moli.core.errors import ConfigError
+from moli.corpus.document import Document, Removed
 from moli.text.normalize import CJK_CLASS, normalize_text
 
 # Modules that register more steps when they exist (labels: domain, safety).
@@ -215,6 +215,7 @@ class Language(Step):
                 if zh_share / letters >= self.min_share and lang not in ("ja", "ko"):
                     lang, share = "zh", zh_share / letters
             doc.meta["language"] = lang
+            doc.meta["language_share"] = round(share, 3)
             if lang in self.keep:
                 kept.append(doc)
             else:
