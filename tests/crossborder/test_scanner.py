@@ -165,3 +165,20 @@ def test_hll_small_and_merge():
     assert abs(a.estimate() - 6000) < 6000 * 0.05
     assert HyperLogLog(12).estimate() == 0
     assert np.all(a.registers <= 64)
+
+
+def test_sql_table_on_the_configured_database(db_url, people):
+    """The same SQL scan on SQLite and (with -m postgres) PostgreSQL, streamed with yield_per."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    md = sa.MetaData()
+    t = sa.Table("cb_scan_customers", md, sa.Column("id", sa.Integer, primary_key=True),
+                 *[sa.Column(h, sa.String(200)) for h in people.rows[0]])
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(t.insert(), people.rows)
+    engine.dispose()
+    r = scan(sql=db_url, table="cb_scan_customers", options=ScanOptions(batch_rows=128))
+    assert r["rows"] == len(people.rows) and r["individuals"] == people.individuals
+    assert r["sensitive_individuals_by_profile"]["pipl_gbt45574_2025"] == people.sensitive_pipl
