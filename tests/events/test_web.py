@@ -208,3 +208,18 @@ def test_uploaded_yaml_cannot_reach_server_files(client, login, tmp_path):
         ("files", ("answers.jsonl", (tmp_path / "answers.jsonl").read_bytes()))])
     assert r.status_code == 400 and "outside the uploaded files" in r.text
     assert client.get("/events/competitions/evil-cls").status_code == 404
+
+
+def test_event_tags_link_scenarios_competitions_and_filter(client):
+    with session_scope() as s:
+        demo.load(s)
+        service.create_event(s, {"slug": "match-1", "title": "场景对接会", "online": True,
+                                 "tags": ["scenario:gov-qa", "enterprise:浦东模型公司", "topic:语料"]}, publish=True)
+    page = client.get("/events/match-1").text
+    assert 'href="/market/scenarios/gov-qa"' in page and "场景：gov-qa" in page
+    assert "/events?tag=enterprise%3A" in page
+    assert 'href="/events/competitions/demo-data-x-city"' in client.get("/events/data-x-shanghai-2025").text
+    filtered = client.get("/api/v1/events", params={"tag": "enterprise:浦东模型公司"}).json()["events"]
+    assert [e["slug"] for e in filtered] == ["match-1"]
+    r = client.get("/events", params={"tag": "topic:语料"})
+    assert 'id="tag-filter"' in r.text and "场景对接会" in r.text and "2025世界人工智能大会" not in r.text

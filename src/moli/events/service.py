@@ -956,3 +956,20 @@ def month_grid(events: list[Event], year: int, month: int) -> dict:
     nxt = (year + 1, 1) if month == 12 else (year, month + 1)
     return {"year": year, "month": month, "weeks": weeks, "prev": f"{prev[0]:04d}-{prev[1]:02d}",
             "next": f"{nxt[0]:04d}-{nxt[1]:02d}"}
+
+
+TAG_LINKS = {"scenario": "/market/scenarios/{}", "offering": "/market/offerings/{}",
+             "competition": "/events/competitions/{}"}
+TAG_KINDS_ZH = {"scenario": "场景", "offering": "模型", "competition": "赛事", "enterprise": "企业", "topic": "主题"}
+
+
+def tag_info(tag: str) -> dict:
+    """A tag such as ``scenario:gov-qa`` → ``{"kind", "kind_zh", "value", "href"}`` (href links the
+    market's scenarios and offerings and the competitions; enterprise and topic tags filter the list)."""
+    from urllib.parse import quote
+
+    kind, _, value = tag.partition(":")
+    if not value:
+        kind, value = "topic", tag
+    href = TAG_LINKS[kind].format(quote(value, safe="/")) if kind in TAG_LINKS else f"/events?tag={quote(tag)}"
+    return {"kind": kind, "kind_zh": TAG_KINDS_ZH.get(kind, kind), "value": value, "href": href}

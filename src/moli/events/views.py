@@ -34,9 +34,9 @@ async def _read_upload(file: UploadFile) -> bytes:
 # --- event list, calendar -------------------------------------------------------------------
 
 @router.get("/events")
-def events_page(request: Request, month: str | None = None, db: Session = Depends(get_db),
+def events_page(request: Request, month: str | None = None, tag: str | None = None, db: Session = Depends(get_db),
                 user=Depends(current_user)):
-    evs = service.list_events(db, user)
+    evs = service.list_events(db, user, tag=tag)
     if month:
         try:
             year, mon = (int(x) for x in month.split("-", 1))
@@ -55,7 +55,7 @@ def events_page(request: Request, month: str | None = None, db: Session = Depend
             months.setdefault(service.aware(e.starts_at).astimezone(service.SHANGHAI).strftime("%Y年%m月"), []).append(e)
     comps = service.list_competitions(db, user)
     return render(request, "events/list.html", {"months": months, "undated": undated, "competitions": comps,
-                                                "grid": grid})
+                                                "grid": grid, "tag": tag})
 
 
 @router.get("/events/calendar.ics")
@@ -65,8 +65,8 @@ def calendar_feed(db: Session = Depends(get_db)):
 
 
 @router.get("/api/v1/events")
-def api_events(db: Session = Depends(get_db), user=Depends(current_user)):
-    return {"events": [service.event_dict(db, e) for e in service.list_events(db, user)]}
+def api_events(tag: str | None = None, db: Session = Depends(get_db), user=Depends(current_user)):
+    return {"events": [service.event_dict(db, e) for e in service.list_events(db, user, tag=tag)]}
 
 
 # --- competitions ---------------------------------------------------------------------------
@@ -320,6 +320,6 @@ def event_page(slug: str, request: Request, db: Session = Depends(get_db), user=
         ids = {s.booked_by_org_id for s in slots if s.booked_by_org_id}
         orgs = {o.id: o.name for o in db.query(Organisation).filter(Organisation.id.in_(ids))} if ids else {}
     return render(request, "events/event.html", {
-        "ev": ev, "info": service.event_dict(db, ev), "reg": reg,
+        "ev": ev, "info": service.event_dict(db, ev), "reg": reg, "tags": [service.tag_info(t) for t in ev.tags or []],
         "position": service.waitlist_position(db, reg) if reg else None, "slots": slots, "orgs": orgs})
 
