@@ -223,3 +223,20 @@ def test_event_tags_link_scenarios_competitions_and_filter(client):
     assert [e["slug"] for e in filtered] == ["match-1"]
     r = client.get("/events", params={"tag": "topic:语料"})
     assert 'id="tag-filter"' in r.text and "场景对接会" in r.text and "2025世界人工智能大会" not in r.text
+
+
+def test_registration_json_api_with_waitlist_promotion(client, login):
+    with session_scope() as s:
+        service.create_event(s, {"slug": "api-salon", "title": "接口沙龙", "online": True, "capacity": 1}, publish=True)
+    first = login(client, org="甲")
+    assert client.post("/api/v1/events/api-salon/registration").json()["status"] == "registered"
+    login(client, org="乙")
+    r = client.post("/api/v1/events/api-salon/registration").json()
+    assert r["status"] == "waitlisted" and r["waitlist_position"] == 1 and r["registered"] == 1
+    from tests.conftest import TEST_PASSWORD
+
+    client.post("/login", data={"email": first.email, "password": TEST_PASSWORD, "next": "/"})
+    client.headers["X-CSRF-Token"] = client.cookies.get("moli_csrf")
+    r = client.delete("/api/v1/events/api-salon/registration").json()
+    assert r["status"] == "cancelled" and r["promoted_user_id"] is not None and r["registered"] == 1
+    assert client.delete("/api/v1/events/api-salon/registration").status_code == 404

@@ -296,6 +296,28 @@ def api_event(slug: str, db: Session = Depends(get_db), user=Depends(current_use
          "booked": s.booked_by_org_id is not None} for s in service.slots(db, ev)]}
 
 
+def _registration_json(db: Session, ev, user) -> dict:
+    reg = service.my_registration(db, ev, user)
+    status = reg.status if reg else None
+    return {"event": ev.slug, "status": status,
+            "waitlist_position": service.waitlist_position(db, reg) if reg else None,
+            **service.registration_counts(db, ev)}
+
+
+@router.post("/api/v1/events/{slug}/registration")
+def api_register(slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    ev = service.get_event(db, slug, user)
+    service.register(db, ev, user)
+    return _registration_json(db, ev, user)
+
+
+@router.delete("/api/v1/events/{slug}/registration")
+def api_cancel_registration(slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    ev = service.get_event(db, slug, user)
+    promoted = service.cancel_registration(db, ev, user)
+    return _registration_json(db, ev, user) | {"promoted_user_id": promoted.user_id if promoted else None}
+
+
 @router.post("/events/{slug}/register")
 def event_register(slug: str, note: str = Form(""), db: Session = Depends(get_db), user=Depends(require_user)):
     service.register(db, service.get_event(db, slug, user), user, note)
