@@ -232,11 +232,16 @@ def test_plan_before_the_rule_set_is_rejected():
 
 
 def test_cli_rules_lists_and_validates(tmp_path):
-    proc = subprocess.run([MOLI, "outbound", "rules", "--json"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    ids = [r["id"] for r in json.loads(proc.stdout)["rules"]]
+    from typer.testing import CliRunner
+
+    from moli.outbound.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["rules", "--json"])
+    assert res.exit_code == 0, res.output
+    ids = [r["id"] for r in json.loads(res.output)["rules"]]
     assert {"N1", "N5", "M2", "F1", "T2"} <= set(ids)
     bad = tmp_path / "rules.yaml"
     bad.write_text("regime: x\n", encoding="utf-8")
-    proc = subprocess.run([MOLI, "outbound", "rules", "--file", str(bad)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "rules.yaml" in proc.stderr
+    res = runner.invoke(app, ["rules", "--file", str(bad)])
+    assert isinstance(res.exception, ConfigError) and "rules.yaml" in res.exception.zh

@@ -33,7 +33,7 @@ plans = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans)
 def test_every_plan_gets_one_consistent_procedure_per_authority(data):
     result = precheck(parse_plan(data))
