@@ -210,3 +210,21 @@ def test_stuck_running_submission_is_recovered_once_and_scored(session, tmp_path
     assert service.recover_stuck(session, now=later, requeue=False) == []  # only once
     sub = service.score_submission(session, sub.id)
     assert sub.status == "scored" and sub.public_score == 1.0 and sub.score_attempts == 2
+
+
+def test_leaderboard_per_phase(session, tmp_path):
+    phases = [{"name": "dev", "start": "2026-01-01T00:00:00+08:00", "end": "2026-06-01T00:00:00+08:00"},
+              {"name": "final", "start": "2026-06-01T00:00:00+08:00", "end": "2026-12-31T00:00:00+08:00"}]
+    comp, answers = make_competition(session, tmp_path, extra={"phases": phases})
+    team = service.create_team(session, comp, "两阶段队")
+    wrong = {k: "wrong" for k in answers}
+    s1 = service.submit(session, comp, team, jsonl(answers), now=datetime(2026, 3, 1, tzinfo=UTC))
+    s2 = service.submit(session, comp, team, jsonl(wrong), now=datetime(2026, 7, 1, tzinfo=UTC))
+    for s in (s1, s2):
+        service.score_submission(session, s.id)
+    assert service.leaderboard(session, comp, phase="dev")["rows"][0]["public_score"] == 1.0
+    final = service.leaderboard(session, comp, phase="final")["rows"][0]
+    assert final["public_score"] == 0.0 and final["submissions"] == 1
+    assert service.leaderboard(session, comp)["rows"][0]["submissions"] == 2
+    with pytest.raises(service.NotFound):
+        service.leaderboard(session, comp, phase="nope")

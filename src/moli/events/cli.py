@@ -79,14 +79,15 @@ def submit(file: Path = typer.Argument(..., help="预测 JSONL（每行 {\"id\",
 @app.command("leaderboard")
 def leaderboard(competition: str = typer.Argument(..., help="赛事 id / competition id"),
                 private: bool = typer.Option(False, "--private", help="显示私有榜 / show the private board"),
-                as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON")) -> None:
+                as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+                phase: str = typer.Option(None, "--phase", help="只看某一阶段 / one phase only")) -> None:
     """排行榜 / leaderboard (the CLI is the local administrator: --private is always allowed)."""
     from moli.events import service
 
     ensure_database()
     with session_scope() as s:
         comp = service.get_competition(s, competition, None)
-        board = service.leaderboard(s, comp, private=private, admin=True)
+        board = service.leaderboard(s, comp, private=private, admin=True, phase=phase)
     if as_json:
         _print(board)
         return

@@ -508,7 +508,7 @@ def can_see_private(session: Session, comp: Competition, user: Any | None, *, ad
 
 
 def leaderboard(session: Session, comp: Competition, *, private: bool = False, user: Any | None = None,
-                admin: bool = False, now: datetime | None = None) -> dict:
+                admin: bool = False, now: datetime | None = None, phase: str | None = None) -> dict:
     """One row per team: its best public submission (earliest on ties); with ``private`` (staff,
     the CLI's local administrator, or anyone once the last phase has closed) that submission's
     private score is shown too and the board is ranked by it."""
@@ -516,8 +516,13 @@ def leaderboard(session: Session, comp: Competition, *, private: bool = False, u
         return judged_board(session, comp)
     if private and not can_see_private(session, comp, user, admin=admin, now=now):
         raise PermissionDenied("私有榜在比赛结束后公布", "the private board is shown after the competition closes")
-    subs = session.scalars(select(Submission).where(Submission.competition_id == comp.id)
-                           .order_by(Submission.created_at, Submission.id)).all()
+    stmt = select(Submission).where(Submission.competition_id == comp.id)
+    if phase:
+        ph = next((p for p in phases(session, comp) if p.name == phase), None)
+        if ph is None:
+            raise NotFound(f"阶段 {phase} 不存在", f"phase {phase} does not exist", field="phase")
+        stmt = stmt.where(Submission.phase_id == ph.id)
+    subs = session.scalars(stmt.order_by(Submission.created_at, Submission.id)).all()
     teams = {t.id: t.name for t in session.scalars(select(Team).where(Team.competition_id == comp.id))}
     sign = 1 if comp.higher_is_better else -1
     best: dict[int, Submission] = {}
@@ -542,7 +547,7 @@ def leaderboard(session: Session, comp: Competition, *, private: bool = False, u
     rows.sort(key=lambda r: (-sign * (r[key] if r[key] is not None else -sign * float("inf")), r["submitted_at"]))
     for i, r in enumerate(rows, 1):
         r["rank"] = i
-    return {"competition": comp.slug, "metric": comp.metric, "private": private, "rows": rows}
+    return {"competition": comp.slug, "metric": comp.metric, "private": private, "phase": phase, "rows": rows}
 
 
 # --- expert-judged tracks --------------------------------------------------------------------

@@ -219,8 +219,9 @@ def api_competition(slug: str, db: Session = Depends(get_db), user=Depends(curre
 
 
 @router.get("/api/v1/events/competitions/{slug}/leaderboard")
-def api_leaderboard(slug: str, private: bool = False, db: Session = Depends(get_db), user=Depends(current_user)):
-    return service.leaderboard(db, service.get_competition(db, slug, user), private=private, user=user)
+def api_leaderboard(slug: str, private: bool = False, phase: str | None = None, db: Session = Depends(get_db),
+                    user=Depends(current_user)):
+    return service.leaderboard(db, service.get_competition(db, slug, user), private=private, user=user, phase=phase)
 
 
 @router.post("/api/v1/events/competitions/{slug}/submissions")
