@@ -4,7 +4,9 @@ Figures, each over real HTTP on 127.0.0.1 against real `uvicorn` processes:
 - latency (p50 / p95) and throughput of ``GET /healthz`` and ``GET /`` (home page: session
   lookup, CSRF cookie, real counts from the database, Jinja2 page) served by ``moli serve``;
 - the same for a bare FastAPI app that a user would otherwise start from (one route returning
-  the same HTML bytes, no middleware, no database): the ratio is what the platform shell costs;
+  the same HTML bytes, no middleware, no database), both servers running at once and getting
+  alternate requests so that the shared machine's load hits both alike: the ratio is what the
+  platform shell (CSRF guard, session lookup, database counts, Jinja2) costs;
 - ``POST /login`` (argon2id verification with the OWASP parameters in security.yaml, a
   rate-limit query and an attempt row);
 - background jobs: time from ``submit_job`` to ``succeeded`` with a real ``moli worker`` (SqliteHuey
@@ -83,6 +85,25 @@ def _latency(client, method: str, url: str, n: int, **kw) -> dict:
             "req_per_s": round(n / total, 1)}
 
 
+def _interleaved(c1, c2, url: str, n: int) -> tuple[dict, dict]:
+    """Alternate requests to two servers so both see the same machine load (it is shared)."""
+    t1, t2 = [], []
+    for _ in range(n):
+        for c, times in ((c1, t1), (c2, t2)):
+            t0 = time.perf_counter()
+            r = c.get(url)
+            times.append(time.perf_counter() - t0)
+            assert r.status_code == 200, (url, r.status_code)
+
+    def fig(times: list[float]) -> dict:
+        times = sorted(times)
+        return {"n": n, "p50_ms": round(statistics.median(times) * 1000, 2),
+                "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)] * 1000, 2),
+                "req_per_s": round(len(times) / sum(times), 1)}
+
+    return fig(t1), fig(t2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -109,10 +130,19 @@ def main() -> None:
         _wait(base + "/healthz", procs[0])
         with httpx.Client(base_url=base, timeout=30) as c:
             c.get("/")  # warm-up, CSRF cookie
-            home_html = c.get("/").content
-            (tmp / "home.html").write_bytes(home_html)
-            ours_health = _latency(c, "GET", "/healthz", n)
-            ours_home = _latency(c, "GET", "/", n)
+            (tmp / "home.html").write_bytes(c.get("/").content)
+            # the bare FastAPI baseline serves the same HTML bytes; both servers run at once and
+            # get alternate requests
+            bproc = subprocess.Popen([sys.executable, "-c", BASELINE, str(bport), str(tmp / "home.html")],
+                                     stdout=log, stderr=subprocess.STDOUT)
+            procs.append(bproc)
+            bbase = f"http://127.0.0.1:{bport}"
+            _wait(bbase + "/healthz", bproc)
+            with httpx.Client(base_url=bbase, timeout=30) as b:
+                b.get("/")
+                ours_health, base_health = _interleaved(c, b, "/healthz", n)
+                ours_home, base_home = _interleaved(c, b, "/", n)
+            bproc.terminate()
             token = c.cookies["moli_csrf"]
             login = _latency(c, "POST", "/login", n_login,
                              data={"email": "bench@example.com", "password": pw, "csrf_token": token})
@@ -154,19 +184,6 @@ def main() -> None:
         pickups.sort()
         job_fig = {"n": n_jobs, "p50_s": round(statistics.median(pickups), 3),
                    "p95_s": round(pickups[max(0, int(len(pickups) * 0.95) - 1)], 3)}
-        worker = procs.pop()  # stop the worker so the baseline runs on an equally quiet machine
-        worker.terminate()
-        worker.wait(15)
-        # the bare FastAPI baseline, same HTML bytes
-        bproc = subprocess.Popen([sys.executable, "-c", BASELINE, str(bport), str(tmp / "home.html")],
-                                 stdout=log, stderr=subprocess.STDOUT)
-        procs.append(bproc)
-        bbase = f"http://127.0.0.1:{bport}"
-        _wait(bbase + "/healthz", bproc)
-        with httpx.Client(base_url=bbase, timeout=30) as c:
-            c.get("/")
-            base_health = _latency(c, "GET", "/healthz", n)
-            base_home = _latency(c, "GET", "/", n)
     finally:
         for p in procs:
             p.terminate()
@@ -182,7 +199,7 @@ def main() -> None:
     out["ratios"] = {"home_p50_vs_bare": round(ours_home["p50_ms"] / base_home["p50_ms"], 2),
                      "healthz_p50_vs_bare": round(ours_health["p50_ms"] / base_health["p50_ms"], 2)}
     out["met"] = {
-        "home_p95_ms": home_logged_in["p95_ms"] <= TARGETS["home_p95_ms"],
+        "home_p95_ms": max(home_logged_in["p95_ms"], ours_home["p95_ms"]) <= TARGETS["home_p95_ms"],
         "healthz_p95_ms": ours_health["p95_ms"] <= TARGETS["healthz_p95_ms"],
         "login_p95_ms": login["p95_ms"] <= TARGETS["login_p95_ms"],
         "job_pickup_p95_s": job_fig["p95_s"] <= TARGETS["job_pickup_p95_s"],
