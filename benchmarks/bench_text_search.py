@@ -5,6 +5,7 @@ dialogues, news titles) — queries are CSL paper titles; (b) generated offering
 scale (100,000; 10,000 with --quick) — queries are generated scenario descriptions.
 Figures: index build time, per-query p50/p95 (wall and CPU), and top-10 agreement (share of the
 same ids in both top-10 lists; the two differ by design in idf: Lucene's log(1+…) vs Okapi's).
+A same-formula check runs rank-bm25 with Lucene's idf on the real corpus: the top 10 must be the same.
 
     nice .venv/bin/python benchmarks/bench_text_search.py [--quick]
 """
@@ -42,6 +43,40 @@ def real_corpus() -> tuple[list[str], list[str], list[str]]:
                 if name == "csl_discipline.jsonl" and len(queries) < 200:
                     queries.append(d["title"])
     return ids, texts, queries
+
+
+def lucene_idf_okapi():
+    """rank-bm25's BM25Okapi with Lucene's idf, log(1 + (N - n + 0.5) / (n + 0.5)): the formula
+    moli.text.search uses, so the two rankings should be the same (a correctness check)."""
+    import math
+
+    from rank_bm25 import BM25Okapi
+
+    class LuceneIdf(BM25Okapi):
+        def _calc_idf(self, nd):
+            for word, freq in nd.items():
+                self.idf[word] = math.log(1 + (self.corpus_size - freq + 0.5) / (freq + 0.5))
+
+    return LuceneIdf
+
+
+def same_formula_agreement(ids, texts, queries, k=10) -> dict:
+    from moli.text import segment
+    from moli.text.search import BM25Index
+
+    ours = BM25Index.build(ids, texts)
+    ref = lucene_idf_okapi()([segment.tokenize(x) for x in texts])
+    same_set, same_order = [], []
+    for q in queries:
+        a = [h.id for h in ours.search(q, k=k)]
+        scores = ref.get_scores(list(dict.fromkeys(segment.tokenize(q))))
+        top = np.argsort(-scores, kind="stable")[:k]
+        b = [ids[i] for i in top if scores[i] > 0]
+        if a or b:
+            same_set.append(set(a) == set(b))
+            same_order.append(a == b)
+    return {"queries": len(same_set), "identical_top10_set_share": round(float(np.mean(same_set)), 3),
+            "identical_top10_order_share": round(float(np.mean(same_order)), 3)}
 
 
 def run(ids, texts, queries, k=10) -> dict:
@@ -103,7 +138,9 @@ def main() -> None:
 
     tokenize("预热")
     out = {"benchmark": "text_search", "loadavg": [round(x, 2) for x in os.getloadavg()]}
-    out["real_chinese_corpus"] = run(*real_corpus())
+    real = real_corpus()
+    out["real_chinese_corpus"] = run(*real)
+    out["real_chinese_corpus"]["same_formula_check_rank_bm25_with_lucene_idf"] = same_formula_agreement(*real)
     n = 10_000 if args.quick else 100_000
     offs = generate_offerings(n)
     scen = generate_scenarios(50 if not args.quick else 20)

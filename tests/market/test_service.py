@@ -14,7 +14,7 @@ from tests.conftest import make_user
 
 
 @pytest.fixture
-def users(session):
+def users(db_url, session):
     return {"a": make_user(org="Org A"), "b": make_user(org="Org B"), "staff": make_user(role="staff", org=None)}
 
 
