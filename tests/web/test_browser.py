@@ -22,6 +22,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+SERVER_HOME: dict[str, Path] = {}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,6 +58,7 @@ def server(tmp_path_factory):
             time.sleep(0.3)
         procs.append(subprocess.Popen(cmd + ["worker", "--workers", "1"], env=env, stdout=log,
                                       stderr=subprocess.STDOUT))
+        SERVER_HOME["path"] = tmp_path / "home"
         yield base
     finally:
         for p in procs:
@@ -191,3 +195,35 @@ def test_home_page_screenshot_is_bilingual(page, server):
     page.click(".nav-toggle-label")
     assert page.is_visible(".nav-links")
     page.screenshot(path=str(ARTIFACTS / "home-mobile.png"), full_page=True)
+
+
+def test_job_progress_updates_live(page, server, monkeypatch):
+    """A slow job queued for the real worker: its page moves from queued/running to succeeded by itself."""
+    _register(page, "c@example.com", "浦东丙公司")
+    from moli.core import jobs
+    from moli.core.db import reset_engines, session_scope
+    from moli.core.models import User
+    from moli.core.settings import reset_settings
+
+    monkeypatch.setenv("MOLI_HOME", str(SERVER_HOME["path"]))
+    monkeypatch.setenv("MOLI_JOBS_IMMEDIATE", "0")
+    monkeypatch.delenv("MOLI_DATABASE_URL", raising=False)
+    reset_settings()
+    reset_engines()
+    jobs.reset_huey()
+    try:
+        with session_scope() as s:
+            user = s.query(User).filter_by(email="c@example.com").one()
+            job = jobs.submit_job(s, "core.table_counts", "慢任务 slow job", {"delay": 0.25}, user)
+            job_id = job.id
+    finally:
+        jobs.reset_huey()
+        reset_engines()
+        reset_settings()
+    page.goto(f"/jobs/{job_id}")
+    first = page.inner_text("#job-status")
+    assert "succeeded" not in first, first
+    page.wait_for_function("document.getElementById('job-progress').value > 0", timeout=60_000)
+    page.wait_for_function("document.getElementById('job-status').textContent.includes('succeeded')",
+                           timeout=60_000)
+    assert page.inner_text("#job-pct") == "100%" and '"jobs":' in page.inner_text("#job-result")
