@@ -73,3 +73,13 @@ def test_split_name_run(run, names):
     from moli.pii.detect import split_name_run
 
     assert [run[a:b] for a, b in (split_name_run(run) or [])] == names
+
+
+def test_seed_document_contact_block():
+    """The seed document ends with a contact block; a published corpus must not carry it."""
+    t = "联系人姓名：卿逸男\n\n联系电话：58788388-64516\n\n联系地址：浦东新区世纪大道2001号\n\n邮政编码：200135"
+    found = {(f.kind, f.text) for f in detect(t)}
+    assert {("PERSON", "卿逸男"), ("PHONE", "58788388-64516"), ("ADDRESS", "浦东新区世纪大道2001号")} <= found
+    from moli.pii import redact
+
+    assert redact(t, "tag").startswith("联系人姓名：[PERSON]\n\n联系电话：[PHONE]\n\n联系地址：[ADDRESS]")

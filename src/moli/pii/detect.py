@@ -38,12 +38,15 @@ def _cue_names(text: str) -> list[Finding]:
     out = []
     for m in _cue_regex().finditer(text):
         run, a = m.group(1), m.start(1)
-        n = 3 if run[:2] in compound else 2
-        if run[:2] not in compound and run[0] not in single:
+        comp = run[:2] in compound
+        if not comp and run[0] not in single:
             continue
-        # take the next character too unless it starts another field (电话, 性别 ...)
-        if len(run) > n and run[n] not in _NAME_STOP:
-            n += 1
+        if len(run) <= (4 if comp else 3):
+            n = len(run)  # the whole value up to the next space or punctuation
+        else:  # a longer run: the name, unless the next character starts another field (电话, 性别 ...)
+            n = 3 if comp else 2
+            if run[n] not in _NAME_STOP:
+                n += 1
         out.append(Finding("PERSON", a, a + n, text[a:a + n], 0.75, None, True, "cue"))
     return out
 
@@ -80,6 +83,25 @@ def _split_name_runs(found: list[Finding]) -> list[Finding]:
             continue
         for a, b in parts:
             out.append(Finding("PERSON", f.start + a, f.start + b, f.text[a:b], f.score, None, True, "crf-split"))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _address_cue_regex() -> re.Pattern:
+    cues = sorted(lexicons()["address_cues"]["before"], key=len, reverse=True)
+    return re.compile(r"(?:{})\s*[:：]\s*([^\s，。；;,、:：()（）]{{4,60}})".format("|".join(map(re.escape, cues))))
+
+
+_ADDRESSY = re.compile(r"[省市区县镇乡村路街道巷弄号楼室]")
+
+
+def _cue_addresses(text: str) -> list[Finding]:
+    """A form field such as ``联系地址：浦东新区世纪大道2001号`` is an address when its value looks like one."""
+    out = []
+    for m in _address_cue_regex().finditer(text):
+        if _ADDRESSY.search(m.group(1)):
+            a, b = m.span(1)
+            out.append(Finding("ADDRESS", a, b, text[a:b], 0.75, None, True, "cue"))
     return out
 
 
@@ -123,5 +145,8 @@ def detect(text: str, *, kinds: set[str] | None = None) -> list[Finding]:
     if ks is None or "PERSON" in ks:
         have = [(f.start, f.end) for f in model if f.kind == "PERSON"]
         model += [c for c in _cue_names(text) if not any(a < c.end and c.start < b for a, b in have)]
+    if ks is None or "ADDRESS" in ks:
+        have = [(f.start, f.end) for f in model if f.kind == "ADDRESS"]
+        model += [c for c in _cue_addresses(text) if not any(a < c.end and c.start < b for a, b in have)]
     _extend_addresses(text, model)
     return _merge(pattern, model)

@@ -126,5 +126,12 @@ def find_entities(text: str, kinds: set[str] | frozenset[str] | None = None) -> 
         if kind is None or (kinds is not None and kind not in kinds):
             continue
         base = parts[i][0]
+        seg = parts[i][1]
+        while b > a and seg[b - 1].isspace():
+            b -= 1
+        while a < b and seg[a].isspace():
+            a += 1
+        if a == b:
+            continue
         found.append(Finding(kind, base + a, base + b, text[base + a:base + b], 0.8, None, True, "crf"))
     return found
