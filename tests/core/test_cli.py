@@ -104,3 +104,18 @@ def test_db_upgrade_on_fresh_home_and_secret_key_generated_once(moli_home):
     key1 = s.effective_secret_key
     assert len(key1) >= 40 and (moli_home / "secret_key").stat().st_mode & 0o077 == 0
     assert Settings(home=moli_home).effective_secret_key == key1
+
+
+def test_set_password(moli_home):
+    runner = CliRunner()
+    runner.invoke(app, ["users", "create", "--email", "p@example.com", "--org", "P", "--password", "password-1"])
+    r = runner.invoke(app, ["users", "set-password", "--email", "P@example.com"])
+    assert r.exit_code == 0, r.output
+    new = r.output.split("password (shown once): ")[1].split()[0]
+    from moli.core import accounts
+    from moli.core.db import session_scope
+
+    with session_scope() as s:
+        assert accounts.login(s, "p@example.com", new).email == "p@example.com"
+    missing = runner.invoke(app, ["users", "set-password", "--email", "nobody@example.com"])
+    assert missing.exit_code != 0 and "该用户不存在" in str(missing.exception)

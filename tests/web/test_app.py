@@ -173,3 +173,25 @@ def test_organisations_visible_by_role(client, login):
     login(client, role="staff")
     names = [o["name"] for o in client.get("/api/v1/organisations").json()["organisations"]]
     assert names == ["Org A", "Org B"]
+
+
+def test_staff_add_member_to_existing_org_and_member_logs_in(client, login):
+    login(client, org="Org A")
+    refused = client.post("/account/members", data={"email": "x@example.com", "organisation": "Org A"})
+    assert refused.status_code == 403
+    client.post("/logout")
+    login(client, role="staff")
+    r = client.post("/account/members", data={"email": "new@example.com", "organisation": "Org A",
+                                              "role": "enterprise"})
+    assert r.status_code == 200 and "只显示这一次" in r.text
+    import re
+
+    password = re.search(r'<code id="new-password">([^<]+)</code>', r.text).group(1)
+    dup = client.post("/account/members", data={"email": "new@example.com", "organisation": "Org A"})
+    assert dup.status_code == 409 and "该邮箱已注册" in dup.text
+    bad_role = client.post("/account/members", data={"email": "boss@example.com", "organisation": "", "role": "admin"})
+    assert bad_role.status_code == 403
+    client.post("/logout")
+    ok = client.post("/login", data={"email": "new@example.com", "password": password}, follow_redirects=False)
+    assert ok.status_code == 303
+    assert client.get("/api/v1/me").json()["organisation"] == "Org A"

@@ -253,3 +253,33 @@ def organisation_overview(session: Session, user: User) -> list[dict]:
                     "members": [{"id": u.id, "email": u.email, "display_name": u.display_name, "role": u.role}
                                 for u in sorted(org.users, key=lambda u: u.id)]})
     return out
+
+
+def add_member(session: Session, actor: User, *, email: str, organisation: str, role: str = "enterprise",
+               password: str | None = None) -> tuple[User, str]:
+    """Staff add a user to an organisation (created when new). Returns (user, password shown once)."""
+    from moli.core.access import is_staff
+    from moli.core.errors import PermissionDenied
+
+    if not is_staff(actor):
+        raise PermissionDenied("仅限平台工作人员", "platform staff only")
+    if role == "admin" and actor.role != "admin":
+        raise PermissionDenied("只有管理员可以创建管理员", "only an admin may create an admin", field="role")
+    password = password or secrets.token_urlsafe(12)
+    org = get_or_create_org(session, organisation) if (organisation or "").strip() else None
+    user = create_user(session, email, password, role=role, organisation=org)
+    return user, password
+
+
+def set_password(session: Session, email: str, password: str | None = None) -> tuple[User, str]:
+    """Set (or generate) a user's password. Returns (user, password)."""
+    from moli.core.errors import NotFound
+
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound("该用户不存在", "no such user", field="email")
+    password = password or secrets.token_urlsafe(12)
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    session.flush()
+    return user, password

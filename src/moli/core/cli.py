@@ -63,6 +63,20 @@ def create_user(email: str = typer.Option(..., "--email"),
         typer.echo(f"密码（只显示这一次）/ password (shown once): {pw}")
 
 
+@users_app.command("set-password")
+def set_password(email: str = typer.Option(..., "--email"),
+                 password: str = typer.Option(None, "--password",
+                                              help="新密码（省略则生成）/ new password (generated when omitted)")) -> None:
+    """重设用户密码 / set a user's password."""
+    ensure_database()
+    with session_scope() as s:
+        user, pw = accounts.set_password(s, email, password)
+        email = user.email
+    typer.echo(f"已重设密码 / password set: {email}")
+    if not password:
+        typer.echo(f"密码（只显示这一次）/ password (shown once): {pw}")
+
+
 @users_app.command("list")
 def list_users() -> None:
     """列出用户（JSON 行）/ list users (JSON lines)."""

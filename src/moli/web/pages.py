@@ -144,6 +144,32 @@ def account_page(request: Request, user: User = Depends(require_user), db: Sessi
     return render(request, "auth/account.html", {"orgs": accounts.organisation_overview(db, user)})
 
 
+@router.post("/account/members")
+def add_member(request: Request, email: str = Form(""), organisation: str = Form(""), role: str = Form("enterprise"),
+               user: User = Depends(require_user)):
+    session = new_session()
+    try:
+        member, password = accounts.add_member(session, user, email=email, organisation=organisation, role=role)
+        session.commit()
+        created = {"email": member.email, "password": password, "organisation": organisation}
+        error = None
+    except MoliError as exc:
+        session.rollback()
+        if exc.status_code == 403:
+            raise
+        created, error = None, exc
+    finally:
+        session.close()
+    s2 = new_session()
+    try:
+        orgs = accounts.organisation_overview(s2, user)
+    finally:
+        s2.close()
+    return render(request, "auth/account.html", {"orgs": orgs, "created": created, "error": error,
+                                                 "form": {"email": email[:254], "organisation": organisation[:200]}},
+                  status_code=200 if error is None else error.status_code)
+
+
 @router.get("/api/v1/organisations")
 def api_organisations(user: User = Depends(require_user), db: Session = Depends(get_db)):
     orgs = accounts.organisation_overview(db, user)
