@@ -112,6 +112,13 @@ def test_matches_list_upcoming_roadshows(session):
                         publish=True)
     events.create_event(session, {"slug": "draft-roadshow", "title": "草稿路演", "starts_at": soon,
                                   "tags": ["roadshow"], "venue": "张江科学会堂"})
+    zh_tag = events.create_event(session, {"slug": "zh-roadshow", "title": "张江路演", "venue": "张江",
+                                           "starts_at": soon + dt.timedelta(days=1), "tags": ["topic:路演"]},
+                                 publish=True)
+    with_slots = events.create_event(session, {"slug": "slot-show", "title": "带时段的推介会", "venue": "张江",
+                                               "starts_at": soon + dt.timedelta(days=2)}, publish=True)
+    events.add_slots(session, with_slots, soon + dt.timedelta(days=2), 20, 2)
+    assert zh_tag.id
     result = service.match_enterprise(session, "示例·浦东智语大模型科技")
-    assert [r["title"] for r in result["roadshows"]] == ["新加坡出海路演"]
+    assert [r["title"] for r in result["roadshows"]] == ["新加坡出海路演", "张江路演", "带时段的推介会"]
     assert result["roadshows"][0]["url"] == "/events/sg-roadshow"

@@ -10,6 +10,7 @@ import re
 import threading
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import yaml
@@ -30,6 +31,8 @@ from moli.text.search import BM25Index
 from moli.text.segment import tokenize
 
 ROADSHOW_URL = "/events?tag=roadshow"  # 路演活动（moli.events）
+ROADSHOW_TAGS = {"roadshow", "topic:路演"}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 # ---------------------------------------------------------------- pre-check
@@ -428,18 +431,23 @@ def match_enterprise(session: Session, ref: str | int, *, k: int = 5, user: Any 
 
 def upcoming_roadshows(session: Session, user: Any = None, *, limit: int = 3,
                        now: dt.datetime | None = None) -> list[dict]:
-    """The next published events tagged ``roadshow`` (through moli.events' service), dated ones first."""
+    """The next published roadshows (through moli.events' service), dated ones first: events tagged
+    ``roadshow`` or ``topic:路演`` (the events feature's own tag), or that offer roadshow slots."""
     try:
         from moli.events import service as events
     except ImportError:  # the events feature is not installed
         return []
     now = now or dt.datetime.now(dt.UTC)
     out = []
-    for ev in events.list_events(session, user, tag="roadshow"):
+    for ev in events.list_events(session, user):
+        tags = set(ev.tags or [])
+        if not (tags & ROADSHOW_TAGS or events.slots(session, ev)):
+            continue
         starts = events.aware(ev.starts_at)
         if starts is not None and starts < now:
             continue
-        out.append({"title": ev.title, "title_en": ev.title_en, "starts_at": starts.isoformat() if starts else None,
+        local = starts.astimezone(SHANGHAI).isoformat() if starts else None  # 北京时间
+        out.append({"title": ev.title, "title_en": ev.title_en, "starts_at": local,
                     "venue": ev.venue, "url": f"/events/{ev.slug}"})
         if len(out) >= limit:
             break
