@@ -8,8 +8,6 @@ from moli.corpus.recipe import load_recipe
 
 from .conftest import write_recipe
 
-pytestmark = [pytest.mark.ray, pytest.mark.slow]
-
 
 def _rows(folder):
     out = []
@@ -26,6 +24,8 @@ def ray_cluster():
     ray.shutdown()
 
 
+@pytest.mark.ray
+@pytest.mark.slow
 def test_ray_executor_keeps_the_same_ids_as_local(ray_cluster, bad_docs, tmp_path):
     local = load_recipe(write_recipe(tmp_path / "l.yaml", inputs=["docs/*"], out="out/local"))
     on_ray = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="out/ray"))
@@ -41,3 +41,18 @@ def test_ray_executor_keeps_the_same_ids_as_local(ray_cluster, bad_docs, tmp_pat
     local_stats = json.loads((tmp_path / "out" / "local" / "stats.json").read_text(encoding="utf-8"))
     l_steps = [(s["name"], s["in"], s["out"], s["removed"]) for s in local_stats["steps"]]
     assert [(s["name"], s["in"], s["out"], s["removed"]) for s in res.stats["steps"]] == l_steps
+
+
+def test_ray_batch_function_keeps_fixed_width_keys_without_a_cluster():
+    """The map_batches function itself: an exact key ending in NUL bytes must keep its 16 bytes."""
+    import pyarrow as pa
+
+    from moli.corpus.dedup import exact_key
+    from moli.corpus.ray_executor import _apply_batch
+    from moli.corpus.steps import DedupExact
+
+    text = next(t for t in (f"第{i}条 数据安全。" for i in range(100000)) if exact_key(t).endswith(b"\x00"))
+    batch = pa.table({"shard": [0, 0], "row": [0, 1], "id": ["a", "b"], "text": [text, "第二条 其他。"],
+                      "source": ["s", "s"], "meta": ["{}", "{}"], "removed_by": [None, None], "reason": [None, None]})
+    out = _apply_batch(batch, [DedupExact()]).to_pylist()
+    assert [len(r["p0"]) for r in out] == [16, 16] and out[0]["p0"] == exact_key(text)

@@ -80,7 +80,8 @@ def _apply_batch(batch: pa.Table, steps: list) -> pa.Table:
     for k, parts in result.prepared.items():
         for rows, payload in parts:
             for j, i in enumerate(rows.tolist()):
-                payloads[i][k] = (np.ascontiguousarray(payload[j]).tobytes(), payload.dtype.str)
+                # a slice keeps the fixed width (an S16 scalar would drop trailing NUL bytes)
+                payloads[i][k] = (np.ascontiguousarray(payload[j:j + 1]).tobytes(), payload.dtype.str)
     for i, doc in result.kept:
         emit(key_of[i], doc.text, doc.meta, "kept", None, None, None, -2, payloads.get(i, {}))
     for i, k, rem in result.removed:
