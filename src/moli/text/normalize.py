@@ -21,8 +21,7 @@ from pathlib import Path
 
 # Full-width punctuation that Chinese text uses as its normal form; NFKC would make it ASCII.
 CJK_KEEP = "，！？：；（）［］｛｝～…"
-_KEEP_TABLE = {ord(c): 0xF0000 + i for i, c in enumerate(CJK_KEEP)}  # private-use placeholders
-_RESTORE_TABLE = {0xF0000 + i: ord(c) for i, c in enumerate(CJK_KEEP)}
+_KEEP_SPLIT = re.compile("([" + re.escape(CJK_KEEP) + "]+)")
 
 SENTENCE_END = "。！？；…!?;"
 CLOSERS = "”’」』）)】》\"'"
@@ -56,8 +55,9 @@ def normalize_width(text: str) -> str:
     """NFKC, keeping the full-width CJK punctuation Chinese text is written with."""
     if text.isascii():
         return text
-    protected = text.translate(_KEEP_TABLE)
-    return unicodedata.normalize("NFKC", protected).translate(_RESTORE_TABLE)
+    parts = _KEEP_SPLIT.split(text)  # odd items: runs of protected punctuation, left as they are
+    parts[::2] = [unicodedata.normalize("NFKC", p) for p in parts[::2]]
+    return "".join(parts)
 
 
 def remove_control_chars(text: str) -> str:
