@@ -105,3 +105,29 @@ def test_test_set_upload_evaluation_job_and_privacy(client, login, answerer, fix
     assert r.status_code == 403
     assert owner.organisation_id is not None
     assert json.dumps(board, ensure_ascii=False)
+
+
+def test_pages_render_demo_content_and_edit_forms(client, login):
+    with session_scope() as s:
+        demo.load(s)
+    page = client.get("/market")
+    assert page.status_code == 200 and "一网通办政策问答" in page.text and "供需对接" in page.text
+    page = client.get("/market/offerings/deepseek-v3")
+    assert page.status_code == 200 and "https://huggingface.co/deepseek-ai/DeepSeek-V3" in page.text
+    assert 'id="scenario-matches"' in page.text
+    page = client.get("/market/scenarios/demo-government-services")
+    assert page.status_code == 200 and 'id="leaderboard"' not in page.text  # anonymous: no private part
+    excluded = page.text.split('id="excluded"')[1]
+    assert "llama-3.1-8b-instruct" in excluded and "不支持所需语言" in excluded
+    assert client.get("/market/offerings/new", follow_redirects=False).status_code in (401, 303)
+    login(client, role="staff")
+    for url in ("/market/offerings/new", "/market/scenarios/new", "/market/offerings/qwen2.5-7b-instruct/edit",
+                "/market/scenarios/demo-meteorology/edit"):
+        r = client.get(url)
+        assert r.status_code == 200 and "csrf_token" in r.text, url
+    r = client.get("/market/offerings/qwen2.5-7b-instruct/edit")
+    assert 'value="Qwen2.5-7B-Instruct"' in r.text and "readonly" in r.text
+    r = client.get("/market/scenarios/demo-meteorology/edit")
+    assert 'name="requires_filing" value="1" checked' in r.text
+    page = client.get("/market/scenarios/demo-government-services")  # staff sees the private part
+    assert "6 条" in page.text and 'id="leaderboard"' in page.text
