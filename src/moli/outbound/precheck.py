@@ -221,6 +221,10 @@ def _facts(plan: Plan, rules: RuleSet, countries: dict[str, Country], industries
         tech_class = matched_class
     if tech.involved and tech_class is None:
         tech_class = "free"
+        notes.append({"id": "TECH_CLASS_ASSUMED", "confidence": "low", "source": ["S32"],
+                      "text": "计划未声明技术类别，条目也未匹配平台收录的人工智能相关目录条目，暂按自由类处理；平台只收录目录中"
+                              "与人工智能有关的条目，请对照完整的《中国禁止出口限制出口技术目录》核实 / no class declared and "
+                              "no AI catalogue item matched: treated as free; check the full catalogue"})
     tech_classes_sensitive = rules.sensitivity["tech_makes_mofcom_sensitive"].classes or []
     mofcom_tech = bool(tech.involved and tech_class in tech_classes_sensitive)
 
