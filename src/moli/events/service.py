@@ -442,6 +442,13 @@ def score_submission(session: Session, submission_id: int, *, limits: Limits | N
         sub.scored_at = utcnow()
         session.commit()
         return sub
+    except Exception as exc:  # the sandbox could not even start (no memory, no process slots, ...)
+        sub.status, sub.counted = "failed", False
+        sub.reason = f"the scoring sandbox could not run: {type(exc).__name__}: {exc}"[:2000]
+        sub.reason_zh = f"评分沙箱无法运行：{type(exc).__name__}: {exc}"[:2000]
+        sub.scored_at = utcnow()
+        session.commit()
+        return sub
     sub.status, sub.public_score, sub.private_score = "scored", res["public_score"], res["private_score"]
     sub.score_seconds, sub.scored_at = res["seconds"], utcnow()
     session.commit()
