@@ -123,3 +123,30 @@ def test_directory_pages(client, login):
     assert "Demo · KL Channel Partners" in page.text
     bad = client.post("/outbound/directory", data={**form, "name": "坏", "country": "QQ"})
     assert bad.status_code == 400 and "QQ" in bad.text
+
+
+def test_kb_add_document_private_to_organisation(client, login):
+    text = ("---\ntitle: 迪拜办公室选址笔记\nissuer: 甲公司\ndate: 2026-10-01\ncountry: AE\ntopics: [note]\n"
+            "source_url: https://example.com/dubai\n---\n迪拜 办公室 选址 自由区 笔记\n")
+    anon = client.post("/outbound/kb", data={"name": "dubai-note", "text": text,
+                                             "csrf_token": client.cookies.get("moli_csrf")}, follow_redirects=False)
+    assert anon.status_code in (303, 401) and "dubai-note" not in anon.headers.get("location", "")
+    login(client, org="甲公司")
+    token = client.cookies.get("moli_csrf")
+    r = client.post("/outbound/kb", data={"name": "dubai-note", "text": text, "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/outbound/kb/dubai-note"
+    hits = client.get("/api/v1/outbound/kb/search", params={"q": "迪拜 办公室"}).json()["hits"]
+    assert hits[0]["slug"] == "dubai-note" and hits[0]["source_url"] == "https://example.com/dubai"
+    bad = client.post("/outbound/kb", data={"name": "bad-doc", "text": text.replace("2026-10-01", "2026-10-99"),
+                                            "csrf_token": token})
+    assert bad.status_code == 400 and "date" in bad.text and "2026-10-99" in bad.text
+    taken = client.post("/outbound/kb", data={"name": "tech-export-ai", "text": text, "csrf_token": token})
+    assert taken.status_code == 400 and "重名" in taken.text
+    client.post("/logout", data={"csrf_token": client.cookies.get("moli_csrf")})
+    client.cookies.clear()
+    client.get("/healthz")
+    client.headers["X-CSRF-Token"] = client.cookies.get("moli_csrf")
+    anon_hits = client.get("/api/v1/outbound/kb/search", params={"q": "迪拜 办公室"}).json()["hits"]
+    assert "dubai-note" not in [h["slug"] for h in anon_hits]
+    assert client.get("/outbound/kb/dubai-note").status_code == 404

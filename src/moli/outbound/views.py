@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 from fastapi import APIRouter, Depends, Request
 from markdown_it import MarkdownIt
@@ -71,6 +72,25 @@ def kb_page(request: Request, q: str = "", country: str = "", topic: str = "", d
         "q": q, "country": country, "topic": topic, "date_from": date_from, "date_to": date_to, "hits": hits,
         "error": error, "facets": service.kb_facets(db, user), "searched": bool(q.strip())},
         status_code=400 if error else 200)
+
+
+@router.post("/outbound/kb")
+async def kb_add(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
+    """Add a Markdown document with front matter (staff: public; an enterprise: private to its organisation)."""
+    form = dict(await request.form())
+    name = str(form.get("name", "")).strip()
+    try:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,80}", name):
+            raise InputError("文档名只能包含小写字母、数字和连字符（2–81 个字符）",
+                             "the document name may hold lower-case letters, digits and hyphens (2–81 characters)",
+                             field="name")
+        doc = service.add_document(db, str(form.get("text", "")), name + ".md", user)
+    except InputError as err:
+        service.sync_knowledge_base(db)
+        return render(request, "outbound/kb.html", {
+            "q": "", "country": "", "topic": "", "date_from": "", "date_to": "", "hits": [], "error": err,
+            "facets": service.kb_facets(db, user), "searched": False, "draft": form}, status_code=400)
+    return RedirectResponse(f"/outbound/kb/{doc.slug}", status_code=303)
 
 
 @router.get("/outbound/kb/{slug}")
