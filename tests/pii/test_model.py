@@ -83,3 +83,14 @@ def test_seed_document_contact_block():
     from moli.pii import redact
 
     assert redact(t, "tag").startswith("联系人姓名：[PERSON]\n\n联系电话：[PHONE]\n\n联系地址：[ADDRESS]")
+
+
+def test_repeated_name_found_everywhere_in_a_document():
+    from moli.pii.detect import _repeat_names
+    from moli.pii.findings import Finding
+
+    t = "白雅宁是一位医生。联系人：白雅宁，电话13945671234。"
+    first = Finding("PERSON", 13, 16, "白雅宁")
+    extra = _repeat_names(t, [first])
+    assert [(f.start, f.end, f.text) for f in extra] == [(0, 3, "白雅宁")]
+    assert _repeat_names("中国银行", [Finding("PERSON", 0, 2, "中国")]) == []  # 中 is not a surname

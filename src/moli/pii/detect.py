@@ -105,6 +105,27 @@ def _cue_addresses(text: str) -> list[Finding]:
     return out
 
 
+def _repeat_names(text: str, found: list[Finding]) -> list[Finding]:
+    """Label consistency within a document: other occurrences of a name found elsewhere in the text
+    (2-4 characters, starting with a surname) are names too."""
+    single, compound = surnames()
+    names = {f.text for f in found if f.kind == "PERSON" and 2 <= len(f.text) <= 4
+             and (f.text[0] in single or f.text[:2] in compound)}
+    if not names:
+        return []
+    occupied = sorted((f.start, f.end) for f in found)
+    out = []
+    for name in names:
+        i = text.find(name)
+        while i >= 0:
+            j = i + len(name)
+            if not any(a < j and i < b for a, b in occupied):
+                out.append(Finding("PERSON", i, j, name, 0.7, None, True, "repeat"))
+                occupied.append((i, j))
+            i = text.find(name, j)
+    return out
+
+
 def _extend_addresses(text: str, found: list[Finding]) -> None:
     tail = address_tail()
     for f in found:
@@ -145,6 +166,7 @@ def detect(text: str, *, kinds: set[str] | None = None) -> list[Finding]:
     if ks is None or "PERSON" in ks:
         have = [(f.start, f.end) for f in model if f.kind == "PERSON"]
         model += [c for c in _cue_names(text) if not any(a < c.end and c.start < b for a, b in have)]
+        model += _repeat_names(text, model + pattern)
     if ks is None or "ADDRESS" in ks:
         have = [(f.start, f.end) for f in model if f.kind == "ADDRESS"]
         model += [c for c in _cue_addresses(text) if not any(a < c.end and c.start < b for a, b in have)]
