@@ -63,10 +63,11 @@ def _reference(sigs: np.ndarray, bands: int, rows: int, threshold: float, verify
     return {i: find(i) for i in range(n) if find(i) != i}
 
 
-@pytest.mark.parametrize("verify", [False, True])
-def test_disk_index_equals_in_memory_reference(tmp_path, verify):
+@pytest.mark.parametrize(("verify", "max_sort_rows"), [(False, 8_000_000), (True, 8_000_000), (True, 300)])
+def test_disk_index_equals_in_memory_reference(tmp_path, verify, max_sort_rows):
+    """max_sort_rows=300 forces the partitioned external sort (2,000 rows → 16 partitions per band)."""
     sigs = _planted(seed=11, n_base=1500, n_copies=500, changed_max=40)
-    idx = NearDuplicateIndex(128, 0.8, tmp_path / "idx", verify=verify)
+    idx = NearDuplicateIndex(128, 0.8, tmp_path / "idx", verify=verify, max_sort_rows=max_sort_rows)
     for s in range(0, len(sigs), 333):  # many add calls
         idx.add(np.arange(s, min(s + 333, len(sigs))), sigs[s:s + 333])
     got = idx.duplicates()
@@ -75,6 +76,7 @@ def test_disk_index_equals_in_memory_reference(tmp_path, verify):
     assert got == want
     assert sorted((tmp_path / "idx").glob("band_*.u64"))  # the band index is on disk
     assert (tmp_path / "idx" / "band_000.u64").stat().st_size == len(sigs) * 8
+    assert not list((tmp_path / "idx").glob("part_*"))  # partition files are removed after use
 
 
 def test_verification_removes_lsh_false_positives(tmp_path):

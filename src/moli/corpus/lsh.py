@@ -180,7 +180,8 @@ class NearDuplicateIndex:
 
     def __init__(self, num_perm: int = 128, threshold: float = 0.8, workdir: Path | None = None,
                  bands: int | None = None, rows: int | None = None, *, verify: bool = True,
-                 linkage: str = "single", neighbours: int = 2, seed: int = 1):
+                 linkage: str = "single", neighbours: int = 2, seed: int = 1,
+                 max_sort_rows: int = 8_000_000):
         if linkage not in LINKAGES:
             raise InputError(f"linkage 必须是 {LINKAGES} 之一，收到 {linkage!r}",
                              f"linkage must be one of {LINKAGES}, got {linkage!r}", field="linkage")
@@ -205,10 +206,12 @@ class NearDuplicateIndex:
         self.num_perm, self.threshold = int(num_perm), float(threshold)
         self.bands, self.rows = int(bands), int(rows)
         self.verify, self.neighbours, self.seed = bool(verify), int(neighbours), int(seed)
+        self.max_sort_rows = max(1, int(max_sort_rows))
         self._own_dir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="moli-dedup-")) if workdir is None else Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        for p in list(self.workdir.glob("band_*.u64")) + [self.workdir / f for f in _FILES]:
+        stale = list(self.workdir.glob("band_*.u64")) + list(self.workdir.glob("part_*.u64i64"))
+        for p in stale + [self.workdir / f for f in _FILES]:
             p.unlink(missing_ok=True)  # a fresh index: never mix with a previous run's files
         self._row_ids: list[np.ndarray] = []
         self._n = 0
@@ -347,7 +350,7 @@ class NearDuplicateIndex:
             if self.linkage == "leader":
                 return self._leader_labels(n, ctx)
             for j in range(self.bands):
-                u, v = _bucket_pairs(self._band(j), self.neighbours if self.verify else 0)
+                u, v = self._band_pairs(j, self.neighbours if self.verify else 0)
                 self.stats["candidate_pairs"] += int(u.size)
                 if u.size and self.verify:
                     fresh = labels[u] != labels[v]
@@ -363,13 +366,50 @@ class NearDuplicateIndex:
                 h.close()
         return labels
 
-    def _band(self, j: int) -> np.ndarray:
-        keys = np.fromfile(self.workdir / f"band_{j:03d}.u64", dtype=np.uint64)
-        if keys.size != self._n:
-            raise InputError(f"分带索引文件 band_{j:03d}.u64 不完整（{keys.size} ≠ {self._n}）",
-                             f"band index file band_{j:03d}.u64 is incomplete ({keys.size} != {self._n})",
-                             field="workdir")
-        return keys
+    def _band_file(self, j: int) -> Path:
+        path = self.workdir / f"band_{j:03d}.u64"
+        size = path.stat().st_size // 8 if path.exists() else 0
+        if size != self._n:
+            raise InputError(f"分带索引文件 {path.name} 不完整（{size} ≠ {self._n}）",
+                             f"band index file {path.name} is incomplete ({size} != {self._n})", field="workdir")
+        return path
+
+    def _band_pairs(self, j: int, neighbours: int) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate pairs of band ``j``. Up to ``max_sort_rows`` documents the band's keys are sorted
+        in memory; beyond, they are first scattered by their top bits into partition files of at
+        most ≈ ``max_sort_rows`` (key, position) rows (equal keys share a partition), and each
+        partition is sorted on its own — memory stays bounded however many documents there are."""
+        path = self._band_file(j)
+        n = self._n
+        if n <= self.max_sort_rows:
+            return _bucket_pairs(np.fromfile(path, dtype=np.uint64), neighbours)
+        bits = int(np.ceil(np.log2(2 * n / self.max_sort_rows)))  # ≈ half-full partitions on average
+        parts = [self.workdir / f"part_{j:03d}_{p:05d}.u64i64" for p in range(1 << bits)]
+        shift = np.uint64(64 - bits)
+        with open(path, "rb") as fh:
+            for start in range(0, n, self.max_sort_rows):
+                keys = np.fromfile(fh, dtype=np.uint64, count=min(self.max_sort_rows, n - start))
+                pid = (keys >> shift).astype(np.int64)
+                order = np.argsort(pid, kind="stable")  # positions stay ascending inside a partition
+                bounds = np.searchsorted(pid[order], np.arange((1 << bits) + 1))
+                rec = np.empty(keys.size, dtype=[("k", "<u8"), ("p", "<i8")])
+                rec["k"], rec["p"] = keys[order], order + start
+                for p in np.flatnonzero(np.diff(bounds)):
+                    with open(parts[p], "ab") as out:
+                        rec[bounds[p]:bounds[p + 1]].tofile(out)
+        us, vs = [], []
+        for part in parts:
+            if not part.exists():
+                continue
+            rec = np.fromfile(part, dtype=[("k", "<u8"), ("p", "<i8")])
+            part.unlink()
+            u, v = _bucket_pairs(np.ascontiguousarray(rec["k"]), neighbours)
+            pos = np.ascontiguousarray(rec["p"])
+            us.append(pos[u])
+            vs.append(pos[v])
+        if not us:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(us), np.concatenate(vs)
 
     def _leader_labels(self, n: int, ctx: dict) -> np.ndarray:
         """Leader clustering: in input order, a document joins the earliest *kept* document it is a
@@ -377,7 +417,7 @@ class NearDuplicateIndex:
         (≥ threshold) to the document it points at — no chains A≈B≈C with A and C far apart."""
         codes = np.empty(0, dtype=np.int64)
         for j in range(self.bands):  # distinct candidate pairs over all bands, as u·n + v
-            u, v = _bucket_pairs(self._band(j), self.neighbours)
+            u, v = self._band_pairs(j, self.neighbours)
             self.stats["candidate_pairs"] += int(u.size)
             codes = np.unique(np.concatenate([codes, u * n + v]))
         u, v = codes // n, codes % n
