@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,9 @@ class ItemResult:
     scores: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"offering_id": self.offering_id, "item": self.item, "status": self.status,
+                "prediction": self.prediction, "error": self.error, "attempts": self.attempts, "cached": self.cached,
+                "latency_ms": round(self.latency_ms, 3), "scores": dict(self.scores)}
 
 
 # --- prompts ----------------------------------------------------------------------------------
@@ -282,7 +284,8 @@ async def run_evaluation(items: Sequence[TestItem], targets: Sequence[Target], *
     for pair in todo:
         queue.put_nowait(pair)
 
-    ssl_context = httpx.create_ssl_context()  # built once: loading the CA bundle costs ~0.1 s
+    # Built once, and only for https endpoints: loading the CA bundle costs ~0.1 s per context.
+    ssl_context = httpx.create_ssl_context() if any(t.base_url.startswith("https") for t in targets) else False
 
     async def worker() -> None:
         # One client (one keep-alive connection) per worker: httpcore's shared pool spends
