@@ -88,3 +88,18 @@ def test_import_match_from_database_and_evaluate(moli_home, fixtures, tmp_path, 
     # a re-run is served from the cache
     r = runner.invoke(app, ["market", "evaluate", "--scenario", "drug-rd", "--offering", "med-private", "--json"])
     assert json.loads(r.stdout)["leaderboard"][0]["counts"]["cached"] == 12
+
+
+def test_import_is_all_or_nothing(moli_home, fixtures, tmp_path):
+    from moli.core.db import session_scope
+    from moli.core.errors import InputError
+    from moli.market.models import MarketOffering
+
+    lines = (fixtures / "offerings.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace('"question-answering"', '"mind-reading"')
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["market", "import-offerings", str(bad)])
+    assert isinstance(r.exception, InputError) and f"{bad}:4" in r.exception.zh and "mind-reading" in r.exception.en
+    with session_scope() as s:
+        assert s.query(MarketOffering).count() == 0  # the three good lines before it were not written
