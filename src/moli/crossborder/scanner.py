@@ -157,7 +157,7 @@ def _csv_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.R
     try:
         reader = pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=1 << 22, use_threads=False),
+            read_options=pcsv.ReadOptions(block_size=1 << 20, use_threads=False),
             parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                                 strings_can_be_null=True, quoted_strings_can_be_null=False),
