@@ -228,3 +228,31 @@ def test_leaderboard_per_phase(session, tmp_path):
     assert service.leaderboard(session, comp)["rows"][0]["submissions"] == 2
     with pytest.raises(service.NotFound):
         service.leaderboard(session, comp, phase="nope")
+
+
+def test_final_submission_selection_drives_the_private_board(session, tmp_path):
+    from moli.events import scoring
+
+    comp, answers = make_competition(session, tmp_path, n=40)
+    team = service.create_team(session, comp, "选择队")
+    pub = scoring.public_ids(comp.slug, answers, 0.5)
+    good_public = {k: (v if k in pub else "x") for k, v in answers.items()}  # public 1.0, private 0.0
+    good_private = {k: (v if k not in pub else "x") for k, v in answers.items()}  # public 0.0, private 1.0
+    subs = [service.score_submission(session, service.submit(session, comp, team, jsonl(p), now=NOW).id)
+            for p in (good_public, good_private, good_private)]
+    staff = make_user(role="staff", org=None)
+    row = service.leaderboard(session, comp, private=True, user=staff, now=NOW)["rows"][0]
+    assert row["public_score"] == 1.0 and row["private_score"] == 0.0 and row["selected"] is False  # auto: best public
+    service.select_submission(session, comp, team, subs[1].id)
+    row = service.leaderboard(session, comp, private=True, user=staff, now=NOW)["rows"][0]
+    assert row["public_score"] == 1.0 and row["private_score"] == 1.0 and row["private_submission_id"] == subs[1].id
+    service.select_submission(session, comp, team, subs[0].id)
+    with pytest.raises(service.Conflict) as e:
+        service.select_submission(session, comp, team, subs[2].id)  # max_selected defaults to 2
+    assert "at most 2" in e.value.en
+    service.select_submission(session, comp, team, subs[1].id, selected=False)
+    row = service.leaderboard(session, comp, private=True, user=staff, now=NOW)["rows"][0]
+    assert row["private_score"] == 0.0  # only the public-best one is chosen now
+    rejected = service.submit(session, comp, team, b"{oops}\n", now=NOW)
+    with pytest.raises(InputError):
+        service.select_submission(session, comp, team, rejected.id)

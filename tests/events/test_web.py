@@ -41,6 +41,12 @@ def test_competition_end_to_end_in_the_browser(client, login, tmp_path):
     assert r.status_code == 403 and "private board" in r.json()["error"]
     page = client.get("/events/competitions/web-cls/leaderboard")
     assert "网页队" in page.text and "私有榜在比赛结束后公布" in page.text
+    first = mine["submissions"][-1]["submission_id"]
+    r = client.post(f"/events/competitions/web-cls/submissions/{first}/select", data={"selected": "1"},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "已选" in r.text
+    assert [s["selected"] for s in client.get("/api/v1/events/competitions/web-cls/submissions").json()["submissions"]] \
+        == [False, False, True]
 
 
 def test_private_board_for_staff(client, login, tmp_path):

@@ -85,6 +85,7 @@ class CompetitionSpec(BaseModel):
     time_limit_s: float = Field(default=60, gt=0, le=3600)  # scorer wall-clock limit
     memory_mb: int = Field(default=1024, ge=64, le=16384)  # scorer address-space limit
     max_team_size: int = Field(default=5, ge=1)
+    max_selected: int = Field(default=2, ge=1, le=10)  # final submissions a team may select for the private board
     organiser: str = ""
     is_public: bool = True
 

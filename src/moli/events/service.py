@@ -499,9 +499,38 @@ def submission_dict(sub: Submission, *, show_private: bool = False) -> dict:
         "submission_id": sub.id, "status": sub.status, "public_score": sub.public_score,
         **({"private_score": sub.private_score} if show_private else {}),
         "reason": sub.reason or None, "reason_zh": sub.reason_zh or None, "counted": sub.counted,
-        "file_name": sub.file_name, "n_predictions": sub.n_predictions, "job_id": sub.job_id,
+        "file_name": sub.file_name, "n_predictions": sub.n_predictions, "job_id": sub.job_id, "selected": sub.selected,
         "created_at": aware(sub.created_at).isoformat() if sub.created_at else None,
     }
+
+
+def select_submission(session: Session, comp: Competition, team: Team, submission_id: int, selected: bool = True,
+                      user: Any | None = None) -> Submission:
+    """Choose (or un-choose) a scored submission as one of the team's final submissions (最终提交);
+    the private board then uses the best private score among the chosen ones."""
+    if user is not None and not is_staff(user) and team_of_user(session, comp, user) is not team:
+        raise PermissionDenied("你不是该队伍的成员", "you are not a member of this team")
+    team_id = team.id
+    session.commit()
+    session.execute(update(Team).where(Team.id == team_id).values(lock_version=Team.lock_version + 1))
+    sub = session.get(Submission, submission_id)
+    if sub is None or sub.team_id != team_id:
+        session.rollback()
+        raise NotFound(f"提交 {submission_id} 不存在", f"submission {submission_id} does not exist", field="submission")
+    if selected and sub.status != "scored":
+        session.rollback()
+        raise InputError("只能选择已评分的提交", "only a scored submission can be selected", field="submission")
+    limit = int(comp.spec.get("max_selected", 2))
+    chosen = session.scalar(select(func.count(Submission.id)).where(Submission.team_id == team_id,
+                                                                     Submission.selected.is_(True),
+                                                                     Submission.id != sub.id)) or 0
+    if selected and chosen >= limit:
+        session.rollback()
+        raise Conflict(f"最多选择 {limit} 个最终提交，请先取消一个", f"at most {limit} final submissions; unselect one first",
+                       field="submission")
+    sub.selected = selected
+    session.commit()
+    return sub
 
 
 def team_submissions(session: Session, team: Team) -> list[Submission]:
@@ -533,12 +562,15 @@ def leaderboard(session: Session, comp: Competition, *, private: bool = False, u
     teams = {t.id: t.name for t in session.scalars(select(Team).where(Team.competition_id == comp.id))}
     sign = 1 if comp.higher_is_better else -1
     best: dict[int, Submission] = {}
+    chosen: dict[int, list[Submission]] = {}
     counts: dict[int, int] = {}
     for s in subs:
         if s.counted:
             counts[s.team_id] = counts.get(s.team_id, 0) + 1
         if s.status != "scored" or s.public_score is None:
             continue
+        if s.selected:
+            chosen.setdefault(s.team_id, []).append(s)
         cur = best.get(s.team_id)
         if cur is None or sign * s.public_score > sign * cur.public_score:
             best[s.team_id] = s
@@ -548,7 +580,12 @@ def leaderboard(session: Session, comp: Competition, *, private: bool = False, u
                "submissions": counts.get(team_id, 0), "submission_id": s.id,
                "submitted_at": aware(s.created_at).isoformat()}
         if private:
-            row["private_score"] = s.private_score
+            # the team's chosen final submissions, else its best public one (Kaggle's rule)
+            finals = chosen.get(team_id) or [s]
+            pick = max(finals, key=lambda x: (sign * (x.private_score if x.private_score is not None else
+                                                      -sign * float("inf")), -x.id))
+            row["private_score"], row["private_submission_id"] = pick.private_score, pick.id
+            row["selected"] = bool(chosen.get(team_id))
         rows.append(row)
     key = "private_score" if private else "public_score"
     rows.sort(key=lambda r: (-sign * (r[key] if r[key] is not None else -sign * float("inf")), r["submitted_at"]))

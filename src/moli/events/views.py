@@ -149,6 +149,17 @@ async def competition_submit(slug: str, file: UploadFile = File(...), db: Sessio
     return _back(f"/events/competitions/{slug}#my-submissions")
 
 
+@router.post("/events/competitions/{slug}/submissions/{submission_id}/select")
+def competition_select(slug: str, submission_id: int, selected: str = Form("1"), db: Session = Depends(get_db),
+                       user=Depends(require_user)):
+    comp = service.get_competition(db, slug, user)
+    team = service.team_of_user(db, comp, user)
+    if team is None:
+        raise InputError("请先创建或加入队伍", "create or join a team first", field="team")
+    service.select_submission(db, comp, team, submission_id, selected == "1", user)
+    return _back(f"/events/competitions/{slug}#my-submissions")
+
+
 @router.get("/events/competitions/{slug}/leaderboard")
 def leaderboard_page(slug: str, request: Request, private: bool = False, db: Session = Depends(get_db),
                      user=Depends(current_user)):
