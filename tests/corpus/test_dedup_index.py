@@ -290,3 +290,43 @@ def test_union_find_merge_gives_the_earliest_member_of_each_component():
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
             assert labels.tolist() == [find(i) for i in range(n)], trial
+
+
+def test_reopen_to_deduplicate_a_new_dataset_against_an_old_one(tmp_path):
+    """Cross-dataset de-duplication: the old corpus was added first, so its documents are kept."""
+    rng = np.random.default_rng(21)
+    old = _random_sigs(rng, 500)
+    with NearDuplicateIndex(128, 0.8, tmp_path / "corpus", linkage="leader") as idx:
+        idx.add(np.arange(1000, 1500), old)
+        assert idx.duplicates() == {}
+    new = _random_sigs(rng, 100)
+    new[:30] = np.stack([_near_copy(rng, old[i * 7], 6) for i in range(30)])  # 30 near-copies of old rows
+    again = NearDuplicateIndex.open(tmp_path / "corpus")
+    assert (again.linkage, len(again)) == ("leader", 500)
+    again.add(np.arange(5000, 5100), new)
+    assert again.duplicates() == {5000 + i: 1000 + i * 7 for i in range(30)}
+    assert json.loads((tmp_path / "corpus" / "meta.json").read_text())["n"] == 600
+
+
+def test_reopen_cuts_a_half_written_batch(tmp_path):
+    from moli.corpus.dedup import signatures_and_fingerprints
+
+    texts = ["第一条 为了保护个人信息权益，规范个人信息处理活动，促进个人信息合理利用，制定本法。" * 2,
+             "第一条 为了保护个人信息权益，规范个人信息处理活动，促进个人信息合理利用，特制定本法。" * 2,
+             "完全无关的一段文字，说明浦东新区人工智能大模型产业发展的情况。" * 2]
+    sig, (vals, offs) = signatures_and_fingerprints(texts)
+    idx = NearDuplicateIndex(128, 0.8, tmp_path / "w")
+    idx.add(np.array([1, 2, 3]), sig, (vals, offs))
+    want = idx.duplicates()
+    assert want == {2: 1}
+    # a crash in the middle of the next add: some files got the new rows, meta.json did not
+    for name in ("band_000.u64", "band_001.u64", "signatures.u32", "fingerprints.u32"):
+        with open(tmp_path / "w" / name, "ab") as fh:
+            fh.write(b"\x00" * 40)
+    reopened = NearDuplicateIndex.open(tmp_path / "w")
+    assert reopened.duplicates() == want
+    assert reopened.stats["verification"] == "exact"
+    assert (tmp_path / "w" / "band_000.u64").stat().st_size == 3 * 8
+    with pytest.raises(InputError) as e:
+        NearDuplicateIndex.open(tmp_path / "nothing-here")
+    assert "meta.json" in e.value.zh and e.value.field == "workdir"

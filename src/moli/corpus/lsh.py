@@ -26,6 +26,7 @@ of its kept document.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -39,7 +40,8 @@ from moli.text.shingles import fmix64, seed_constant
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 LINKAGES = ("single", "leader")
-_FILES = ("signatures.u32", "fingerprints.u32", "fingerprint_counts.i64")
+_FILES = ("signatures.u32", "fingerprints.u32", "fingerprint_counts.i64", "row_ids.i64", "meta.json")
+_META_VERSION = 1
 
 
 @lru_cache(maxsize=256)
@@ -213,12 +215,65 @@ class NearDuplicateIndex:
         stale = list(self.workdir.glob("band_*.u64")) + list(self.workdir.glob("part_*.u64i64"))
         for p in stale + [self.workdir / f for f in _FILES]:
             p.unlink(missing_ok=True)  # a fresh index: never mix with a previous run's files
-        self._row_ids: list[np.ndarray] = []
         self._n = 0
+        self._fp_total = 0
         self._sig_dtype: np.dtype | None = None
         self._exact: bool | None = None  # True while every add() brought fingerprints
         self._cache: dict[int, int] | None = None
         self.stats: dict[str, int] = {}
+        self._commit()
+
+    # -- persistence ----------------------------------------------------------------------------
+    def _commit(self) -> None:
+        """Write ``meta.json`` atomically: the sizes it records are the index's committed state."""
+        meta = {"version": _META_VERSION, "num_perm": self.num_perm, "threshold": self.threshold,
+                "bands": self.bands, "rows": self.rows, "verify": self.verify, "linkage": self.linkage,
+                "neighbours": self.neighbours, "seed": self.seed, "max_sort_rows": self.max_sort_rows,
+                "n": self._n, "fp_total": self._fp_total, "exact": self._exact,
+                "sig_dtype": None if self._sig_dtype is None else self._sig_dtype.name}
+        tmp = self.workdir / "meta.json.tmp"
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp, self.workdir / "meta.json")
+
+    @classmethod
+    def open(cls, workdir: Path) -> NearDuplicateIndex:
+        """Reopen an index kept in ``workdir`` (e.g. to de-duplicate a new dataset against an existing
+        corpus: its documents were added first, so they are the ones kept). Files longer than the
+        committed state (a crash in the middle of ``add``) are cut back to it."""
+        workdir = Path(workdir)
+        try:
+            meta = json.loads((workdir / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{workdir} 不是去重索引目录（meta.json 无法读取：{exc}）",
+                             f"{workdir} is not a dedup index folder (cannot read meta.json: {exc})",
+                             field="workdir") from exc
+        if meta.get("version") != _META_VERSION:
+            raise InputError(f"索引版本 {meta.get('version')} 不受支持", f"unsupported index version "
+                             f"{meta.get('version')}", field="workdir")
+        self = cls.__new__(cls)
+        for key in ("num_perm", "threshold", "bands", "rows", "verify", "linkage", "neighbours", "seed",
+                    "max_sort_rows"):
+            setattr(self, key, meta[key])
+        self._own_dir, self.workdir = False, workdir
+        self._n, self._fp_total, self._exact = meta["n"], meta["fp_total"], meta["exact"]
+        self._sig_dtype = None if meta["sig_dtype"] is None else np.dtype(meta["sig_dtype"])
+        self._cache, self.stats = None, {}
+        sizes = {f"band_{j:03d}.u64": self._n * 8 for j in range(self.bands)}
+        sizes["row_ids.i64"] = self._n * 8
+        if self.verify and self._sig_dtype is not None:
+            sizes["signatures.u32"] = self._n * self.num_perm * self._sig_dtype.itemsize
+            if self._exact:
+                sizes["fingerprint_counts.i64"] = self._n * 8
+                sizes["fingerprints.u32"] = self._fp_total * 4
+        for name, size in sizes.items():
+            path = workdir / name
+            have = path.stat().st_size if path.exists() else 0
+            if have < size:
+                raise InputError(f"索引文件 {name} 不完整（{have} < {size} 字节）",
+                                 f"index file {name} is incomplete ({have} < {size} bytes)", field="workdir")
+            if have > size:
+                os.truncate(path, size)  # drop a half-written batch
+        return self
 
     # -- building -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -266,9 +321,12 @@ class NearDuplicateIndex:
                     np.ascontiguousarray(values, dtype=np.uint32).tofile(fh)
                 with open(self.workdir / "fingerprint_counts.i64", "ab") as fh:
                     np.diff(offsets).astype(np.int64).tofile(fh)
-        self._row_ids.append(ids.astype(np.int64, copy=True))
+                self._fp_total += int(values.size)
+        with open(self.workdir / "row_ids.i64", "ab") as fh:
+            ids.astype(np.int64).tofile(fh)
         self._n += sig.shape[0]
         self._cache = None
+        self._commit()
 
     # -- clustering -----------------------------------------------------------------------------
     def _estimate_ok(self, u: np.ndarray, v: np.ndarray, sigs: _RowFile, need: int) -> np.ndarray:
@@ -444,7 +502,9 @@ class NearDuplicateIndex:
         return labels
 
     def row_ids(self) -> np.ndarray:
-        return np.concatenate(self._row_ids) if self._row_ids else np.empty(0, np.int64)
+        """All row ids, in the order they were added."""
+        path = self.workdir / "row_ids.i64"
+        return np.fromfile(path, dtype=np.int64, count=self._n) if self._n else np.empty(0, np.int64)
 
     def duplicate_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """``(removed_row_ids, kept_row_ids)`` as int64 arrays, in input order of the removed rows."""
