@@ -52,6 +52,7 @@ def test_assess_with_scanned_data_and_reports(tmp_path, moli_home, people):
                                               "sensitive_individuals": people.sensitive_pipl, "origin": "scan"}
     assert out["path"] == "standard_contract_or_certification"  # sensitive PI of a few people
     assert out["paths_by_profile"]["gbt35273_2020_strict"] == "standard_contract_or_certification"
+    assert "replaced by the scanned counts" in out["notes"][0]["en"]
     text = html.read_text(encoding="utf-8")
     assert "订立个人信息出境标准合同" in text and "S01 第八条" in text and "@media print" in text
     assert md.read_text(encoding="utf-8").startswith("# 数据出境评估报告")

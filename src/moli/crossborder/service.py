@@ -67,8 +67,14 @@ def run_assessment(plan: Plan, data: list[str | Path] | None = None, *, sql: str
     report = assess(plan, counts=counts, ledger=ledger, alt_counts=alt,
                     profile=scan_result["profile"] if scan_result else options.profile)
     report["ledger_entries_used"] = len(ledger)
+    report["notes"] = []
     if scan_result is not None:
         report["scan"] = scan_result
+        if plan.data.individuals or plan.data.sensitive_individuals:
+            report["notes"].append({
+                "zh": f"计划填写的人数（{plan.data.individuals:,} / 敏感 {plan.data.sensitive_individuals:,}）已由扫描结果取代",
+                "en": f"the plan's counts ({plan.data.individuals:,} / sensitive {plan.data.sensitive_individuals:,}) "
+                      "were replaced by the scanned counts"})
         if scan_result["partial"]:
             report = {"partial_notice_zh": PARTIAL_NOTICE_ZH, "partial_notice_en": PARTIAL_NOTICE_EN,
                       **report, "partial": True}
