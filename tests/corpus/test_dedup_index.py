@@ -144,6 +144,21 @@ def test_real_texts_end_to_end(tmp_path):
     assert idx.duplicates() == {102: 100, 103: 100}
 
 
+def test_uint64_signatures_and_threshold_one():
+    rng = np.random.default_rng(0)
+    sigs = rng.integers(0, 2**63, size=(50, 128), dtype=np.uint64)  # e.g. datasketch hashvalues
+    sigs[10] = sigs[3]
+    sigs[20] = sigs[3]
+    sigs[20, 0] += np.uint64(1)  # one value differs: a duplicate at 0.8, not at 1.0
+    with NearDuplicateIndex(128, 1.0) as idx:
+        idx.add(np.arange(50), sigs)
+        assert (idx.bands, idx.rows) == (1, 128)
+        assert idx.duplicates() == {10: 3}
+    with NearDuplicateIndex(128, 0.8) as idx:
+        idx.add(np.arange(50), sigs)
+        assert idx.duplicates() == {10: 3, 20: 3}
+
+
 def test_bands_rows_match_datasketch_choice():
     lsh = pytest.importorskip("datasketch.lsh")
     for t in (0.5, 0.7, 0.8, 0.9):

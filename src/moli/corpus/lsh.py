@@ -10,18 +10,22 @@ keeps almost nothing in memory, and on :meth:`NearDuplicateIndex.duplicates` fin
 2. **Candidates.** One band at a time: read its keys, stable-``argsort`` them, and every run of equal
    keys is a bucket. Each member of a bucket is paired with the bucket's first (earliest) member and
    with its ``neighbours`` predecessors — linear in the bucket size, never quadratic.
-3. **Verification** (``verify=True``): a candidate pair is kept only if the estimated Jaccard
-   similarity of the two signatures (fraction of equal values) is ≥ ``threshold``; this removes
-   most LSH false positives. Pairs already in one cluster are not checked again.
-4. **Union-find** on numpy arrays, band by band: ``labels[i]`` is the smallest position of i's
-   cluster; new edges are merged by min-label propagation with pointer jumping. The kept document
-   of a cluster is therefore its earliest input — deterministic, whatever the band order.
+3. **Verification** (``verify=True``): a candidate pair is kept only if its similarity is ≥
+   ``threshold`` — the *exact* Jaccard similarity when every ``add`` brought shingle fingerprints
+   (``signatures_and_fingerprints``), else the signature estimate (fraction of equal values).
+   Rows are read back with ``os.pread``.
+4. **Clusters.** ``linkage="single"`` (default): union-find on numpy arrays, band by band —
+   ``labels[i]`` is the smallest position of i's cluster, new edges are merged by min-label
+   propagation with pointer jumping, pairs already in one cluster are not checked again; transitive
+   (A≈B and B≈C put A, B, C together even if A and C are less similar). ``linkage="leader"``: the
+   distinct candidate pairs of all bands are verified, then in input order each document joins the
+   earliest *kept* document it is similar to — every removed document is within the threshold of
+   the document it is removed for. Either way the kept document of a cluster is its earliest
+   input, deterministic whatever the band order.
 
-Memory while clustering is O(N) small arrays (≈ 40 bytes per document for the band being sorted and
-the labels), independent of the number of bands; clusters are single-linkage by default (A≈B and B≈C put A,
-B, C together even if A and C are less similar); ``linkage="leader"`` instead attaches each document
-to the earliest *kept* document it is similar to, so every removed document is within the threshold
-of its kept document.
+Memory while clustering: the labels (8 bytes per document) and one band being sorted (≈ 32 bytes per
+document, or per partition beyond ``max_sort_rows``), independent of the number of bands.
+``meta.json`` (atomic) records the committed state: :meth:`NearDuplicateIndex.open` reopens an index.
 """
 
 from __future__ import annotations
@@ -50,9 +54,11 @@ def optimal_bands_rows(threshold: float, num_perm: int, fp_weight: float = 0.5,
     """The (bands, rows) with bands·rows ≤ num_perm minimising the weighted false-positive and
     false-negative areas under the LSH S-curve ``1 - (1 - s^r)^b`` (datasketch's criterion,
     integrated with the trapezoid rule on 1,001 points instead of scipy's quad)."""
-    if not 0.0 < threshold < 1.0:
-        raise InputError(f"阈值必须在 0 和 1 之间，收到 {threshold}",
-                         f"threshold must be between 0 and 1, got {threshold}", field="threshold")
+    if not 0.0 < threshold <= 1.0:
+        raise InputError(f"阈值必须在 (0, 1] 之间，收到 {threshold}",
+                         f"threshold must be in (0, 1], got {threshold}", field="threshold")
+    if threshold == 1.0:
+        return (1, num_perm)  # identical signatures only
     s = np.linspace(0.0, 1.0, 1001)
     below, above = s <= threshold, s >= threshold
     best, best_err = (1, num_perm), float("inf")
@@ -188,6 +194,9 @@ class NearDuplicateIndex:
             raise InputError(f"linkage 必须是 {LINKAGES} 之一，收到 {linkage!r}",
                              f"linkage must be one of {LINKAGES}, got {linkage!r}", field="linkage")
         self.linkage = linkage
+        if not 0.0 < threshold <= 1.0:
+            raise InputError(f"阈值必须在 (0, 1] 之间，收到 {threshold}",
+                             f"threshold must be in (0, 1], got {threshold}", field="threshold")
         if num_perm < 1:
             raise InputError("num_perm 必须 ≥ 1", "num_perm must be >= 1", field="num_perm")
         if (bands is None) != (rows is None):
@@ -202,9 +211,6 @@ class NearDuplicateIndex:
         if bands < 1 or rows < 1 or bands * rows > num_perm:
             raise InputError(f"bands×rows = {bands}×{rows} 超过 num_perm = {num_perm}",
                              f"bands×rows = {bands}×{rows} exceeds num_perm = {num_perm}", field="bands")
-        if not 0.0 < threshold <= 1.0:
-            raise InputError(f"阈值必须在 (0, 1] 之间，收到 {threshold}",
-                             f"threshold must be in (0, 1], got {threshold}", field="threshold")
         self.num_perm, self.threshold = int(num_perm), float(threshold)
         self.bands, self.rows = int(bands), int(rows)
         self.verify, self.neighbours, self.seed = bool(verify), int(neighbours), int(seed)
