@@ -156,6 +156,28 @@ def test_estimates_within_sampling_error(gov_texts, scheme):
     assert np.abs(err).mean() < 0.04
 
 
+def test_short_texts_stay_unbiased_under_densification(gov_texts):
+    """20–40 characters: most of the 128 bins are empty and filled by densification; the estimate
+    must stay unbiased (|bias| < 0.01) and within the rule for ≥ 95 % of pairs."""
+    rng = random.Random(5)
+    a, b = [], []
+    for _ in range(400):
+        t = rng.choice(gov_texts)
+        size = rng.randrange(20, 41)
+        s = rng.randrange(len(t) - size)
+        doc = t[s:s + size]
+        chars = list(doc)
+        for _ in range(rng.randrange(1, 3)):
+            chars[rng.randrange(size)] = chr(0x4E00 + rng.randrange(20000))
+        a.append(doc)
+        b.append("".join(chars))
+    exact = np.array([jaccard(x, y) for x, y in zip(a, b, strict=True)])
+    err = estimate_jaccard(minhash_signatures(a), minhash_signatures(b)) - exact
+    bound = 3 * np.sqrt(exact * (1 - exact) / 128) + 1 / 128
+    assert abs(err.mean()) < 0.01
+    assert np.mean(np.abs(err) <= bound) >= 0.95
+
+
 def test_unrelated_documents_estimate_near_zero(gov_texts):
     sig = minhash_signatures(gov_texts)
     est = [estimate_jaccard(sig[i], sig[j]) for i in range(len(sig)) for j in range(i + 1, len(sig))]
