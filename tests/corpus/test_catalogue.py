@@ -126,15 +126,17 @@ def test_cli_build_list_show(moli_home, docs_dir, tmp_path):
     assert len(shown["samples"]) == 2 and shown["manifest"]["counts"]["kept"] == summary["kept"]
 
 
-def test_cli_bad_recipe_exits_2_with_both_languages(moli_home, tmp_path):
-    import subprocess
+def test_cli_bad_recipe_exits_2_with_both_languages(moli_home, tmp_path, monkeypatch, capsys):
     import sys
 
+    from moli.cli import main
+
     bad = write_recipe(tmp_path / "bad.yaml", inputs=["nowhere/*"], out="o", steps=[{"dedupe": {}}])
-    proc = subprocess.run([sys.executable, "-c", "from moli.cli import main; main()", "corpus", "build", str(bad)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "dedupe" in proc.stderr and "未知的步骤" in proc.stderr
-    assert "unknown step" in proc.stderr
+    monkeypatch.setattr(sys, "argv", ["moli", "corpus", "build", str(bad)])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "dedupe" in err and "未知的步骤" in err and "unknown step" in err
 
 
 def test_demo_load_is_idempotent(session):

@@ -65,6 +65,7 @@ def test_build_writes_the_contract_outputs(bad_docs, tmp_path):
     assert not [p for p in out.rglob(".*tmp*")]
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_output_as_one(docs_dir, tmp_path):
     r1 = load_recipe(write_recipe(tmp_path / "r1.yaml", inputs=["docs/*"], out="out/one"))
     r2 = load_recipe(write_recipe(tmp_path / "r2.yaml", inputs=["docs/*"], out="out/two"))
