@@ -9,9 +9,9 @@ Two schemes, same output shape ``(len(texts), num_perm)`` of ``uint32``:
     of the other bins (the same order for every document, so two documents agree on a bin with
     probability equal to their Jaccard similarity). Cost is O(shingles) instead of
     O(shingles × num_perm); for 1–3 KB documents (≈ 700 shingles, 128 bins) almost no bin is empty.
-``"perm"`` — classic MinHash: ``num_perm`` independent multiply-shift hash functions
-    ``(a·x + b) >> 32`` (a, b random 64-bit, a odd) over the 32-bit shingle hash, minimum per
-    function. O(shingles × num_perm); kept as the textbook reference.
+``"perm"`` — classic MinHash: ``num_perm`` random affine permutations ``a·x + b mod 2³²`` (a odd,
+    so each is a bijection) of the 32-bit shingle hash — already a well-mixed murmur3 output — and
+    the minimum per permutation. O(shingles × num_perm) in uint32; kept as the textbook reference.
 
 Both estimate Jaccard similarity as the fraction of equal positions (:func:`estimate_jaccard`).
 Constants derive from ``xxhash`` of the seed: signatures are identical across processes and machines.
@@ -49,8 +49,9 @@ def _densify_order(num_perm: int, seed: int) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _perm_params(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    a = np.array([seed_constant(seed, f"perm-a-{i}") | 1 for i in range(num_perm)], dtype=np.uint64)
-    b = np.array([seed_constant(seed, f"perm-b-{i}") for i in range(num_perm)], dtype=np.uint64)
+    """Odd multipliers and offsets of the 32-bit affine permutations ``x ↦ a·x + b mod 2³²``."""
+    a = np.array([(seed_constant(seed, f"perm-a-{i}") >> 32) | 1 for i in range(num_perm)], dtype=np.uint32)
+    b = np.array([seed_constant(seed, f"perm-b-{i}") >> 32 for i in range(num_perm)], dtype=np.uint32)
     return a, b
 
 
@@ -100,15 +101,19 @@ def _perm_batch(hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: in
     a, b = _perm_params(num_perm, seed)
     n_docs = offsets.shape[0] - 1
     sig = np.empty((n_docs, num_perm), dtype=np.uint32)
-    h32 = hashes >> _S32
+    h32 = (hashes >> _S32).astype(np.uint32)
+    work = np.empty((min(4096, max(1, int(np.diff(offsets).max(initial=1)))), num_perm), dtype=np.uint32)
     for i in range(n_docs):
-        x = h32[offsets[i]:offsets[i + 1], None]
-        # blocks of <= 4096 shingles bound the (shingles × num_perm) workspace (~4 MB)
+        x = h32[offsets[i]:offsets[i + 1]]
         acc = None
-        for s in range(0, x.shape[0], 4096):
-            v = ((x[s:s + 4096] * a + b) >> _S32).min(axis=0)
+        for s in range(0, x.shape[0], 4096):  # blocks of ≤ 4,096 shingles: a bounded 2 MB workspace
+            xs = x[s:s + 4096]
+            w = work[:xs.shape[0]]
+            np.multiply(xs[:, None], a, out=w)  # wraps mod 2^32
+            np.add(w, b, out=w)
+            v = w.min(axis=0)
             acc = v if acc is None else np.minimum(acc, v)
-        sig[i] = acc.astype(np.uint32)
+        sig[i] = acc
     return sig
 
 
