@@ -109,3 +109,24 @@ def test_user_document_is_private_to_its_organisation(session):
     assert [h["slug"] for h in service.search_kb(session, "迪拜 办公室", user=u1)] == ["dubai-note"]
     assert service.search_kb(session, "迪拜 办公室", user=u2) == []
     assert service.search_kb(session, "迪拜 办公室") == []
+
+
+def test_cli_search_and_match(moli_home):
+    import json
+
+    from typer.testing import CliRunner
+
+    from moli.outbound.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["search", "境外子公司再投资要办什么手续", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["hits"][0]["slug"] == "ndrc-offshore-route" and out["hits"][0]["source_url"].startswith("http")
+    res = runner.invoke(app, ["search", "投资", "--country", "DE", "--json"])
+    assert {h["country"] for h in json.loads(res.output)["hits"]} == {"DE"}
+    assert runner.invoke(app, ["load-demo"]).exit_code == 0
+    res = runner.invoke(app, ["match", "Demo · Gulf Health Holding", "--json"])
+    assert json.loads(res.output)["matches"][0]["name"] == "示例·张江医疗影像AI"
+    res = runner.invoke(app, ["search", "投资", "--from", "yesterday"])
+    assert isinstance(res.exception, InputError) and res.exception.field == "date_from"
