@@ -195,3 +195,20 @@ def test_staff_add_member_to_existing_org_and_member_logs_in(client, login):
     ok = client.post("/login", data={"email": "new@example.com", "password": password}, follow_redirects=False)
     assert ok.status_code == 303
     assert client.get("/api/v1/me").json()["organisation"] == "Org A"
+
+
+def test_rate_limit_holds_across_two_app_instances(client):
+    """Failures counted by one worker process's app are seen by another's (the limit lives in the DB)."""
+    from fastapi.testclient import TestClient
+
+    from moli.web.app import create_app
+
+    user = make_user()
+    with TestClient(create_app()) as other:
+        other.get("/healthz")
+        other.headers["X-CSRF-Token"] = other.cookies.get("moli_csrf")
+        for i in range(5):
+            c = client if i % 2 == 0 else other
+            assert c.post("/login", data={"email": user.email, "password": "bad-password"}).status_code == 401
+        assert other.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 429
+        assert client.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 429
