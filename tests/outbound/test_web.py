@@ -16,12 +16,12 @@ FORM = {
     "investor_name": "浦东某大模型公司", "investor_type": "local", "province": "shanghai", "date": "2026-08-15",
     "amount_usd": "20,000,000", "destination_country": "HK", "industry": "人工智能大模型研发", "industry_codes": "",
     "route": "direct", "sensitive_country": "auto", "sensitive_industry": "auto", "tech_involved": "1",
-    "tech_class": "", "tech_items": "语音合成引擎许可\n", "personal_info": "1",
+    "tech_class": "", "tech_items": "语音合成引擎许可\n", "personal_info": "1", "co_investors": "浦东某投资公司",
 }
 PLAN = {
     "investor": {"name": "浦东某大模型公司", "type": "local", "province": "shanghai"},
     "investment": {"date": "2026-08-15", "amount_usd": 20000000, "destination_country": "HK",
-                   "industry": "人工智能大模型研发", "route": "direct"},
+                   "industry": "人工智能大模型研发", "route": "direct", "co_investors": ["浦东某投资公司"]},
     "technology_export": {"involved": True, "items": ["语音合成引擎许可"]},
     "data_export": {"personal_info": True},
 }

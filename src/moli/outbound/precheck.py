@@ -238,6 +238,8 @@ def _facts(plan: Plan, rules: RuleSet, countries: dict[str, Country], industries
         "tech_involved": tech.involved,
         "tech_class": tech_class if tech.involved else None,
         "acquisition": inv.acquisition,
+        "co_investors": bool(inv.co_investors),
+        "pre_approval_expenses": inv.pre_approval_expenses,
     }
     explain = {
         "country": {"code": country.code, "zh": country.zh, "en": country.en,

@@ -25,7 +25,7 @@ ACTIONS = ("approval", "filing", "report", "registration", "license", "prohibite
 Confidence = Literal["high", "medium", "low"]
 # Facts a rule's ``when`` may test (derived from the plan by the engine).
 FACTS = {"ndrc_sensitive", "mofcom_sensitive", "route", "investor_type", "financial", "amount_usd",
-         "tech_involved", "tech_class", "acquisition"}
+         "tech_involved", "tech_class", "acquisition", "co_investors", "pre_approval_expenses"}
 COUNTRY_FLAGS = ("no_diplomatic_relations", "war_or_unrest", "treaty_restricted", "un_sanctioned")
 
 

@@ -30,6 +30,8 @@ class Investment(_In):
     sensitive_industry: bool | None = None
     funded_entirely_offshore: bool | None = None
     acquisition: bool = False  # 并购
+    co_investors: list[str] = Field(default_factory=list)  # 其他境内投资主体
+    pre_approval_expenses: bool = False  # 核准备案前需汇出前期费用
 
     @field_validator("destination_country")
     @classmethod

@@ -64,6 +64,8 @@ def plan_from_form(form: dict[str, Any]) -> dict:
         "industry_codes": [c for c in re.split(r"[,，\s]+", str(form.get("industry_codes", ""))) if c],
         "route": str(form.get("route", "")).strip(),
         "acquisition": bool(form.get("acquisition")),
+        "co_investors": [c for c in re.split(r"[,，、\n]+", str(form.get("co_investors", ""))) if c.strip()],
+        "pre_approval_expenses": bool(form.get("pre_approval_expenses")),
     }
     for key in ("sensitive_country", "sensitive_industry", "funded_entirely_offshore"):
         value = _tri(form.get(key))
