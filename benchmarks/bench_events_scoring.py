@@ -9,7 +9,8 @@ Figures:
 - 50 concurrent submissions (threads against the service, a real SQLite database in a temp
   MOLI_HOME, each scored in its own sandbox): none lost, none scored twice, total time.
 
-Run: ``nice .venv/bin/python benchmarks/bench_events_scoring.py [--quick]``; prints one JSON object.
+Run: ``nice .venv/bin/python benchmarks/bench_events_scoring.py [--quick] [--postgres ADMIN_URL]``;
+prints one JSON object.
 """
 
 from __future__ import annotations
@@ -121,17 +122,21 @@ def scoring_figures(n: int, repeat: int) -> dict:
     return out
 
 
-def concurrency_figures(n_subs: int, n_answers: int) -> dict:
+def concurrency_figures(n_subs: int, n_answers: int, database_url: str | None = None) -> dict:
     home = tempfile.mkdtemp(prefix="moli-bench-events-")
     os.environ["MOLI_HOME"] = home
-    os.environ.pop("MOLI_DATABASE_URL", None)
-    from moli.core.db import ensure_database, new_session, reset_engines
+    if database_url:
+        os.environ["MOLI_DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("MOLI_DATABASE_URL", None)
+    from moli.core.db import ensure_database, forget_migrations, new_session, reset_engines
     from moli.core.settings import reset_settings
     from moli.events import service
     from moli.events.models import Competition, Submission, Team
 
     reset_settings()
     reset_engines()
+    forget_migrations()
     ensure_database()
     work = Path(home) / "comp"
     work.mkdir()
@@ -180,7 +185,8 @@ def concurrency_figures(n_subs: int, n_answers: int) -> dict:
     s = new_session()
     subs = s.scalars(select(Submission).where(Submission.competition_id == comp_id)).all()
     out = {
-        "submissions": n_subs, "answers_per_submission": n_answers, "database": "sqlite",
+        "submissions": n_subs, "answers_per_submission": n_answers,
+        "database": "postgresql" if database_url else "sqlite",
         "stored": len(subs), "scored": sum(1 for x in subs if x.status == "scored"),
         "lost": n_subs - len({x.id for x in subs} & set(ids)),
         "scored_twice": sum(1 for x in subs if x.score_attempts != 1), "errors": errors[:3],
@@ -227,21 +233,48 @@ def end_to_end_figures(n: int) -> dict:
     return out
 
 
+def postgres_concurrency(admin_url: str, n_subs: int) -> dict:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"moli_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        return concurrency_figures(n_subs, 1000, url)
+    finally:
+        from moli.core.db import reset_engines
+
+        reset_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="10,000 predictions, 10 submissions")
+    ap.add_argument("--postgres", metavar="ADMIN_URL", default=None,
+                    help="also run the concurrency figure on PostgreSQL (a temporary database is created on "
+                         "this server, e.g. postgresql+psycopg://moli:moli@127.0.0.1:5432/postgres)")
     args = ap.parse_args()
     n = 10_000 if args.quick else 100_000
     n_subs = 10 if args.quick else 50
     sc = scoring_figures(n, 1 if args.quick else 5)
     conc = concurrency_figures(n_subs, 1000)
     e2e = end_to_end_figures(n)
+    conc_pg = postgres_concurrency(args.postgres, n_subs) if args.postgres else None
     worst = max(sc["ours"]["accuracy"]["sandbox_s"], sc["ours"]["macro_f1"]["sandbox_s"])
     result = {
         "benchmark": "events_scoring", "quick": args.quick, "python": sys.version.split()[0],
         "cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
         "timing": "best of 5 wall-clock runs (min); medians and CPU seconds alongside",
         "scoring": sc, "concurrent_submissions": conc, "end_to_end": e2e,
+        **({"concurrent_submissions_postgres": conc_pg} if conc_pg else {}),
         "targets": {
             "score_100k_predictions_in_sandbox_s": {"target": 2.0, "measured": worst,
                                                     "met": worst <= 2.0 and n == 100_000},
