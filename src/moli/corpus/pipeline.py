@@ -510,6 +510,7 @@ class _progress:
     """Rich progress bar: files, documents, MB/s, ETA (bytes of input)."""
 
     def __init__(self, files: list[InputFile]):
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -524,8 +525,8 @@ class _progress:
             TextColumn("[bold]语料构建 build"), BarColumn(),
             TextColumn("{task.fields[files]}/{task.fields[total_files]} 文件 files"),
             TextColumn("{task.fields[docs]} 文档 docs"), DownloadColumn(), TransferSpeedColumn(),
-            TimeRemainingColumn(), transient=False,
-        )
+            TimeRemainingColumn(), transient=False, console=Console(stderr=True),
+        )  # stderr: stdout carries the JSON summary
         self.task = None
         self.n_files = 0
         self.n_docs = 0
