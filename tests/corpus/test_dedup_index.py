@@ -291,7 +291,7 @@ def test_union_find_merge_gives_the_earliest_member_of_each_component():
         labels = np.arange(n, dtype=np.int64)
         parent = list(range(n))
 
-        def find(x):
+        def find(x, parent=parent):
             while parent[x] != x:
                 x = parent[x]
             return x
