@@ -71,3 +71,22 @@ def test_create_events_from_yaml_then_calendar(moli_home, tmp_path):
     assert "ok-1" not in [e["slug"] for e in out["events"]]  # nothing half-written from the bad file
     r = runner.invoke(app, ["events", "calendar"])
     assert "BEGIN:VCALENDAR" in r.stdout and "2025世界人工智能大会" in r.stdout
+
+
+def test_no_wait_queues_a_background_job_and_judged_board_prints(moli_home, tmp_path):
+    from moli.core.db import session_scope
+    from moli.core.models import Job
+    from moli.events import demo
+
+    _run("competition", "create", str(FIXTURES / "comp.yaml"))
+    r, out = _run("submit", "--competition", "fixture-cls", "--team", "后台队", "--no-wait",
+                  str(FIXTURES / "pred_perfect.jsonl"))
+    assert r.exit_code == 0 and out["status"] == "scored" and out["public_score"] == 1.0  # MOLI_JOBS_IMMEDIATE=1
+    with session_scope() as s:
+        jobs = s.query(Job).filter(Job.kind == "events.score").all()
+        assert len(jobs) == 1 and jobs[0].status == "succeeded" and jobs[0].result["public_score"] == 1.0
+        demo.load(s)
+    r, board = _run("leaderboard", "demo-data-x-city", "--json")
+    assert board["metric"] == "rubric" and board["rows"] == []
+    r = runner.invoke(app, ["events", "leaderboard", "demo-data-x-city"])
+    assert r.exit_code == 0 and "rubric_score" in r.stdout
