@@ -62,7 +62,7 @@ def test_web_refuses_custom_scorers_and_others_cannot_edit(client, login):
     assert client.get("/api/v1/market/scenarios/s1").json()["title"] == "T"
 
 
-def test_test_set_upload_evaluation_job_and_privacy(client, login, answerer, fixtures):
+def test_test_set_upload_evaluation_job_and_privacy(db_url, client, login, answerer, fixtures):
     owner = login(client, org="Org A")
     for oid, model in (("oracle-model", "oracle"), ("half-model", "half")):
         r = client.post("/api/v1/market/offerings", json={
