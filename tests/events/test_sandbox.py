@@ -130,3 +130,12 @@ def test_scorer_may_not_read_server_files_or_write(tmp_path):
            "def score(p, a):\n"
            "    return statistics.mean(1.0 if p.get(k) == v else 0.0 for k, v in a.items())\n")
     assert _custom(src)["public_score"] == 1.0
+
+
+def test_failure_reason_does_not_echo_hidden_labels():
+    answers = {f"id-{i}": f"SECRET-{i}" for i in range(10)}
+    src = "def score(p, a):\n    k = sorted(a)[0]\n    raise ValueError(f'bad row {k}: expected {a[k]}')\n"
+    with pytest.raises(ScoringFailed) as e:
+        run_scorer("custom:myscorer:score", "c1", 0.5, answers, {k: "x" for k in answers},
+                   limits=Limits(time_s=10, memory_mb=512), scorer_source=src)
+    assert "ValueError: bad row ***: expected ***" in e.value.en and "SECRET" not in e.value.en

@@ -153,6 +153,18 @@ def _audit(event: str, args) -> None:
             raise PermissionError(f"sandbox: reading {full} is not allowed while scoring")
 
 
+def _redact(message: str, payload: dict) -> str:
+    """The failure reason is shown to participants: blank out any hidden label (2+ characters;
+    one-character class names are public) and any test id a scorer put into its error message."""
+    if len(message) > 5000:
+        message = message[:5000]
+    secrets = {x for x in payload.get("labels") or [] if isinstance(x, str) and len(x) >= 2}
+    secrets |= {x for x in payload.get("ids") or [] if isinstance(x, str) and len(x) >= 2}
+    for item in sorted((x for x in secrets if x in message), key=len, reverse=True):
+        message = message.replace(item, "***")
+    return message
+
+
 def _child(workdir: str) -> int:
     import resource
 
@@ -202,7 +214,7 @@ def _child(workdir: str) -> int:
         write({"error": "out of memory", "kind": "memory"})
         return 1
     except BaseException as exc:  # the scorer's own bug: report it, don't crash
-        write({"error": f"{type(exc).__name__}: {exc}"[:500]})
+        write({"error": _redact(f"{type(exc).__name__}: {exc}", payload)[:500]})
         return 1
     write(out)
     return 0
