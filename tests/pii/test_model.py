@@ -14,9 +14,9 @@ def tiny_crf(tmp_path_factory):
     trainer = pycrfsuite.Trainer(verbose=False)
     texts = []
     for name in ("peoples_daily_ner.jsonl", "cluener.jsonl"):
-        for r in load(name, "train")[:80]:
+        for r in load(name, "train")[:60]:
             trainer.append(M.features(r["text"]), bio(r["text"], r["entities"], SETS[name]))
-    trainer.set_params({"c1": 0.1, "c2": 0.01, "max_iterations": 15, "feature.possible_transitions": True})
+    trainer.set_params({"c1": 0.1, "c2": 0.01, "max_iterations": 10, "feature.possible_transitions": True})
     path = tmp_path_factory.mktemp("crf") / "tiny.crfsuite"
     trainer.train(str(path))
     tagger = pycrfsuite.Tagger()
@@ -37,7 +37,7 @@ def test_fastcrf_equals_crfsuite(tiny_crf):
 
 
 def test_shipped_model_finds_names_and_addresses():
-    t = "联系人：王建国，电话13945671234。白雅宁现居住于黑龙江省哈尔滨市南岗区中山路123号。"
+    t = "联系人：王建国，电话13945671234。白雅宁是一位口腔卫生师，现居住于黑龙江省哈尔滨市南岗区中山路123号。"
     found = {(f.kind, f.text) for f in detect(t)}
     assert ("PERSON", "王建国") in found and ("PERSON", "白雅宁") in found
     assert ("ADDRESS", "黑龙江省哈尔滨市南岗区中山路123号") in found
