@@ -256,3 +256,14 @@ def test_final_submission_selection_drives_the_private_board(session, tmp_path):
     rejected = service.submit(session, comp, team, b"{oops}\n", now=NOW)
     with pytest.raises(InputError):
         service.select_submission(session, comp, team, rejected.id)
+
+
+def test_team_names_fold_full_width_forms(session, tmp_path):
+    comp, _ = make_competition(session, tmp_path)
+    team = service.create_team(session, comp, "  星河　队Ａ ")
+    assert team.name == "星河 队A"
+    with pytest.raises(service.Conflict):
+        service.create_team(session, comp, "星河 队A")
+    assert service.get_or_create_team(session, comp, "星河　队Ａ").id == team.id
+    with pytest.raises(InputError):
+        service.create_team(session, comp, "　")

@@ -237,7 +237,7 @@ def competition_dict(session: Session, comp: Competition, now: datetime | None =
 # --- teams -----------------------------------------------------------------------------------
 
 def get_team(session: Session, comp: Competition, name: str) -> Team | None:
-    return session.scalar(select(Team).where(Team.competition_id == comp.id, Team.name == name))
+    return session.scalar(select(Team).where(Team.competition_id == comp.id, Team.name == _check_team_name(name)))
 
 
 def team_of_user(session: Session, comp: Competition, user: Any) -> Team | None:
@@ -246,7 +246,11 @@ def team_of_user(session: Session, comp: Competition, user: Any) -> Team | None:
 
 
 def _check_team_name(name: str) -> str:
-    name = (name or "").strip()
+    """NFKC (full-width Ａ → A, ideographic space → space), trimmed, inner spaces collapsed, so
+    “星河 队” and “星河　队” are one team."""
+    import unicodedata
+
+    name = " ".join(unicodedata.normalize("NFKC", name or "").split())
     if not name or len(name) > 100:
         raise InputError("队伍名称应为 1-100 个字符", "a team name has 1-100 characters", field="team")
     return name
@@ -282,7 +286,9 @@ def invite(session: Session, team: Team, email: str, by_user: Any) -> TeamInvita
                                                       TeamMember.user_id == getattr(by_user, "id", None)))
     if not is_staff(by_user) and (member is None or member.role != "captain"):
         raise PermissionDenied("只有队长可以邀请成员", "only the captain may invite members")
-    email = (email or "").strip().lower()
+    from moli.core.accounts import normalise_email
+
+    email = normalise_email(email)
     if "@" not in email:
         raise InputError("邮箱地址无效", "invalid e-mail address", field="email")
     inv = TeamInvitation(team_id=team.id, email=email, token=secrets.token_urlsafe(24),
@@ -296,7 +302,9 @@ def accept_invitation(session: Session, token: str, user: Any) -> TeamMember:
     inv = session.scalar(select(TeamInvitation).where(TeamInvitation.token == token))
     if inv is None or inv.status != "pending":
         raise NotFound("邀请不存在或已失效", "the invitation does not exist or was used", field="token")
-    if inv.email != (user.email or "").lower():
+    from moli.core.accounts import normalise_email
+
+    if inv.email != normalise_email(user.email or ""):
         raise PermissionDenied("该邀请发给了另一个邮箱", "this invitation was sent to another e-mail address")
     team = session.get(Team, inv.team_id)
     comp = session.get(Competition, team.competition_id)
