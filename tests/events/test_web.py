@@ -249,3 +249,14 @@ def test_registration_json_api_with_waitlist_promotion(client, login):
     r = client.delete("/api/v1/events/api-salon/registration").json()
     assert r["status"] == "cancelled" and r["promoted_user_id"] is not None and r["registered"] == 1
     assert client.delete("/api/v1/events/api-salon/registration").status_code == 404
+
+
+def test_home_page_counts_events(client):
+    with session_scope() as s:
+        demo.load(s)
+        expected = service.home_counts(s)
+    assert expected["活动 / Events"] == 8 and expected["赛事 / Competitions"] == 2
+    home = client.get("/").text
+    section = home.split('id="feature-events"', 1)[1].split("</section>", 1)[0]
+    assert '<span class="value">8</span><span class="label">活动 <small>Events</small>' in section
+    assert '<span class="value">2</span><span class="label">赛事 <small>Competitions</small>' in section
