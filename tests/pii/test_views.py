@@ -1,5 +1,9 @@
 """The PII page and JSON API on the real app (TestClient)."""
 
+import pytest
+
+pytestmark = pytest.mark.slow  # starts the whole app on a freshly migrated database
+
 
 def _csrf(client):
     client.get("/pii")
