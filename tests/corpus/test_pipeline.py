@@ -125,3 +125,29 @@ def test_killed_build_resumes_with_nothing_missing_or_doubled(tmp_path):
     assert _table(run / "removed") == _table(refd / "removed")
     assert len({r["id"] for r in got}) == len(got)
     assert json.loads((run / "manifest.json").read_text())["counts"]["records_read"] == 720
+
+
+def test_progress_callbacks_report_batches_and_shards(docs_dir, tmp_path):
+    from moli.corpus.pipeline import _progress, run_local
+    from moli.corpus.readers import expand_inputs
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="out/p",
+                                      steps=[{"normalize": {}}], batch_size=2))
+    files = expand_inputs(recipe.input.paths, base_dir=recipe.base)
+    batches, shards = [], []
+    run_local(recipe, files, tmp_path / "staging", workers=1,
+              on_shard=lambda f, done: shards.append((f.url, done["n_read"])),
+              on_batch=lambda url, n, b: batches.append((url, n, b)))
+    assert [u for u, _ in shards] == [f.url for f in files]
+    jsonl = next(f.url for f in files if f.url.endswith(".jsonl.gz"))
+    assert len([b for b in batches if b[0] == jsonl]) >= 5  # batches of 2 inside one file
+    assert all(n >= 1 and b > 0 for _, n, b in batches)
+    bar = _progress(files)
+    with bar:
+        for url, n, b in batches:
+            bar.on_batch(url, n, b)
+        for f in files:
+            bar.on_shard(f, {"n_read": dict(shards)[f.url]})
+    task = bar.progress.tasks[0]
+    assert task.completed == task.total == sum(f.size for f in files)
+    assert task.fields["docs"] == sum(n for _, n in shards) and task.fields["files"] == len(files)

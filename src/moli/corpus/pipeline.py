@@ -186,9 +186,18 @@ class ShardStager:
         self.removed.abort()
 
 
-def process_shard(recipe: Recipe, f: InputFile, shard_dir: str) -> dict[str, Any]:
-    """Map phase for one input file (runs in a worker process)."""
+def process_shard(recipe: Recipe, f: InputFile, shard_dir: str, progress: Any = None) -> dict[str, Any]:
+    """Map phase for one input file (runs in a worker process).
+
+    ``progress`` (a queue, or anything with ``put``) receives ``(url, documents, text bytes)`` after
+    each batch, so the progress bar moves inside large files too."""
     stager = ShardStager(Path(shard_dir), recipe.steps)
+
+    def run(batch: list[tuple[int, Document]]) -> None:
+        stager.add(apply_steps(recipe.steps, batch))
+        if progress is not None:
+            progress.put((f.url, len(batch), sum(len(d.text.encode("utf-8")) for _, d in batch)))
+
     try:
         batch: list[tuple[int, Document]] = []
         row = 0
@@ -202,11 +211,11 @@ def process_shard(recipe: Recipe, f: InputFile, shard_dir: str) -> dict[str, Any
                 stager.n_docs += 1
                 stager.text_bytes += len(item.text.encode("utf-8"))
                 if len(batch) >= recipe.batch_size:
-                    stager.add(apply_steps(recipe.steps, batch))
+                    run(batch)
                     batch = []
             row += 1
         if batch:
-            stager.add(apply_steps(recipe.steps, batch))
+            run(batch)
         stager.n_read = row
         return stager.finish(f)
     except BaseException:
@@ -235,10 +244,21 @@ def shard_done(staging: Path, index: int, f: InputFile) -> dict[str, Any] | None
 # executors (local here, Ray in moli.corpus.ray_executor)
 
 ProgressFn = Callable[[InputFile, dict[str, Any]], None]
+BatchFn = Callable[[str, int, int], None]
+
+
+class _DirectQueue:
+    """``put`` calls the callback at once (inline runs)."""
+
+    def __init__(self, fn: BatchFn):
+        self.fn = fn
+
+    def put(self, item: tuple[str, int, int]) -> None:
+        self.fn(*item)
 
 
 def run_local(recipe: Recipe, files: list[InputFile], staging: Path, *, workers: int | None = None,
-              on_shard: ProgressFn | None = None) -> None:
+              on_shard: ProgressFn | None = None, on_batch: BatchFn | None = None) -> None:
     """Run the map phase for every pending shard, one worker process per core."""
     pending = []
     for i, f in enumerate(files):
@@ -249,15 +269,27 @@ def run_local(recipe: Recipe, files: list[InputFile], staging: Path, *, workers:
             on_shard(f, done)
     n_workers = max(1, min(workers or recipe.workers or os.cpu_count() or 1, len(pending)))
     if n_workers <= 1:
+        direct = _DirectQueue(on_batch) if on_batch else None
         for i, f in pending:
-            done = process_shard(recipe, f, str(shard_dir_for(staging, i)))
+            done = process_shard(recipe, f, str(shard_dir_for(staging, i)), direct)
             if on_shard:
                 on_shard(f, done)
         return
     import multiprocessing as mp
+    import queue as queue_mod
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
+    manager = ctx.Manager() if on_batch else None
+    progress_q = manager.Queue() if manager else None
+
+    def drain() -> None:
+        while progress_q is not None:
+            try:
+                on_batch(*progress_q.get_nowait())
+            except queue_mod.Empty:
+                return
+
     with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
         # Keep at most 2 shards per worker in flight: memory stays bounded by the shards being read.
         queue = list(pending)
@@ -265,13 +297,17 @@ def run_local(recipe: Recipe, files: list[InputFile], staging: Path, *, workers:
         while queue or running:
             while queue and len(running) < 2 * n_workers:
                 i, f = queue.pop(0)
-                running[pool.submit(process_shard, recipe, f, str(shard_dir_for(staging, i)))] = f
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                running[pool.submit(process_shard, recipe, f, str(shard_dir_for(staging, i)), progress_q)] = f
+            finished, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
             for fut in finished:
                 f = running.pop(fut)
                 done = fut.result()
                 if on_shard:
                     on_shard(f, done)
+    drain()
+    if manager is not None:
+        manager.shutdown()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,8 +535,8 @@ def build(recipe: Recipe, *, executor: str = "local", address: str | None = None
 
         run_ray(recipe, files, staging, address=address)
     elif progress:
-        with _progress(files) as on_shard:
-            run_local(recipe, files, staging, workers=workers, on_shard=on_shard)
+        with _progress(files) as bar:
+            run_local(recipe, files, staging, workers=workers, on_shard=bar.on_shard, on_batch=bar.on_batch)
     else:
         run_local(recipe, files, staging, workers=workers)
     return finalize(recipe, files, staging, out, executor=executor, map_seconds=time.perf_counter() - t0)
@@ -531,17 +567,30 @@ class _progress:
         self.n_files = 0
         self.n_docs = 0
 
-    def __enter__(self) -> ProgressFn:
+    def __enter__(self) -> _progress:
         self.progress.__enter__()
         self.task = self.progress.add_task("build", total=sum(f.size for f in self.files) or 1, files=0,
                                            total_files=len(self.files), docs=0)
+        self.sizes = {f.url: f.size for f in self.files}
+        self.advanced: dict[str, int] = {}
+        self.docs_seen: dict[str, int] = {}
+        return self
 
-        def on_shard(f: InputFile, done: dict[str, Any]) -> None:
-            self.n_files += 1
-            self.n_docs += done.get("n_read", 0)
-            self.progress.update(self.task, advance=f.size, files=self.n_files, docs=self.n_docs)
+    def on_batch(self, url: str, docs: int, text_bytes: int) -> None:
+        """A batch finished inside a file: advance by its text bytes, never past the file size."""
+        done = self.advanced.get(url, 0)
+        step = max(0, min(text_bytes, self.sizes.get(url, 0) - done))
+        self.advanced[url] = done + step
+        self.docs_seen[url] = self.docs_seen.get(url, 0) + docs
+        self.n_docs += docs
+        self.progress.update(self.task, advance=step, docs=self.n_docs)
 
-        return on_shard
+    def on_shard(self, f: InputFile, done: dict[str, Any]) -> None:
+        self.n_files += 1
+        self.n_docs += max(0, done.get("n_read", 0) - self.docs_seen.get(f.url, 0))
+        rest = max(0, f.size - self.advanced.get(f.url, 0))
+        self.advanced[f.url] = f.size
+        self.progress.update(self.task, advance=rest, files=self.n_files, docs=self.n_docs)
 
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
