@@ -26,6 +26,7 @@ def test_leaderboard_orders_models_and_reports_failures(answerer, items, tmp_pat
         res = out["results"][bad]
         assert all(r["status"] == "failed" and r["error"].startswith(kind) for r in res)
     assert out["results"]["hang"][0]["attempts"] == 2  # one retry after the timeout
+    assert out["results"]["garbage"][0]["attempts"] == 1  # a non-JSON answer is not retried
     # every (offering, item) pair has exactly one result, in test-set order
     for res in out["results"].values():
         assert [r["item"] for r in res] == list(range(12))

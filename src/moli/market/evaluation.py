@@ -201,8 +201,12 @@ def summarise(results: Sequence[ItemResult], scorer_names: Sequence[str], items:
 
 # --- the client -------------------------------------------------------------------------------
 
-class _Retryable(Exception):
-    pass
+class ItemFailed(Exception):
+    """One item failed for good (after ``attempts`` requests); the message says why, in both languages."""
+
+    def __init__(self, message: str, attempts: int):
+        super().__init__(message)
+        self.attempts = attempts
 
 
 def _parse_answer(resp: httpx.Response) -> str:
@@ -240,9 +244,12 @@ async def _ask(client: httpx.AsyncClient, target: Target, prompt: str, *, retrie
             last = f"http_{resp.status_code}: 服务端错误 / server error {resp.status_code}"
             continue
         if resp.status_code >= 400:
-            raise ValueError(f"http_{resp.status_code}: 请求被拒绝 / request refused: {resp.text[:80]!r}")
-        return _parse_answer(resp), attempt + 1
-    raise _Retryable(f"{last}（重试 {retries} 次后 / after {retries} retries）")
+            raise ItemFailed(f"http_{resp.status_code}: 请求被拒绝 / request refused: {resp.text[:80]!r}", attempt + 1)
+        try:
+            return _parse_answer(resp), attempt + 1
+        except ValueError as exc:
+            raise ItemFailed(str(exc), attempt + 1) from None
+    raise ItemFailed(f"{last}（重试 {retries} 次后 / after {retries} retries）", retries + 1)
 
 
 async def run_evaluation(items: Sequence[TestItem], targets: Sequence[Target], *,
@@ -302,9 +309,8 @@ async def run_evaluation(items: Sequence[TestItem], targets: Sequence[Target], *
                 try:
                     answer, attempts = await _ask(client, by_id[oid], prompts[i], retries=retries,
                                                   backoff=backoff, rng=rng)
-                except (_Retryable, ValueError) as exc:
-                    finish(ItemResult(oid, i, "failed", error=str(exc),
-                                      attempts=retries + 1 if isinstance(exc, _Retryable) else 1,
+                except ItemFailed as exc:
+                    finish(ItemResult(oid, i, "failed", error=str(exc), attempts=exc.attempts,
                                       latency_ms=(time.perf_counter() - t0) * 1000))
                     continue
                 new_answers.append((keys[(oid, i)], answer))
