@@ -126,3 +126,17 @@ def test_technical_check_and_human_sampling_workflow(built, tmp_path):
     assert human["result"] == "pass"  # 30/31 = 96.8 % ≥ 96 %, and the whole population was reviewed
     assert report["result"] == "fail"  # the technical check still fails
     assert human["evidence"]["sample_sha256"]
+
+
+def test_full_width_and_case_are_folded_for_matching():
+    lx = Lexicon({"A1f": ["AV视频"]}, cues=[], origin="test")
+    assert lx.screen("这里有ａｖ视频下载").risks == {"A1f": 1}
+    assert lx.screen("这里有Av视频下载").flagged
+
+
+def test_hit_offsets_are_character_offsets():
+    text = "前言：禁止赌博网站。" + "本条例所称政务服务，是指行政机关向公众提供的各项服务事项。" + "另见赌博网站与色情视频。"
+    sc = Lexicon.load().screen(text)
+    for h in sc.hits:
+        assert text[h.start:h.start + len(h.term)] == h.term
+    assert [h.counted for h in sc.hits] == [False, True, True]

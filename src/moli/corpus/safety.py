@@ -3,7 +3,7 @@
 - ``load_risks()``: the 5 categories and 31 risks, and the assessment thresholds, from
   ``data/safety/risks.yaml`` (each threshold with its clause and source).
 - ``Lexicon``: an editable keyword list per risk, matched with one Aho-Corasick automaton over
-  NFKC/lower-cased text. A hit shortly after a prohibitive cue (禁止, 打击 ...) is kept as evidence
+  lower-cased text with full-width letters and digits folded. A hit shortly after a prohibitive cue (禁止, 打击 ...) is kept as evidence
   but does not count, so a law that forbids terrorism is not itself flagged for it.
 - The sampling assessment of §9: ``draw_sample`` writes a review CSV (≥ 4,000 items or all),
   ``import_verdicts`` validates the reviewers' CSV as a whole and applies it atomically, and
@@ -18,7 +18,8 @@ import io
 import json
 import os
 import random
-import unicodedata
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from moli.core.errors import ConfigError, InputError
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "safety"
 MAX_TERM_CHARS = 20
+MAX_EVIDENCE = 50  # hits kept per document with their offsets
 VERDICTS = {"pass": "pass", "fail": "fail", "合格": "pass", "不合格": "fail", "通过": "pass", "不通过": "fail"}
 
 
@@ -57,8 +59,23 @@ def threshold(name: str) -> float:
     return float(load_risks()["thresholds"][name]["value"])
 
 
+# Full-width letters and digits fold to ASCII; that is all NFKC would change in a lexicon term's
+# match (CJK ideographs are stable), and NFKC of a whole document costs more than the matching.
+_FULL_WIDTH = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for cp in range(r[0], r[1] + 1)}
+_FULL_WIDTH_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+
+
+def _as_bytes(text: str) -> str:
+    """UTF-8 bytes as a latin-1 string: the automaton then branches over at most 256 byte values
+    per node instead of thousands of Chinese characters, which makes a large lexicon twice as fast."""
+    return text.encode("utf-8").decode("latin-1")
+
+
 def _norm(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    """Fold full-width letters and digits, lower-case; hit offsets index this folded text."""
+    if _FULL_WIDTH_RE.search(text):
+        text = text.translate(_FULL_WIDTH)
+    return text.lower()
 
 
 @dataclass
@@ -73,12 +90,13 @@ class Hit:
 class Screening:
     flagged: bool
     risks: dict[str, int] = field(default_factory=dict)  # counted hits per risk
-    hits: list[Hit] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)  # the first MAX_EVIDENCE hits, as evidence
+    discounted: int = 0  # hits after a prohibitive cue
 
     def to_meta(self, max_terms: int = 5) -> dict[str, Any]:
         terms = [h.term for h in self.hits if h.counted][:max_terms]
         return {"flagged": self.flagged, "risks": self.risks, "terms": terms,
-                "discounted": sum(not h.counted for h in self.hits)}
+                "discounted": self.discounted}
 
 
 class Lexicon:
@@ -102,11 +120,13 @@ class Lexicon:
                                       f"{origin}: entry {i + 1} of {risk} is longer than {MAX_TERM_CHARS} characters",
                                       field=f"{risk}[{i}]")
                 key = _norm(term.strip())
-                existing = self.automaton.get(key, None)
-                self.automaton.add_word(key, (existing[0] if existing else risk, key))
+                bkey = _as_bytes(key)
+                existing = self.automaton.get(bkey, None)
+                self.automaton.add_word(bkey, (existing[0] if existing else risk, key, len(bkey)))
                 self.size += existing is None
-        self.cues = [_norm(c) for c in cues]
+        self.cues = [_norm(c) for c in cues if c]
         self.cue_window = cue_window
+        self._cue_re = re.compile("|".join(re.escape(_as_bytes(c)) for c in self.cues)) if self.cues else None
         if self.size:
             self.automaton.make_automaton()
 
@@ -131,16 +151,36 @@ class Lexicon:
         if not self.size or not text:
             return Screening(False)
         norm = _norm(text)
+        raw = _as_bytes(norm)
+        found = list(self.automaton.iter(raw))
+        if not found:
+            return Screening(False)
+        # Cue ends, found once per document; a hit is discounted when a cue ends within the window
+        # before it (the window is counted in UTF-8 bytes: 3 per Chinese character).
+        window = 3 * self.cue_window
+        cue_ends = [m.end() for m in self._cue_re.finditer(raw)] if self._cue_re else []
         hits: list[Hit] = []
         counts: dict[str, int] = {}
-        for end, (risk, term) in self.automaton.iter(norm):
-            start = end - len(term) + 1
-            before = norm[max(0, start - self.cue_window):start]
-            counted = not any(c in before for c in self.cues)
-            hits.append(Hit(risk, term, start, counted))
+        discounted = 0
+        byte_pos = char_pos = 0
+        for end, (risk, term, nbytes) in found:
+            start = end - nbytes + 1
+            i = bisect_right(cue_ends, start)
+            counted = not (i and cue_ends[i - 1] >= start - window)
             if counted:
                 counts[risk] = counts.get(risk, 0) + 1
-        return Screening(sum(counts.values()) >= min_hits, counts, hits)
+            else:
+                discounted += 1
+            if len(hits) < MAX_EVIDENCE:
+                # Hits come in order of their end: convert byte offsets to characters incrementally.
+                if start >= byte_pos:
+                    char_pos += len(raw[byte_pos:start].encode("latin-1").decode("utf-8"))
+                    byte_pos = start
+                    char_start = char_pos
+                else:
+                    char_start = char_pos - len(raw[start:byte_pos].encode("latin-1").decode("utf-8"))
+                hits.append(Hit(risk, term, char_start, counted))
+        return Screening(sum(counts.values()) >= min_hits, counts, hits, discounted)
 
 
 @lru_cache(maxsize=8)
