@@ -175,6 +175,8 @@ def _decide_order16(ctx: _Ctx, n_gen: int, n_sens: int) -> str:
         return "security_assessment"
     if c.sensitive_individuals == 0 and n_sens > 0:
         ctx.triggers.add("sensitive_history_only")
+    if (ex.processed_individuals or 0) >= rb.value("old_sa_processed_min"):
+        ctx.triggers.add("processed_1m_order16")
     sa_gen, sa_sens = rb.value("sa_general_min"), rb.value("sa_sensitive_min")
     if n_gen >= sa_gen or n_sens >= sa_sens:
         ctx.fire("volume_security_assessment",
