@@ -103,3 +103,18 @@ def test_import_is_all_or_nothing(moli_home, fixtures, tmp_path):
     assert isinstance(r.exception, InputError) and f"{bad}:4" in r.exception.zh and "mind-reading" in r.exception.en
     with session_scope() as s:
         assert s.query(MarketOffering).count() == 0  # the three good lines before it were not written
+
+
+def test_match_can_skip_invalid_offerings_and_report_them(fixtures, tmp_path):
+    lines = (fixtures / "offerings.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace('"endpoint"', '"x"').replace('"deployment": ["private"]', '"deployment": ["cloud"]')
+    lines.insert(2, "{not json")
+    bad = tmp_path / "mixed.jsonl"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["market", "match", "--scenario", str(fixtures / "scenario_weather.yaml"),
+                                 "--offerings", str(bad), "--skip-invalid", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [(e["where"], e["field"]) for e in out["invalid"]] == [(f"{bad}:1", "deployment"), (f"{bad}:3", "line 3")]
+    ids = {m["offering_id"] for m in out["matches"]} | {e["offering_id"] for e in out["excluded"]}
+    assert ids == {"med-api-us", "general-cheap", "research-only", "weather-edge"}

@@ -36,6 +36,8 @@ def match_cmd(
     offerings: Path | None = typer.Option(None, "--offerings", help="模型供给 JSONL（缺省用数据库） / offerings JSONL (default: the database)"),
     top: int = typer.Option(10, "--top", min=1, help="返回前 K 个 / how many matches"),
     max_excluded: int | None = typer.Option(None, "--max-excluded", help="最多列出多少个被排除项 / cap on excluded listed"),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid",
+                                      help="跳过无效的模型供给并在 invalid 中列出 / skip invalid offerings, listed under invalid"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """为场景匹配模型供给 / rank offerings for a scenario, with reasons and exclusions."""
@@ -44,7 +46,12 @@ def match_cmd(
 
     scn = load_scenario(scenario)
     if offerings is not None:
-        out = match_offerings(scn, load_offerings(offerings), k=top, max_excluded=max_excluded)
+        invalid: list[dict] | None = [] if skip_invalid else None
+        out = match_offerings(scn, load_offerings(offerings, invalid), k=top, max_excluded=max_excluded)
+        if invalid is not None:
+            out["invalid"] = invalid
+            for e in invalid:
+                typer.echo(f"跳过 / skipped: {e['zh']} / {e['en']}", err=True)
     else:
         from moli.core.db import ensure_database, session_scope
         from moli.market import service

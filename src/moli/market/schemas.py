@@ -405,11 +405,28 @@ def load_structured(path: Path) -> Any:
                          field=f"line {line}") from None
 
 
-def load_offerings(path: str | Path) -> list[Offering]:
-    """Offerings from a JSONL file (one per line) or a YAML/JSON file holding a list."""
+def load_offerings(path: str | Path, errors: list[dict] | None = None) -> list[Offering]:
+    """Offerings from a JSONL file (one per line) or a YAML/JSON file holding a list.
+
+    With an ``errors`` list, a bad record is recorded there (where, field, zh, en) and skipped;
+    without one, the first bad record raises.
+    """
     path = Path(path)
+    first_error = len(errors) if errors is not None else 0
     if path.suffix.lower() == ".jsonl":
-        items = [(f"{path}:{n}", obj) for n, obj in iter_jsonl(path)]
+        items = []
+        lines = _read_text(path).splitlines()
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                items.append((f"{path}:{n}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                err = InputError(f"{path}:{n}: 不是有效的 JSON（第 {exc.colno} 列：{exc.msg}）",
+                                 f"{path}:{n}: invalid JSON (column {exc.colno}: {exc.msg})", field=f"line {n}")
+                if errors is None:
+                    raise err from None
+                errors.append({"where": f"{path}:{n}", "field": err.field, "zh": err.zh, "en": err.en})
     else:
         data = load_structured(path)
         if isinstance(data, dict):
@@ -417,12 +434,20 @@ def load_offerings(path: str | Path) -> list[Offering]:
         items = [(f"{path}#{i + 1}", obj) for i, obj in enumerate(data or [])]
     out, seen = [], {}
     for where, obj in items:
-        off = parse_offering(obj, where)
-        if off.id in seen:
-            raise InputError(f"{where}: 编号 {off.id} 与 {seen[off.id]} 重复",
-                             f"{where}: id {off.id} duplicates {seen[off.id]}", field="id")
+        try:
+            off = parse_offering(obj, where)
+            if off.id in seen:
+                raise InputError(f"{where}: 编号 {off.id} 与 {seen[off.id]} 重复",
+                                 f"{where}: id {off.id} duplicates {seen[off.id]}", field="id")
+        except InputError as err:
+            if errors is None:
+                raise
+            errors.append({"where": where, "field": err.field, "zh": err.zh, "en": err.en})
+            continue
         seen[off.id] = where
         out.append(off)
+    if errors is not None and path.suffix.lower() == ".jsonl":  # in file order
+        errors[first_error:] = sorted(errors[first_error:], key=lambda e: int(e["where"].rsplit(":", 1)[1]))
     return out
 
 
