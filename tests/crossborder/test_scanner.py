@@ -182,3 +182,10 @@ def test_sql_table_on_the_configured_database(db_url, people):
     r = scan(sql=db_url, table="cb_scan_customers", options=ScanOptions(batch_rows=128))
     assert r["rows"] == len(people.rows) and r["individuals"] == people.individuals
     assert r["sensitive_individuals_by_profile"]["pipl_gbt45574_2025"] == people.sensitive_pipl
+
+
+def test_jsonl_keys_that_appear_late_are_scanned(tmp_path):
+    rows = [{"订单": i} for i in range(9000)] + [{"订单": 9000 + i, "手机号": f"1390000{i:04d}"} for i in range(50)]
+    r = scan([write_jsonl(tmp_path / "late.jsonl", rows)])
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["手机号"]["kind"] == "PHONE" and r["individuals"] == 50

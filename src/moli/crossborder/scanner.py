@@ -219,6 +219,12 @@ def sql_batches(url: str, table: str, opts: ScanOptions) -> Iterator[pa.RecordBa
         engine.dispose()
 
 
+def _with_columns(batch: pa.RecordBatch, names: list[str]) -> pa.RecordBatch:
+    """``batch`` with every column in ``names`` (missing ones all-null), for batches of a varying schema."""
+    cols = [batch.column(n) if n in batch.schema.names else pa.nulls(batch.num_rows, pa.string()) for n in names]
+    return pa.RecordBatch.from_arrays(cols, names=names)
+
+
 def expand_sources(paths: list[str | Path]) -> list[Path]:
     """Files to read: a corpus folder expands to its ``data/*.parquet`` (or ``*.parquet``) shards."""
     out: list[Path] = []
@@ -365,6 +371,14 @@ class Scanner:
                 continue
             if cols is None:
                 cols = self._classify(batch)
+            elif len(batch.schema.names) != len(cols):  # JSONL: keys first seen in a later batch
+                known = {c.name for c in cols}
+                new = [h for h in batch.schema.names if h not in known]
+                if new:
+                    cols = cols + self._classify(batch.select(new))
+            present = set(batch.schema.names)
+            if any(c.name not in present for c in cols):
+                batch = _with_columns(batch, [c.name for c in cols])
             rows += batch.num_rows
             self._table_batch(batch, cols)
             for c in cols:
