@@ -78,3 +78,28 @@ def test_record_needs_login(client):
     r = client.post("/api/v1/crossborder/assess?record=true",
                     json={"exporter": {"name": "x"}, "transfer": {"date": "2026-05-01", "recipient": {"country": "US"}}})
     assert r.status_code == 401
+
+
+def test_background_job_scans_upload_and_shows_report(client, login, tmp_path, people):
+    login(client, role="enterprise", org="Org A")
+    path = write_csv(tmp_path / "orders.csv", people.rows)
+    with open(path, "rb") as fh:
+        r = client.post("/crossborder/assess", data={**FORM, "history": "", "background": "1", "record": "1"},
+                        files=[("data", ("orders.csv", fh, "text/csv"))], follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/crossborder/jobs/")
+    page = client.get(r.headers["location"])  # jobs run inline in tests (MOLI_JOBS_IMMEDIATE=1)
+    assert page.status_code == 200 and 'id="report"' in page.text and f"{people.individuals:,}" in page.text
+    assert len(client.get("/api/v1/crossborder/assessments").json()) == 1
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    home = tmp_path / "moli_home"
+    assert home.is_dir() and not list(home.glob("crossborder_*"))  # the job removed its upload folder
+    # a failing scan (unreadable file, no --allow-partial) marks the job failed with the reason
+    with open(path, "rb") as fh:
+        r2 = client.post("/crossborder/assess", data={**FORM, "background": "1"},
+                         files=[("data", ("orders.csv", fh, "text/csv")), ("data", ("bad.parquet", b"nope", "x"))],
+                         follow_redirects=False)
+    failed = client.get(r2.headers["location"])
+    assert "评估失败" in failed.text and "bad.parquet" in failed.text
+    client.post("/logout")
+    login(client, role="enterprise", org="Org B")
+    assert client.get(f"/crossborder/jobs/{job_id}").status_code == 403

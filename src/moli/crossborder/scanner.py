@@ -53,6 +53,7 @@ class ScanOptions:
     batch_rows: int = 65_536
     allow_partial: bool = False
     text_max_cells: int | None = None          # cap the per-cell search of free-text columns
+    progress: object = None                    # optional callable(fraction, message) for background jobs
 
 
 @dataclass
@@ -307,14 +308,23 @@ class Scanner:
 
     # -- sources -----------------------------------------------------------------------------
     def scan_paths(self, paths: list[str | Path]) -> None:
-        for path in expand_sources(paths):
+        files = expand_sources(paths)
+        sizes = [p.stat().st_size if p.is_file() else 0 for p in files]
+        total, done = max(1, sum(sizes)), 0
+        for path, size in zip(files, sizes, strict=True):
             bad: list = []
+            self._report_progress(done / total, f"扫描 / scanning {path.name}")
             try:
                 self._scan(str(path), file_batches(path, self.opts, bad), bad)
+                done += size
             except InputError as exc:
                 if not self.opts.allow_partial:
                     raise
                 self.errors.append({"source": str(path), "error_zh": exc.zh, "error_en": exc.en})
+
+    def _report_progress(self, fraction: float, message: str) -> None:
+        if callable(self.opts.progress):
+            self.opts.progress(min(fraction, 0.99), f"{message} · {self.rows:,} 行 rows")
 
     def scan_sql(self, url: str, table: str) -> None:
         try:

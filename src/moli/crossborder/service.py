@@ -136,7 +136,7 @@ def record_assessment(session: Session, plan: Plan, report: dict, *, user: Any |
         individuals=this["individuals"], sensitive_individuals=this["sensitive_individuals"],
         exempt_scenario=report["path"] == "exempt" and any(r["id"].startswith("scenario_") for r in report["rules"]),
         partial=bool(report.get("partial")),
-        plan=plan_json, report=_jsonable(report),
+        plan=plan_json, report=jsonable(report),
         owner_org_id=org, created_by_id=getattr(user, "id", None),
     )
     session.add(row)
@@ -144,7 +144,7 @@ def record_assessment(session: Session, plan: Plan, report: dict, *, user: Any |
     return row
 
 
-def _jsonable(report: dict) -> dict:
+def jsonable(report: dict) -> dict:
     import json
 
     return json.loads(json.dumps(report, ensure_ascii=False, default=str))

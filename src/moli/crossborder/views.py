@@ -11,9 +11,10 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
-from moli.core.errors import InputError, Unauthenticated
+from moli.core.errors import InputError, NotFound, Unauthenticated
+from moli.core.jobs import get_job, submit_job
 from moli.core.settings import get_settings
 from moli.crossborder import report as rep
 from moli.crossborder import service
@@ -40,6 +41,7 @@ async def assess_submit(request: Request, db: Session = Depends(get_db), user=De
     form = await request.form()
     values = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
     uploads = [f for f in form.getlist("data") if isinstance(f, UploadFile) and f.filename]
+    background = values.get("background") in ("1", "on") and user is not None and bool(uploads)
     tmp = Path(tempfile.mkdtemp(prefix="crossborder_", dir=get_settings().ensure_home()))
     try:
         plan = service.plan_from_form(values)
@@ -48,16 +50,26 @@ async def assess_submit(request: Request, db: Session = Depends(get_db), user=De
             raise Unauthenticated("记录台账须先登录", "log in to record the assessment in the ledger")
         paths = service.save_uploads([(f.filename, f.file) for f in uploads], tmp,
                                      max_bytes=get_settings().max_upload_mb * 2**20)
-        opts = ScanOptions(profile=values.get("profile") or None, allow_partial=values.get("allow_partial") in ("1", "on"),
-                           key_columns=tuple(k.strip() for k in values.get("key", "").split(",") if k.strip()),
-                           sensitive_columns=tuple(k.strip() for k in values.get("sensitive_columns", "").split(",")
-                                                   if k.strip()))
+        options = {"profile": values.get("profile") or None,
+                   "allow_partial": values.get("allow_partial") in ("1", "on"),
+                   "key_columns": [k.strip() for k in values.get("key", "").split(",") if k.strip()],
+                   "sensitive_columns": [k.strip() for k in values.get("sensitive_columns", "").split(",") if k.strip()]}
+        if background:  # the job owns the folder now and removes it when done
+            job = submit_job(db, "crossborder.assess", f"数据出境评估 / assessment: {plan.exporter.name}",
+                             {"plan": plan.model_dump(mode="json"), "folder": str(tmp), "options": options,
+                              "record": record, "user": {"id": user.id, "organisation_id": user.organisation_id,
+                                                         "role": user.role}}, user)
+            tmp = None
+            return RedirectResponse(f"/crossborder/jobs/{job.id}", status_code=303)
+        opts = ScanOptions(profile=options["profile"], allow_partial=options["allow_partial"],
+                           key_columns=tuple(options["key_columns"]), sensitive_columns=tuple(options["sensitive_columns"]))
         result = service.run_assessment(plan, paths, options=opts, session=db if user else None,
                                         use_ledger=user is not None, record=record, user=user)
     except InputError as exc:
         return render(request, "crossborder/form.html", _form_ctx(values, exc), status_code=400)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     if values.get("format") == "html":
         return _download(result)
     return render(request, "crossborder/report.html", _report_ctx(result))
@@ -72,6 +84,17 @@ def _report_ctx(result: dict, assessment_id: int | None = None) -> dict:
 def _download(result: dict) -> HTMLResponse:
     name = f"crossborder_{result['transfer_date']}.html"
     return HTMLResponse(rep.to_html(result), headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/crossborder/jobs/{job_id}")
+def job_page(request: Request, job_id: int, db: Session = Depends(get_db), user=Depends(require_user)):
+    """A background assessment: progress while it runs, the report when it is done."""
+    job = get_job(db, job_id, user)
+    if job.kind != "crossborder.assess":
+        raise NotFound(f"任务 {job_id} 不是数据出境评估", f"job {job_id} is not a cross-border assessment")
+    if job.status == "succeeded" and job.result:
+        return render(request, "crossborder/report.html", _report_ctx(job.result["report"], job.result.get("assessment_id")))
+    return render(request, "crossborder/job.html", {"job": job}, status_code=200)
 
 
 @router.get("/crossborder/assessments")
