@@ -512,8 +512,12 @@ class DedupNear(GlobalStep):
             self._index.add(np.asarray(rows, dtype=np.int64), prepared)
 
     def decide(self):
-        dups = self._index.duplicates()
-        self._index = None
+        index, self._index = self._index, None
+        try:
+            dups = index.duplicates()
+        finally:
+            if hasattr(index, "close"):
+                index.close()
         return {int(r): ("near_duplicate", int(k)) for r, k in dups.items()}
 
 
