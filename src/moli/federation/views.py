@@ -1,0 +1,118 @@
+"""Federation pages and JSON API (thin: the work happens in ``service``).
+
+* ``GET /api/v1/federation/catalogue`` — this node's signed public catalogue (anyone).
+* ``GET /api/v1/federation/node`` — identity and public key; ``GET /api/v1/federation/remote`` —
+  the remote catalogue (anyone); ``GET /api/v1/federation/peers`` (anyone).
+* ``GET /federation`` — the page; staff add/remove peers and start a pull (a background job).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from moli.core.access import is_staff
+from moli.core.errors import InputError
+from moli.federation import service
+from moli.federation.schemas import KIND_LABELS, KINDS
+from moli.web.deps import current_user, get_db, require_staff
+from moli.web.templating import render
+
+router = APIRouter()
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+@router.get("/api/v1/federation/catalogue")
+def api_catalogue(request: Request, db: Session = Depends(get_db)):
+    return JSONResponse(service.build_catalogue(db, _base(request)), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/v1/federation/node")
+def api_node(request: Request):
+    return service.node_info(_base(request))
+
+
+@router.get("/api/v1/federation/peers")
+def api_peers(db: Session = Depends(get_db)):
+    return {"items": [service.peer_dict(p) for p in service.list_peers(db)]}
+
+
+@router.post("/api/v1/federation/peers")
+async def api_add_peer(request: Request, db: Session = Depends(get_db), user=Depends(require_staff)):
+    body = await request.json()
+    if not isinstance(body, dict):
+        raise InputError("请求体须是 JSON 对象", "the request body must be a JSON object", field="body")
+    peer = service.add_peer(db, str(body.get("name", "")), str(body.get("url", "")), body.get("public_key") or None,
+                            replace=bool(body.get("replace")))
+    return JSONResponse(service.peer_dict(peer), status_code=201)
+
+
+@router.get("/api/v1/federation/remote")
+def api_remote(q: str = "", kind: str = "", peer: str = "", withdrawn: bool = False, db: Session = Depends(get_db)):
+    rows = service.search_remote(db, q, kind=kind or None, peer=peer or None, include_withdrawn=withdrawn)
+    return {"items": [service.remote_dict(e, p) for e, p in rows]}
+
+
+@router.post("/api/v1/federation/pull")
+def api_pull(peer: str = "", db: Session = Depends(get_db), user=Depends(require_staff)):
+    from moli.core.jobs import job_dict, submit_job
+
+    job = submit_job(db, "federation.pull", f"同步对等节点目录 Pull {peer or 'all peers'}", {"peer": peer or None}, user)
+    return JSONResponse(job_dict(job), status_code=202)
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+def _page(request: Request, db: Session, user, *, q: str = "", kind: str = "", peer: str = "",
+          form: dict | None = None, error: InputError | None = None, status: int = 200):
+    if kind and kind not in KINDS:
+        kind = ""
+    peers = service.list_peers(db)
+    return render(request, "federation/index.html", {
+        "node": service.node_info(_base(request)), "peers": peers, "counts": service.entry_counts(db),
+        "entries": service.search_remote(db, q, kind=kind or None, peer=peer or None),
+        "syncs": service.recent_syncs(db, 10) if is_staff(user) else [],
+        "q": q, "kind": kind, "peer": peer, "KINDS": KINDS, "KIND_LABELS": KIND_LABELS, "link": service.link,
+        "is_staff": is_staff(user), "form": form or {}, "error": error,
+    }, status_code=status)
+
+
+@router.get("/federation")
+def index_page(request: Request, q: str = "", kind: str = "", peer: str = "", db: Session = Depends(get_db),
+               user=Depends(current_user)):
+    return _page(request, db, user, q=q, kind=kind, peer=peer)
+
+
+@router.post("/federation/peers")
+async def add_peer_form(request: Request, db: Session = Depends(get_db), user=Depends(require_staff)):
+    form = await request.form()
+    values = {k: str(form.get(k, "")) for k in ("name", "url", "public_key")}
+    try:
+        service.add_peer(db, values["name"], values["url"], values["public_key"] or None,
+                         replace=form.get("replace") == "1")
+    except InputError as exc:
+        db.rollback()
+        return _page(request, db, user, form=values, error=exc, status=400)
+    return RedirectResponse("/federation", status_code=303)
+
+
+@router.post("/federation/peers/{name}/remove")
+def remove_peer_form(name: str, db: Session = Depends(get_db), user=Depends(require_staff)):
+    service.remove_peer(db, name)
+    return RedirectResponse("/federation", status_code=303)
+
+
+@router.post("/federation/pull")
+async def pull_form(request: Request, db: Session = Depends(get_db), user=Depends(require_staff)):
+    from moli.core.jobs import submit_job
+
+    form = await request.form()
+    peer = str(form.get("peer", "")).strip()
+    job = submit_job(db, "federation.pull", f"同步对等节点目录 Pull {peer or 'all peers'}", {"peer": peer or None}, user)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
