@@ -150,5 +150,9 @@ def test_demo_load_is_idempotent(session):
     assert corpus.access == "public"
     ids = {d["id"] for d in service.sample_documents(corpus, n=100)}
     assert "seed_000_95235587940dae1c.txt" in ids
+    removed = {r["id"]: (r["removed_by"], r["duplicate_of"]) for r in service.removed_documents(corpus, n=100)}
+    assert removed["demo-copy-data-security-law"] == ("dedup_exact", "law-27e7ff6505f2")
+    assert removed["demo-repost-seed"] == ("dedup_near", "seed_000_95235587940dae1c.txt")
+    assert removed["demo-navigation"][0] == "quality"
     notice = next(d for d in service.sample_documents(corpus, n=100) if d["id"] == "demo-notice-pii")
     assert "[PHONE]" in notice["text"] and "13812345678" not in notice["text"]
