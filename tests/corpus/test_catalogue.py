@@ -108,6 +108,22 @@ def test_restricted_and_internal_pages_respect_the_owner(client, built, login):
     page = client.get("/corpus/test-corpus")
     assert page.status_code == 200 and 'id="documents-restricted"' in page.text and "[PHONE]" not in page.text
     assert client.get("/api/v1/corpus/test-corpus/samples").status_code == 403
+    assert 'id="access-form"' not in page.text
+    assert client.post("/corpus/test-corpus/access", data={"access": "public"}).status_code == 403
+
+
+def test_owner_changes_the_access_level_through_the_form(client, built, login):
+    recipe, result = built
+    user_a = login(client, org="Org A")
+    _register(recipe, result, "internal", owner=user_a.organisation_id)
+    assert 'id="access-form"' in client.get("/corpus/test-corpus").text
+    r = client.post("/corpus/test-corpus/access", data={"access": "public", "version": "1"}, follow_redirects=False)
+    assert r.status_code == 303
+    bad = client.post("/corpus/test-corpus/access", data={"access": "secret"})
+    assert bad.status_code == 400 and "access" in bad.text
+    client.post("/logout")
+    client.headers["X-CSRF-Token"] = client.cookies.get("moli_csrf")
+    assert "[PHONE]" in client.get("/corpus/test-corpus").text  # now public
 
 
 def test_cli_build_list_show(moli_home, docs_dir, tmp_path):

@@ -82,6 +82,11 @@ def can_see_documents(user: Any | None, corpus: Corpus) -> bool:
     return access.can_read(user, corpus.owner_org_id, public=corpus.access == "public")
 
 
+def can_manage(user: Any | None, corpus: Corpus) -> bool:
+    """Owner organisation and staff may change a corpus's catalogue entry (access level)."""
+    return access.can_write(user, corpus.owner_org_id)
+
+
 def list_corpora(session: Session, user: Any | None = None, *, as_admin: bool = False) -> list[Corpus]:
     rows = session.scalars(select(Corpus).order_by(Corpus.name, Corpus.version)).all()
     return [c for c in rows if as_admin or can_see_entry(user, c)]

@@ -6,12 +6,12 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from moli.corpus import service
-from moli.web.deps import current_user, get_db
+from moli.web.deps import current_user, get_db, require_user
 from moli.web.templating import render
 
 router = APIRouter()
@@ -57,8 +57,17 @@ def corpus_page(request: Request, name: str, version: str | None = None, removed
         "samples": service.sample_documents(corpus, n=8, user=user) if can_docs else [],
         "removed": service.removed_documents(corpus, n=30, removed_by=removed_by, user=user) if can_docs else [],
         "removed_by": removed_by,
+        "can_manage": service.can_manage(user, corpus),
     }
     return render(request, "corpus/corpus.html", ctx)
+
+
+@router.post("/corpus/{name}/access")
+def corpus_access(name: str, access: str = Form(...), version: str | None = Form(None),
+                  db: Session = Depends(get_db), user=Depends(require_user)):
+    corpus = service.get_corpus(db, name, version, user=user)
+    service.set_access(db, corpus, access, user=user)
+    return RedirectResponse(f"/corpus/{corpus.name}?version={corpus.version}", status_code=303)
 
 
 @router.get("/api/v1/corpus")
