@@ -100,3 +100,13 @@ def test_password_hash_uses_configured_argon2id_parameters():
     h = accounts.hash_password("password1")
     p = accounts.security_rules()["password_hash"]
     assert h.startswith(f"$argon2id$v=19$m={p['memory_cost_kib']},t={p['time_cost']},p={p['parallelism']}$")
+
+
+def test_password_change_and_logout_bump_session_epoch(session):
+    user = accounts.register(session, email="epoch@example.com", password="password1", organisation="Org Ep")
+    session.commit()
+    assert user.session_epoch == 0
+    _, new = accounts.set_password(session, "epoch@example.com")
+    assert user.session_epoch == 1 and accounts.verify_password(user.password_hash, new)
+    accounts.end_sessions(session, user.id)
+    assert user.session_epoch == 2

@@ -27,4 +27,4 @@ def test_migration_is_idempotent(db_url):
     upgrade()  # a second run at head changes nothing and does not fail
     with get_engine().connect() as conn:
         heads = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
-    assert "core_0002" in heads
+    assert "core_0003" in heads

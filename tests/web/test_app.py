@@ -212,3 +212,18 @@ def test_rate_limit_holds_across_two_app_instances(client):
             assert c.post("/login", data={"email": user.email, "password": "bad-password"}).status_code == 401
         assert other.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 429
         assert client.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 429
+
+
+def test_logout_ends_every_session_of_the_user(client, login):
+    """A cookie copied before log-out (another device, or stolen) no longer works afterwards."""
+    from fastapi.testclient import TestClient
+
+    from moli.web.app import create_app
+
+    login(client)
+    stolen = client.cookies.get("moli_session")
+    with TestClient(create_app()) as other:
+        other.cookies.set("moli_session", stolen)
+        assert other.get("/api/v1/me").status_code == 200
+        assert client.post("/logout", follow_redirects=False).status_code == 303
+        assert other.get("/api/v1/me").status_code == 401

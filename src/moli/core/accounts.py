@@ -281,5 +281,14 @@ def set_password(session: Session, email: str, password: str | None = None) -> t
     password = password or secrets.token_urlsafe(12)
     check_password_rules(password)
     user.password_hash = hash_password(password)
+    user.session_epoch = (user.session_epoch or 0) + 1  # sessions opened with the old password end
     session.flush()
     return user, password
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log a user out everywhere: every session cookie issued so far stops working."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_epoch = (user.session_epoch or 0) + 1
+        session.flush()

@@ -57,7 +57,8 @@ def session_max_age() -> int:
 
 
 def set_session_cookie(response: Response, user: User) -> None:
-    response.set_cookie(SESSION_COOKIE, _serializer().dumps({"uid": user.id}), max_age=session_max_age(),
+    payload = {"uid": user.id, "ep": user.session_epoch or 0}
+    response.set_cookie(SESSION_COOKIE, _serializer().dumps(payload), max_age=session_max_age(),
                         httponly=True, samesite="lax", secure=get_settings().cookie_secure, path="/")
 
 
@@ -86,7 +87,7 @@ def load_user(request: Request) -> User | None:
                 user = accounts.get_user(session, data["uid"])
             finally:
                 session.close()
-            if user is not None and user.is_active:
+            if user is not None and user.is_active and data.get("ep", 0) == (user.session_epoch or 0):
                 state.user = user
     state.user_loaded = True
     return state.user

@@ -126,7 +126,15 @@ def register_submit(request: Request, email: str = Form(""), password: str = For
 
 
 @router.post("/logout")
-def logout(request: Request):
+def logout(request: Request, user: User | None = Depends(current_user)):
+    """Log out: the cookie is cleared and every session cookie of this user stops working."""
+    if user is not None:
+        session = new_session()
+        try:
+            accounts.end_sessions(session, user.id)
+            session.commit()
+        finally:
+            session.close()
     response = RedirectResponse("/", status_code=303)
     clear_session_cookie(response)
     return response
