@@ -123,3 +123,12 @@ def test_rank_core_is_reusable_and_deterministic():
     assert [m.id for m in r.matches] == ["d", "a", "c"]  # tie a/c broken by input order
     assert [e.id for e in r.excluded] == ["b"] and r.excluded[0].violations[0].en == "wrong region"
     assert r.matches[0].reasons[0].zh == "地区符合"
+
+
+def test_traditional_and_full_width_queries_match_simplified_descriptions(offerings):
+    s = parse_scenario({"id": "t", "title": "藥物研發", "description": "需要回答臨床試驗問題，ＡＰＩ或私有化部署皆可。",
+                        "industry": "biomedicine"})
+    m = match_offerings(s, offerings)["matches"][0]
+    assert m["offering_id"] == "med-private"
+    terms = next(r for r in m["reasons"] if r["kind"] == "text")["matched_terms"]
+    assert {"药物", "研发", "临床", "试验"} <= set(terms)

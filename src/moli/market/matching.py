@@ -31,6 +31,7 @@ from moli.market.schemas import (
     Scenario,
     vocabulary,
 )
+from moli.text.normalize import to_simplified
 from moli.text.search import BM25Index
 from moli.text.segment import tokenize
 
@@ -200,7 +201,8 @@ class OfferingIndex:
         for p, b, v in evals:
             self.evals[p, self.bench_col[b]] = v
             self.has_eval[p, self.bench_col[b]] = True
-        self.texts = [f"{o.name} {o.vendor} {o.description}" for o in self.offerings]
+        # Traditional characters are folded to simplified (OpenCC) so 藥物研發 finds 药物研发.
+        self.texts = [to_simplified(f"{o.name} {o.vendor} {o.description}") for o in self.offerings]
         self.bm25 = BM25Index.build(self.ids, self.texts)
 
     def __len__(self) -> int:
@@ -314,7 +316,7 @@ class OfferingIndex:
         out: list[SoftSignal] = []
 
         # Description relevance: BM25 over jieba tokens, divided by the best score.
-        query = query if query is not None else f"{s.title} {s.description}"
+        query = to_simplified(query if query is not None else f"{s.title} {s.description}")
         raw = self.bm25.scores(query) if text_scores is None else text_scores
         best = float(raw.max()) if raw.size else 0.0
         text = raw / best if best > 0 else np.zeros(n, np.float32)
@@ -437,9 +439,9 @@ def scenarios_for_offering(offering: Offering, scenarios: Sequence[Scenario], *,
     n = len(scenarios)
     if n == 0:
         return {"matches": [], "excluded": [], "counts": {"candidates": 0, "eligible": 0, "excluded": 0}}
-    scen_texts = [f"{s.title} {s.description}" for s in scenarios]
+    scen_texts = [to_simplified(f"{s.title} {s.description}") for s in scenarios]
     scen_bm25 = BM25Index.build(ids, scen_texts)
-    query = f"{offering.name} {offering.description}"
+    query = to_simplified(f"{offering.name} {offering.description}")
     text_raw = scen_bm25.scores(query)
     per_hard = [single.hard_constraints(s) for s in scenarios]
     per_soft = [single.soft_signals(s, text_scores=np.zeros(1, np.float32), query="") for s in scenarios]
