@@ -28,7 +28,7 @@ SETS = {
     "weibo_ner.jsonl": {"PER.NAM": "PER", "LOC.NAM": "LOC", "GPE.NAM": "LOC"},
 }
 DEV_SETS = ("peoples_daily_ner.jsonl", "msra_ner.jsonl", "cluener.jsonl")
-PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 150, "feature.possible_transitions": True,
+PARAMS = {"c1": 0.03, "c2": 0.01, "max_iterations": 250, "feature.possible_transitions": True,
           "feature.minfreq": 1}
 
 
