@@ -54,3 +54,25 @@ def test_commit_before_response_and_rollback_on_error(moli_home, db_url):
     finally:
         s.close()
     assert names == {"甲"}
+
+
+def test_unexpected_error_is_a_bilingual_500_without_traceback(moli_home):
+    ensure_database()
+    router = APIRouter()
+
+    @router.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    @router.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("secret internal detail")
+
+    app = create_app()
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        page = c.get("/boom")
+        assert page.status_code == 500 and "服务器内部错误" in page.text and "internal server error" in page.text
+        assert "secret internal detail" not in page.text
+        api = c.get("/api/v1/boom")
+        assert api.status_code == 500 and api.json()["error_zh"].startswith("服务器内部错误")

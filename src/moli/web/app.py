@@ -16,7 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from moli import __version__
 from moli.core.db import FEATURES, ensure_database
 from moli.core.errors import MoliError
-from moli.web.errors import http_error_handler, moli_error_handler, validation_error_handler
+from moli.web.errors import (
+    http_error_handler,
+    moli_error_handler,
+    server_error_handler,
+    validation_error_handler,
+)
 from moli.web.security import RequestGuard
 
 log = logging.getLogger("moli.web")
@@ -54,6 +59,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(MoliError, moli_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(Exception, server_error_handler)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     from moli.web.pages import router as pages_router

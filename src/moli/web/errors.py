@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from moli.core.errors import MoliError
 
@@ -71,3 +71,13 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
     if wants_json(request):
         return JSONResponse(err.to_dict(), status_code=422)
     return error_response(request, err)
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    """Any unexpected exception: a bilingual 500 (the traceback goes to the server log, not the page)."""
+    err = MoliError("服务器内部错误，已记录，请稍后重试", "internal server error; it has been logged, please try again later")
+    err.status_code = 500
+    try:
+        return error_response(request, err)
+    except Exception:  # the error page itself failed (e.g. the database is down): plain text
+        return PlainTextResponse("服务器内部错误 / internal server error", status_code=500)
