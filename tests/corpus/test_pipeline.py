@@ -151,3 +151,19 @@ def test_progress_callbacks_report_batches_and_shards(docs_dir, tmp_path):
     task = bar.progress.tasks[0]
     assert task.completed == task.total == sum(f.size for f in files)
     assert task.fields["docs"] == sum(n for _, n in shards) and task.fields["files"] == len(files)
+
+
+def test_a_changed_input_file_is_processed_again_on_resume(docs_dir, tmp_path):
+    from moli.corpus.pipeline import run_local, shard_done
+    from moli.corpus.readers import expand_inputs
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*.md", "docs/*.txt"], out="out/m",
+                                      steps=[{"normalize": {}}]))
+    files = expand_inputs(recipe.input.paths, base_dir=recipe.base)
+    staging = tmp_path / "staging"
+    run_local(recipe, files, staging, workers=1)
+    assert all(shard_done(staging, i, f) for i, f in enumerate(files))
+    target = next(f for f in files if f.url.endswith("notice.txt"))
+    os.utime(target.url, (time.time() + 100, time.time() + 100))
+    again = expand_inputs(recipe.input.paths, base_dir=recipe.base)
+    assert [shard_done(staging, i, f) is None for i, f in enumerate(again)] == [f.url == target.url for f in again]

@@ -173,7 +173,7 @@ class ShardStager:
             np.savez(buf, rows=rows, payload=payload)
             atomic_write_bytes(self.dir / f"g{k}.npz", buf.getvalue())
         done = {
-            "url": f.url, "size": f.size, "n_read": self.n_read, "n_docs": self.n_docs,
+            "url": f.url, "size": f.size, "mtime": f.mtime, "n_read": self.n_read, "n_docs": self.n_docs,
             "text_bytes": self.text_bytes, "read_errors": dict(self.read_errors),
             "counts": {str(k): v for k, v in self.counts.items()},
             "seconds": {str(k): v for k, v in self.seconds.items()},
@@ -235,8 +235,8 @@ def shard_done(staging: Path, index: int, f: InputFile) -> dict[str, Any] | None
         done = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    if done.get("url") != f.url or done.get("size") != f.size:
-        return None
+    if done.get("url") != f.url or done.get("size") != f.size or done.get("mtime") != f.mtime:
+        return None  # the input changed since this shard was processed
     return done
 
 

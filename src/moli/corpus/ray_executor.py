@@ -29,7 +29,7 @@ from moli.corpus.recipe import Recipe
 
 
 def _read_rows(item: dict[str, Any], text_field: str, id_field: str | None, html_extractor: str) -> list[dict]:
-    f = InputFile(url=item["url"], rel=item["rel"], size=item["size"], format=item["format"])
+    f = InputFile(url=item["url"], rel=item["rel"], size=item["size"], format=item["format"], mtime=item["mtime"])
     rows = []
     for row, doc in enumerate(read_file(f, text_field=text_field, id_field=id_field, html_extractor=html_extractor)):
         if isinstance(doc, Removed):
@@ -170,7 +170,8 @@ def run_ray(recipe: Recipe, files: list[InputFile], staging: Path, *, address: s
     ray = _ensure_ray(address, recipe.workers)
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
-    items = [{"shard": i, "url": f.url, "rel": f.rel, "size": f.size, "format": f.format} for i, f in pending]
+    items = [{"shard": i, "url": f.url, "rel": f.rel, "size": f.size, "format": f.format, "mtime": f.mtime}
+             for i, f in pending]
     spec = recipe.input
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     ds = ds.flat_map(_read_rows, fn_kwargs={"text_field": spec.text_field, "id_field": spec.id_field,

@@ -47,6 +47,7 @@ class InputFile:
     rel: str
     size: int
     format: str
+    mtime: str | None = None  # modification time as the filesystem reports it (resume checks it)
 
 
 def detect_format(path: str) -> str | None:
@@ -93,7 +94,10 @@ def expand_inputs(patterns: list[str], *, base_dir: Path | None = None, format: 
                 raise InputError(f"不支持的输入格式：{fmt}", f"unsupported input format: {fmt}", field="input.format")
             rel = m[len(root):].lstrip("/") if root and m.startswith(root) else PurePosixPath(m).name
             url = fs.unstrip_protocol(m) if is_url else m
-            files.setdefault(url, InputFile(url=url, rel=rel, size=int(fs.size(m) or 0), format=fmt))
+            info = fs.info(m)
+            mtime = info.get("mtime") or info.get("LastModified") or info.get("created")
+            files.setdefault(url, InputFile(url=url, rel=rel, size=int(info.get("size") or 0), format=fmt,
+                                            mtime=None if mtime is None else str(mtime)))
     return sorted(files.values(), key=lambda f: f.url)
 
 
