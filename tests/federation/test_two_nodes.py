@@ -145,6 +145,9 @@ def test_withdrawn_corpus_is_marked_not_deleted_and_comes_back(nodes):
     assert {e["name"] for e in active} == {"pub-model", "pub-scenario"}
     every = httpx.get(nodes["b"] + "/api/v1/federation/remote?withdrawn=true", timeout=10).json()["items"]
     assert {e["name"]: e["status"] for e in every}["fed-public"] == "withdrawn"
+    assert "/corpus/fed-public" not in httpx.get(nodes["b"] + "/federation", timeout=10).text
+    shown = httpx.get(nodes["b"] + "/federation", params={"withdrawn": "true"}, timeout=10).text
+    assert "/corpus/fed-public" in shown and "已撤回" in shown
 
     with session_scope(nodes["db_a"]) as s:
         corpus_service.set_access(s, corpus_service.get_corpus(s, "fed-public", as_admin=True), "public", as_admin=True)

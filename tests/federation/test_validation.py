@@ -81,7 +81,7 @@ def _snapshot(session, peer_id):
     return sorted((r.kind, r.name, r.version, r.status, r.content_hash, r.updated_at) for r in rows)
 
 
-def test_upsert_is_idempotent_and_withdraws_without_deleting(session):
+def test_upsert_is_idempotent_and_withdraws_without_deleting(session, db_url):
     node = make_identity()
     peer = service.add_peer(session, "sh", "http://127.0.0.1:9", node.public_key)
 
@@ -115,7 +115,7 @@ def test_upsert_is_idempotent_and_withdraws_without_deleting(session):
         service.search_remote(session, kind="dataset")
 
 
-def test_peers_add_list_replace_remove(session):
+def test_peers_add_list_replace_remove(session, db_url):
     node = make_identity()
     service.add_peer(session, "上海市", "http://127.0.0.1:8001/moli/")
     assert [p.url for p in service.list_peers(session)] == ["http://127.0.0.1:8001/moli"]

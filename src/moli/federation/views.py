@@ -69,24 +69,24 @@ def api_pull(peer: str = "", db: Session = Depends(get_db), user=Depends(require
 
 # --- HTML --------------------------------------------------------------------------------------
 
-def _page(request: Request, db: Session, user, *, q: str = "", kind: str = "", peer: str = "",
+def _page(request: Request, db: Session, user, *, q: str = "", kind: str = "", peer: str = "", withdrawn: bool = False,
           form: dict | None = None, error: InputError | None = None, status: int = 200):
     if kind and kind not in KINDS:
         kind = ""
     peers = service.list_peers(db)
     return render(request, "federation/index.html", {
         "node": service.node_info(_base(request)), "peers": peers, "counts": service.entry_counts(db),
-        "entries": service.search_remote(db, q, kind=kind or None, peer=peer or None),
+        "entries": service.search_remote(db, q, kind=kind or None, peer=peer or None, include_withdrawn=withdrawn),
         "syncs": service.recent_syncs(db, 10) if is_staff(user) else [],
-        "q": q, "kind": kind, "peer": peer, "KINDS": KINDS, "KIND_LABELS": KIND_LABELS, "link": service.link,
+        "q": q, "kind": kind, "peer": peer, "withdrawn": withdrawn, "KINDS": KINDS, "KIND_LABELS": KIND_LABELS, "link": service.link,
         "is_staff": is_staff(user), "form": form or {}, "error": error,
     }, status_code=status)
 
 
 @router.get("/federation")
-def index_page(request: Request, q: str = "", kind: str = "", peer: str = "", db: Session = Depends(get_db),
-               user=Depends(current_user)):
-    return _page(request, db, user, q=q, kind=kind, peer=peer)
+def index_page(request: Request, q: str = "", kind: str = "", peer: str = "", withdrawn: bool = False,
+               db: Session = Depends(get_db), user=Depends(current_user)):
+    return _page(request, db, user, q=q, kind=kind, peer=peer, withdrawn=withdrawn)
 
 
 @router.post("/federation/peers")
