@@ -40,19 +40,26 @@ def make_identity(name: str = "test-node"):
 class StaticServer:
     """A real HTTP server on 127.0.0.1 answering every GET with ``body`` (settable) and ``status``."""
 
-    def __init__(self, body: bytes | dict = b"", status: int = 200, content_type: str = "application/json"):
+    def __init__(self, body: bytes | dict = b"", status: int = 200, content_type: str = "application/json",
+                 delay: float = 0.0):
         self.set(body, status, content_type)
-        self.hits = 0
+        self.hits, self.delay = 0, delay
+        self.statuses: list[int] = []  # served first, one per request, before ``status``
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
                 outer.hits += 1
-                self.send_response(outer.status)
+                if outer.delay:
+                    time.sleep(outer.delay)
+                self.send_response(outer.statuses.pop(0) if outer.statuses else outer.status)
                 self.send_header("Content-Type", outer.content_type)
                 self.send_header("Content-Length", str(len(outer.body)))
                 self.end_headers()
-                self.wfile.write(outer.body)
+                try:
+                    self.wfile.write(outer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout, size cap): expected in these tests
 
             def log_message(self, *args):
                 pass

@@ -314,7 +314,7 @@ def check_catalogue(peer: FederationPeer, doc: Any) -> dict[str, Any]:
         raise InputError(f"目录生成时间 {head.generated_at} 早于上次接受的 {peer.last_generated_at}（可能是重放），拒绝同步",
                          f"catalogue generated at {head.generated_at}, before the last accepted one "
                          f"({peer.last_generated_at}); a replay? refused", field="generated_at")
-    entries, errors, listed = [], [], set()
+    entries, errors, listed, seen = [], [], set(), set()
     for i, raw in enumerate(head.entries):
         if isinstance(raw, dict):
             listed.add((str(raw.get("kind", "")), str(raw.get("name", "")).strip(), str(raw.get("version", "")).strip()))
@@ -323,9 +323,10 @@ def check_catalogue(peer: FederationPeer, doc: Any) -> dict[str, Any]:
         except ValidationError as exc:
             errors.append({"index": i, "zh": f"第 {i} 条无效：{error_text(exc)}", "en": f"entry {i} is invalid: {error_text(exc)}"})
             continue
-        if any(e.key == entry.key for e in entries):
+        if entry.key in seen:
             errors.append({"index": i, "zh": f"第 {i} 条与前面的条目重复：{entry.key}", "en": f"entry {i} duplicates an earlier one: {entry.key}"})
             continue
+        seen.add(entry.key)
         entries.append(entry)
     return {"head": head, "entries": entries, "errors": errors, "listed": listed}
 
@@ -412,6 +413,8 @@ def pull(session: Session, name: str | None = None, *, timeout: float = 10.0, at
     out = []
     for i, peer_id in enumerate(ids):
         peer = session.get(FederationPeer, peer_id)
+        if peer is None:  # removed meanwhile
+            continue
         try:
             sync = pull_peer(session, peer, timeout=timeout, attempts=attempts, backoff=backoff)
             session.commit()
