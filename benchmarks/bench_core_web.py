@@ -123,7 +123,8 @@ def main() -> None:
                            "--password", pw], env=env, check=True, capture_output=True)
     port, bport = _free_port(), _free_port()
     log = open(tmp / "server.log", "w")  # noqa: SIM115
-    procs = [subprocess.Popen(MOLI + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)]
+    procs = [subprocess.Popen(MOLI + ["serve", "--no-worker", "--port", str(port)], env=env, stdout=log,
+                              stderr=subprocess.STDOUT)]
     out: dict = {"benchmark": "core_web", "quick": args.quick, "targets": TARGETS}
     try:
         base = f"http://127.0.0.1:{port}"

@@ -33,14 +33,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`moli serve` and `moli worker` as real processes on a fresh MOLI_HOME."""
+    """`moli serve` (which starts a `moli worker` process) on a fresh MOLI_HOME."""
     tmp_path = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
     env.update(MOLI_HOME=str(tmp_path / "home"), MOLI_JOBS_IMMEDIATE="0", PYTHONUNBUFFERED="1")
     port = _free_port()
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115
     cmd = [sys.executable, "-c", "from moli.cli import main; main()"]
-    # `moli serve` on an empty MOLI_HOME migrates it; the worker starts once the server answers
+    # `moli serve` on an empty MOLI_HOME migrates it and starts its background-job worker
     procs = [subprocess.Popen(cmd + ["serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
                               stdout=log, stderr=subprocess.STDOUT)]
     base = f"http://127.0.0.1:{port}"
@@ -56,8 +56,6 @@ def server(tmp_path_factory):
             if time.time() > deadline or procs[0].poll() is not None:
                 raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
             time.sleep(0.3)
-        procs.append(subprocess.Popen(cmd + ["worker", "--workers", "1"], env=env, stdout=log,
-                                      stderr=subprocess.STDOUT))
         SERVER_HOME["path"] = tmp_path / "home"
         yield base
     finally:
@@ -227,3 +225,42 @@ def test_job_progress_updates_live(page, server, monkeypatch):
     page.wait_for_function("document.getElementById('job-status').textContent.includes('succeeded')",
                            timeout=60_000)
     assert page.inner_text("#job-pct") == "100%" and '"jobs":' in page.inner_text("#job-result")
+
+
+def test_serve_stops_its_worker(tmp_path):
+    """`moli serve` starts a worker process; when the server is stopped, the worker goes too."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
+    env["MOLI_HOME"] = str(tmp_path / "home")
+    port = _free_port()
+    cmd = [sys.executable, "-c", "from moli.cli import main; main()", "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        children: list[int] = []
+        while time.time() < deadline and not children:
+            out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True)
+            children = [int(x) for x in out.stdout.split()]
+            time.sleep(0.3)
+        assert children, "no worker process was started"
+        worker_pid = children[0]
+        with open(f"/proc/{worker_pid}/cmdline", "rb") as f:
+            assert b"worker" in f.read()
+        while time.time() < deadline:  # stop it only once uvicorn is serving (it re-raises SIGTERM)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise AssertionError("server did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    deadline = time.time() + 30
+    while time.time() < deadline and Path(f"/proc/{worker_pid}").exists():
+        status = Path(f"/proc/{worker_pid}/status").read_text() if Path(f"/proc/{worker_pid}").exists() else ""
+        if "State:\tZ" in status:
+            break
+        time.sleep(0.3)
+    alive = Path(f"/proc/{worker_pid}").exists() and "State:\tZ" not in Path(f"/proc/{worker_pid}/status").read_text()
+    assert not alive, "the worker outlived `moli serve`"
