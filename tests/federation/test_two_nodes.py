@@ -234,7 +234,7 @@ def test_cli_pull_and_the_page_of_b(nodes):
 
     page = httpx.get(nodes["b"] + "/federation", timeout=10)
     assert page.status_code == 200
-    assert "联邦对接" in page.text and "上海市节点B" in page.text and "浦东节点A" in page.text
+    assert "平台互联" in page.text and "上海市节点B" in page.text and "浦东节点A" in page.text
     assert f'href="{nodes["a"]}/corpus/fed-public?version=1"' in page.text
     assert "fed-internal" not in page.text
     found = httpx.get(nodes["b"] + "/federation", params={"q": "政务问答"}, timeout=10).text

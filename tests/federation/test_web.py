@@ -9,7 +9,7 @@ from .conftest import StaticServer, make_identity
 
 def test_anyone_browses_staff_manages(client, login):
     page = client.get("/federation")
-    assert page.status_code == 200 and "联邦对接" in page.text and "Federation" in page.text
+    assert page.status_code == 200 and "平台互联" in page.text and "Federation" in page.text
     assert 'id="peer-form"' not in page.text  # anonymous: no form
     node = client.get("/api/v1/federation/node").json()
     assert node["public_key"] in page.text
@@ -32,6 +32,8 @@ def test_staff_adds_and_removes_a_peer(client, login):
     assert r.status_code == 303 and r.headers["location"] == "/federation"
     page = client.get("/federation").text
     assert "shanghai" in page and "http://127.0.0.1:9" in page and "尚未同步" in page
+    home = client.get("/").text.split('id="feature-federation"')[1].split("</section>")[0]
+    assert '<span class="value">1</span><span class="label">对等节点 ' in home
 
     # bad input: re-rendered with both languages, the typed values kept, nothing written
     r = client.post("/federation/peers", data={"name": "bad", "url": "ftp://x", "public_key": ""})

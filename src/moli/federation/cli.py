@@ -6,7 +6,7 @@ import json
 
 import typer
 
-app = typer.Typer(help="联邦对接：节点身份、目录签名与同步 / federation: node identity, signed catalogue, pull-sync",
+app = typer.Typer(help="平台互联：节点身份、目录签名与同步 / federation: node identity, signed catalogue, pull-sync",
                   no_args_is_help=True)
 peer_app = typer.Typer(help="对等节点 / peer nodes", no_args_is_help=True)
 app.add_typer(peer_app, name="peer")

@@ -474,3 +474,10 @@ def entry_counts(session: Session) -> dict[int, int]:
     rows = session.execute(select(FederationRemoteEntry.peer_id, func.count(FederationRemoteEntry.id))
                            .where(FederationRemoteEntry.status == "active").group_by(FederationRemoteEntry.peer_id))
     return {pid: n for pid, n in rows}
+
+
+def home_counts(session: Session) -> dict[str, int]:
+    """Figures for the home page (首页统计)."""
+    return {"对等节点 / Peers": session.scalar(select(func.count(FederationPeer.id))) or 0,
+            "远端条目 / Remote entries": session.scalar(select(func.count(FederationRemoteEntry.id))
+                                                       .where(FederationRemoteEntry.status == "active")) or 0}
