@@ -99,3 +99,17 @@ def test_repeated_name_found_everywhere_in_a_document():
     extra = _repeat_names(t, [first])
     assert [(f.start, f.end, f.text) for f in extra] == [(0, 3, "白雅宁")]
     assert _repeat_names("中国银行", [Finding("PERSON", 0, 2, "中国")]) == []  # 中 is not a surname
+
+
+def test_vectorised_gazetteer_equals_automaton_scan():
+    import numpy as np
+
+    from moli.pii.fastcrf import _gazetteer_keys, key_of
+    from moli.pii.lexicons import division_tags
+
+    texts = [r["text"] for r in load("cluener.jsonl", "dev")[:150]]
+    texts += ["上海市浦东新区世纪大道2001号", "^^黑龙江省哈尔滨市南岗区$$^^北京$$", "欧阳", "京"]
+    for t in texts:
+        want = np.array([key_of(g) for g in division_tags(t)], dtype=np.uint64)
+        assert np.array_equal(_gazetteer_keys(t), want), t
+    assert any(key_of(g) for t in texts for g in division_tags(t))  # the gazetteer does fire

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from moli.pii.lexicons import gazetteer_automaton, surnames
+from moli.pii.lexicons import division_names, jieba_lexicon, surnames
 
 TEMPLATES = "ulrLRxyXYzwtsg"
 _OFFSETS = {"u": (0,), "l": (-1,), "r": (1,), "L": (-2,), "R": (2,), "x": (-1, 0), "y": (0, 1), "X": (-2, -1),
@@ -171,7 +171,7 @@ class FastCRF:
         ks, ws = self.other["s"]
         e += ws[_lookup(ks, (sf[c - 1] << np.uint64(42)) | (sf[c] << sh) | sf[c + 1])]
         kg, wg = self.other["g"]
-        e += wg[_lookup(kg, _gazetteer_keys(padded)[c])]
+        e += wg[_lookup(kg, _gazetteer_keys(padded, codes)[c])]
         return e, lens
 
     def _viterbi(self, segs: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -258,17 +258,53 @@ def _surname_table() -> np.ndarray:
     return table
 
 
-def _gazetteer_keys(text: str) -> np.ndarray:
-    """The keys of ``lexicons.division_tags(text)`` as a numpy array (same longest-match rule), built
-    from the few matches instead of a per-character list."""
-    out = np.zeros(len(text), dtype=np.uint64)
-    is_b = np.zeros(len(text), dtype=bool)
+@lru_cache(maxsize=1)
+def _gazetteer_index() -> tuple[dict[str, str], np.ndarray, dict[int, tuple[int, ...]]]:
+    """The gazetteer as a dict (same entries and precedence as ``lexicons.gazetteer_automaton``), the
+    sorted keys of the entries' first two characters, and the entry lengths per two-character prefix."""
+    words = dict(jieba_lexicon())
+    for name, level in division_names().items():
+        if len(name) >= 2:
+            words[name] = level
+    lengths: dict[int, set[int]] = {}
+    for w in words:
+        lengths.setdefault((ord(w[0]) << 21) | ord(w[1]), set()).add(len(w))
+    keys = np.array(sorted(lengths), dtype=np.uint64)
+    return words, keys, {k: tuple(sorted(v)) for k, v in lengths.items()}
+
+
+def _gazetteer_keys(text: str, codes: np.ndarray | None = None) -> np.ndarray:
+    """The keys of ``lexicons.division_tags(text)`` as a numpy array: the same matches and the same
+    longest-match / last-match-wins rule as the Aho-Corasick scan, found faster by looking up the two-
+    character prefixes of all positions at once and checking the few candidate positions."""
+    words, pkeys, lengths = _gazetteer_index()
+    n = len(text)
+    out = np.zeros(n, dtype=np.uint64)
+    if n < 2:
+        return out
+    if codes is None:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    big = (codes[:-1] << np.uint64(21)) | codes[1:]
+    idx = np.searchsorted(pkeys, big)
+    np.minimum(idx, len(pkeys) - 1, out=idx)
+    cand = np.flatnonzero(pkeys[idx] == big)
+    if not len(cand):
+        return out
+    matches = []
+    for s, b in zip(cand.tolist(), big[cand].tolist(), strict=True):
+        for ln in lengths[b]:
+            if s + ln <= n:
+                tag = words.get(text[s:s + ln])
+                if tag is not None:
+                    matches.append((s + ln - 1, -ln, tag))
+    matches.sort()  # the order Aho-Corasick reports them in: by end, the longest first
+    is_b = np.zeros(n, dtype=bool)
     best: dict[int, int] = {}
-    for end, (n, tag) in gazetteer_automaton().iter(text):
-        start = end - n + 1
-        if n <= best.get(start, 0):
+    for end, neg, tag in matches:
+        start = end + neg + 1
+        if -neg <= best.get(start, 0):
             continue
-        best[start] = n
+        best[start] = -neg
         out[start] = _gaz_key("B" + tag)
         is_b[start] = True
         seg = out[start + 1:end + 1]
