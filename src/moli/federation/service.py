@@ -415,6 +415,7 @@ def pull(session: Session, name: str | None = None, *, timeout: float = 10.0, at
         peer = session.get(FederationPeer, peer_id)
         if peer is None:  # removed meanwhile
             continue
+        session.commit()  # no transaction open during the network wait (SQLite cannot upgrade a stale snapshot)
         try:
             sync = pull_peer(session, peer, timeout=timeout, attempts=attempts, backoff=backoff)
             session.commit()
