@@ -92,3 +92,16 @@ def test_queued_job_runs_in_huey_worker(session, monkeypatch):
     session.expire_all()
     done = session.get(type(job), job.id)
     assert done.status == "succeeded" and done.result == {"sum": 11}
+
+
+def test_unreachable_queue_marks_the_job_failed(session, monkeypatch):
+    """With the Redis queue down, the job is failed with the reason instead of queued forever."""
+    from moli.core.settings import reset_settings
+
+    monkeypatch.setenv("MOLI_JOBS_IMMEDIATE", "0")
+    monkeypatch.setenv("MOLI_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    reset_settings()
+    jobs.reset_huey()
+    user = make_user(org="Org A")
+    job = jobs.submit_job(session, "test.sum", "x", {"numbers": [1]}, user)
+    assert job.status == "failed" and "could not queue" in job.message and job.finished_at is not None

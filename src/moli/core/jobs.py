@@ -38,6 +38,7 @@ log = logging.getLogger("moli.jobs")
 Progress = Callable[[float, str], None]
 Handler = Callable[[int, dict, Progress], dict]
 HANDLERS: dict[str, Handler] = {}
+IMPORT_ERRORS: dict[str, str] = {}  # feature → why its jobs module could not be imported
 STATUSES = ("queued", "running", "succeeded", "failed")
 _STATUS_ZH = {"queued": "排队中", "running": "运行中", "succeeded": "已完成", "failed": "失败"}
 
@@ -65,7 +66,11 @@ def discover_handlers() -> None:
         if name == "core":
             continue
         if importlib.util.find_spec(f"moli.{name}") and importlib.util.find_spec(mod):
-            importlib.import_module(mod)
+            try:
+                importlib.import_module(mod)
+            except Exception as exc:  # one broken feature must not stop the others' jobs
+                log.exception("could not import %s", mod)
+                IMPORT_ERRORS[name] = f"{type(exc).__name__}: {exc}"
     _DISCOVERED = True
 
 
@@ -112,7 +117,11 @@ def submit_job(session: Session, kind: str, title: str, params: dict | None, use
     """
     discover_handlers()
     if kind not in HANDLERS:
-        raise InputError(f"未知的任务类型：{kind}", f"unknown job kind: {kind}", field="kind")
+        broken = IMPORT_ERRORS.get(kind.split(".")[0])
+        detail = f"（模块加载失败：{broken}）" if broken else ""
+        raise InputError(f"未知的任务类型：{kind}{detail}",
+                         f"unknown job kind: {kind}" + (f" (module failed to load: {broken})" if broken else ""),
+                         field="kind")
     job = Job(kind=kind, title=(title or kind)[:300], status="queued", progress=0.0, message="",
               params=dict(params or {}),
               owner_user_id=getattr(user, "id", None), owner_org_id=getattr(user, "organisation_id", None))
@@ -121,7 +130,13 @@ def submit_job(session: Session, kind: str, title: str, params: dict | None, use
     if get_settings().jobs_immediate:
         run_job(job.id)
     else:
-        get_huey()._moli_task(job.id)
+        try:
+            get_huey()._moli_task(job.id)
+        except Exception as exc:  # the queue is unreachable: the job must not look queued forever
+            log.exception("could not queue job %s", job.id)
+            job.status, job.finished_at = "failed", utcnow()
+            job.message = f"无法加入任务队列 / could not queue the job: {type(exc).__name__}: {exc}"[:4000]
+            session.commit()
     session.refresh(job)
     return job
 
