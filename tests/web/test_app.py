@@ -136,6 +136,7 @@ def test_staff_sees_every_job(client, login):
     login(client, role="staff")
     assert client.get(job_url).status_code == 200
     assert len(client.get("/api/v1/jobs").json()["jobs"]) == 1
+    assert "<td>Org A</td>" in client.get("/jobs").text
 
 
 def test_expired_session_says_so(client, monkeypatch):

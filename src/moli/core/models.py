@@ -65,6 +65,8 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
+    owner_org: Mapped[Organisation | None] = relationship()
+
 
 class LoginAttempt(Base):
     """One login attempt (登录尝试), kept so rate limits hold across worker processes.
