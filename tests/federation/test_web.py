@@ -1,6 +1,8 @@
 """The /federation page and its forms (TestClient on a migrated database): staff only for peers,
 CSRF enforced, bad input re-renders the form with a bilingual error and writes nothing."""
 
+import re
+
 from moli.core.db import session_scope
 from moli.federation import service
 
@@ -50,6 +52,13 @@ def test_staff_adds_and_removes_a_peer(client, login):
     client.headers["X-CSRF-Token"] = token
     r = client.post("/federation/peers/shanghai/remove", follow_redirects=False)
     assert r.status_code == 303
+    with session_scope() as s:
+        assert service.list_peers(s) == []
+
+    # a Chinese peer name survives the round trip through the page's remove form
+    client.post("/federation/peers", data={"name": "上海市", "url": "http://127.0.0.1:9"})
+    action = re.search(r'action="(/federation/peers/[^"]+/remove)"', client.get("/federation").text).group(1)
+    assert client.post(action, follow_redirects=False).status_code == 303
     with session_scope() as s:
         assert service.list_peers(s) == []
 
