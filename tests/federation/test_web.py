@@ -88,3 +88,20 @@ def test_pull_button_runs_the_job(client, login):
         assert r.status_code == 400 and r.json()["field"] == "kind"
     finally:
         srv.close()
+
+
+def test_json_api_for_peers_and_pull(client, login):
+    login(client, role="enterprise")
+    assert client.post("/api/v1/federation/peers", json={"name": "sh", "url": "http://127.0.0.1:9"}).status_code == 403
+    login(client, role="staff")
+    r = client.post("/api/v1/federation/peers", json={"name": "sh", "url": "http://127.0.0.1:9", "public_key": "bad"})
+    assert r.status_code == 400 and r.json()["field"] == "public_key" and "公钥" in r.json()["error_zh"]
+    assert client.post("/api/v1/federation/peers", json=["not", "an", "object"]).status_code == 400
+    r = client.post("/api/v1/federation/peers", json={"name": "sh", "url": "http://127.0.0.1:9"})
+    assert r.status_code == 201 and r.json()["last_status"] == "never"
+    assert [p["name"] for p in client.get("/api/v1/federation/peers").json()["items"]] == ["sh"]
+    job = client.post("/api/v1/federation/pull", params={"peer": "sh"})
+    assert job.status_code == 202 and job.json()["status"] == "succeeded"  # the job ran; the peer itself failed
+    assert job.json()["result"]["failed"] == ["sh"]
+    peer = client.get("/api/v1/federation/peers").json()["items"][0]
+    assert peer["last_status"] == "failed" and "无法获取" in peer["last_message"]
