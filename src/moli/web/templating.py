@@ -73,7 +73,7 @@ env.globals.update(csrf_input=csrf_input, csrf_token=csrf_token, moli_version=__
 def nav_items() -> list[tuple[str, str, str]]:
     return [("/", "首页", "Home"), ("/corpus", "语料库", "Corpora"), ("/crossborder", "数据跨境", "Cross-border"),
             ("/market", "供需对接", "Market"), ("/outbound", "企业出海", "Going overseas"),
-            ("/events", "活动赛事", "Events"), ("/jobs", "任务", "Jobs")]
+            ("/events", "活动赛事", "Events"), ("/federation", "平台互联", "Federation"), ("/jobs", "任务", "Jobs")]
 
 
 env.globals["nav_items"] = nav_items
