@@ -145,3 +145,15 @@ def test_finding_to_dict():
     f = detect("13945671234", kinds={"PHONE"})[0]
     assert f.to_dict() == {"kind": "PHONE", "start": 0, "end": 11, "text": "13945671234", "score": f.score,
                            "valid": None, "personal": True}
+
+
+def test_number_that_reads_as_id_and_card_follows_the_nearer_cue():
+    n = "620102199001010257"  # a valid resident ID that also passes Luhn
+    assert v.id_checksum_ok(n) and v.luhn_ok(n)
+    got = kinds_of(f"银行卡号：{n}；身份证：{n}；号码 {n}")
+    assert [k for k, _, _ in got] == ["BANK_CARD", "ID_CARD", "ID_CARD"]
+
+
+def test_birth_year_before_1900_is_not_an_id():
+    first = "11010118890307451"
+    assert not any(k == "ID_CARD" for k, _, _ in kinds_of(first + v.id_check_char(first)))

@@ -115,7 +115,7 @@ def _repeat_names(text: str, found: list[Finding]) -> list[Finding]:
         return []
     occupied = sorted((f.start, f.end) for f in found)
     out = []
-    for name in names:
+    for name in sorted(names, key=lambda x: (-len(x), x)):  # deterministic: longest names first
         i = text.find(name)
         while i >= 0:
             j = i + len(name)

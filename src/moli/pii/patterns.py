@@ -94,6 +94,8 @@ def _check(p: Pattern, s: str, text: str, start: int, window: int) -> tuple[bool
     if val == "id_card":
         if not v.id_structure_ok(s):
             return False, None
+        if v.luhn_ok(s) and _last_cue(text, start, _CARD_CONTEXT, window) > _last_cue(text, start, _ID_CONTEXT, window):
+            return False, None  # "银行卡号：62…" that also reads as an ID: the nearer cue says card
         return True, v.id_checksum_ok(s)
     if val == "id_card_15":
         return v.id_structure_ok(s), None
@@ -140,6 +142,15 @@ def _finditer(rx: re.Pattern, text: str, windows: list[tuple[int, int]]):
                 m = m2
             last = m.end()
             yield m
+
+
+_CARD_CONTEXT = ("卡号", "银行卡", "借记卡", "信用卡", "储蓄卡", "card", "Card")
+_ID_CONTEXT = ("身份证", "证件", "公民身份", "身份号码", "ID")
+
+
+def _last_cue(text: str, start: int, words: tuple[str, ...], window: int) -> int:
+    before = text[max(0, start - window):start]
+    return max(before.rfind(w) for w in words)
 
 
 class _Spans:

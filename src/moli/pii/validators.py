@@ -29,7 +29,7 @@ def _real_date(y: int, m: int, d: int, today: _dt.date | None = None) -> bool:
         day = _dt.date(y, m, d)
     except ValueError:
         return False
-    return _dt.date(1880, 1, 1) <= day <= (today or _dt.date.today())
+    return _dt.date(1900, 1, 1) <= day <= (today or _dt.date.today())  # holders alive when IDs were issued
 
 
 def id_structure_ok(number: str) -> bool:
