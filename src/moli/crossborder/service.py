@@ -279,3 +279,15 @@ def save_uploads(files: list[tuple[str, Any]], folder: Path, *, max_bytes: int) 
                 w.write(chunk)
         out.append(dest)
     return out
+
+
+def home_counts(session: Session) -> dict[str, int]:
+    """Aggregate figures for the home page (no exporter is named)."""
+    from sqlalchemy import func
+
+    from moli.crossborder.models import Assessment
+
+    return {
+        "出境评估 / Assessments": session.scalar(select(func.count(Assessment.id))) or 0,
+        "数据处理者 / Exporters": session.scalar(select(func.count(func.distinct(Assessment.exporter_name)))) or 0,
+    }

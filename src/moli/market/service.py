@@ -432,3 +432,14 @@ def submit_evaluation(session: Session, scenario_key: str, offering_keys: Sequen
 
 def evaluable_offerings(session: Session, user: Any | None) -> list[MarketOffering]:
     return [r for r in browse_offerings(session, user)["items"] if r.data.get("endpoint")]
+
+
+def home_counts(session: Session) -> dict[str, int]:
+    """Public figures for the home page."""
+    return {
+        "模型供给 / Model offerings": session.scalar(
+            select(func.count(MarketOffering.id)).where(MarketOffering.is_public.is_(True))) or 0,
+        "应用场景 / Scenarios": session.scalar(
+            select(func.count(MarketScenario.id)).where(MarketScenario.is_public.is_(True))) or 0,
+        "模型评测 / Evaluations": session.scalar(select(func.count(MarketEvaluation.id))) or 0,
+    }

@@ -459,3 +459,15 @@ def upcoming_roadshows(session: Session, user: Any = None, *, limit: int = 3,
 def enterprise_dict(e: Enterprise) -> dict:
     return {"id": e.id, "name": e.name, "country": e.country, "is_local": e.is_local, "sector": e.sector,
             "offers": e.offers, "seeks": e.seeks, "target_countries": e.target_countries, "website": e.website}
+
+
+def home_counts(session: Session) -> dict[str, int]:
+    """Public figures for the home page."""
+    from sqlalchemy import func
+
+    return {
+        "政策与国别指南 / Policy and country guides": session.scalar(
+            select(func.count(KbDocument.id)).where(KbDocument.is_public.is_(True))) or 0,
+        "出海企业名录 / Enterprises": session.scalar(
+            select(func.count(Enterprise.id)).where(Enterprise.is_public.is_(True))) or 0,
+    }
