@@ -33,3 +33,24 @@ def test_malformed_json_line_number_and_skip(tmp_path):
     skipped = []
     got = [obj["id"] for _, obj in iter_jsonl(p, skip_bad=True, skipped=skipped)]
     assert got == [1, 3] and [ln for ln, _ in skipped] == [3, 4]
+
+
+def test_line_without_newlines_streams_in_pieces(tmp_path):
+    p = tmp_path / "long.txt"
+    text = ("这是一个很长的句子。" * 30000) + "电话13945671234"
+    p.write_text(text, encoding="utf-8")
+    pieces = [ln for _, ln in decoded_lines(p, max_chars=50_000)]
+    assert len(pieces) > 5 and max(map(len, pieces)) <= 50_000
+    assert "".join(pieces) == text
+    assert all(x.endswith("。") for x in pieces[:-1])  # cut after sentence ends
+
+
+def test_scan_of_long_single_line_keeps_whole_file_offsets(tmp_path):
+    from moli.pii.files import MAX_PIECE, scan_file
+
+    p = tmp_path / "long.txt"
+    text = "啊" * (MAX_PIECE + 1234) + "电话13945671234"
+    p.write_text(text, encoding="utf-8")
+    rec = next(scan_file(p, kinds={"PHONE"}))
+    f = rec["findings"][0]
+    assert text[f["start"]:f["end"]] == "13945671234"

@@ -16,6 +16,7 @@ from moli.pii.redact import MODES
 from moli.pii.redact import apply as apply_redaction
 
 FINDING_FIELDS = ("kind", "start", "end", "text", "score", "valid")
+MAX_PIECE = 1 << 18  # characters of a plain-text line handled at once (longer lines are cut)
 
 
 @dataclass
@@ -67,7 +68,7 @@ def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: 
             yield {"id": obj.get(id_field, lineno), "findings": [_fd(f) for f in found]}
         return
     out, offset = [], 0
-    for _, line in decoded_lines(path, encoding):
+    for _, line in decoded_lines(path, encoding, max_chars=MAX_PIECE):
         for f in detect(line, kinds=kinds):
             d = _fd(f)
             d["start"] += offset
@@ -121,7 +122,7 @@ def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fl
                     stats.findings += len(found)
                     fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             else:
-                for _, line in decoded_lines(inp, encoding):
+                for _, line in decoded_lines(inp, encoding, max_chars=MAX_PIECE):
                     found = detect(line, kinds=kinds)
                     fh.write(apply_redaction(line, found, mode, key))
                     stats.findings += len(found)

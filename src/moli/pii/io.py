@@ -12,10 +12,12 @@ from moli.core.errors import InputError
 CHUNK = 1 << 16
 
 
-def decoded_lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
+def decoded_lines(path: Path, encoding: str = "utf-8", max_chars: int | None = None) -> Iterator[tuple[int, str]]:
     """(line number from 1, line text with its newline), decoded incrementally in bounded memory.
 
-    A byte sequence that is not valid in ``encoding`` raises InputError naming the byte offset.
+    A byte sequence that is not valid in ``encoding`` raises InputError naming the byte offset. With
+    ``max_chars`` (plain text only), a line longer than that is yielded in pieces, cut after a sentence
+    end or a space where possible, so a file without newlines still streams.
     """
     try:
         dec = codecs.getincrementaldecoder(encoding)("strict")
@@ -44,6 +46,11 @@ def decoded_lines(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, st
                 for ln in lines:
                     lineno += 1
                     yield lineno, ln + "\n"
+            while max_chars and len(pending) > max_chars:
+                cut = max(pending.rfind(c, max_chars // 2, max_chars) for c in "。！？；. ")
+                cut = cut + 1 if cut > 0 else max_chars
+                yield lineno + 1, pending[:cut]
+                pending = pending[cut:]
             if not raw:
                 break
     if pending:
