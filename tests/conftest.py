@@ -11,6 +11,10 @@
   CSRF cookie and the ``X-CSRF-Token`` header, so its form/JSON posts pass the CSRF check.
 * ``login(client, role="enterprise", org="Org A") -> User`` — creates the user (and organisation)
   and logs the client in through ``POST /login``.
+
+Browser tests build on ``tests/support/browser.py`` (a real ``moli serve`` + Debian's Chromium); the
+``pytest_runtest_makereport`` hook below marks a failed test (``item.rep_failed``) so a page fixture
+torn down after it saves a screenshot under ``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -234,3 +238,12 @@ def login():
         return user
 
     return _login
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a failed test so a browser page fixture saves a screenshot under test-artifacts/."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        item.rep_failed = True

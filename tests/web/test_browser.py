@@ -2,99 +2,42 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+from tests.support.browser import ARTIFACTS, MOLI, browser_page, chromium, free_port, live_server, moli_env
 
-CHROMIUM = os.environ.get("MOLI_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 SERVER_HOME: dict[str, Path] = {}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`moli serve` (which starts a `moli worker` process) on a fresh MOLI_HOME."""
-    tmp_path = tmp_path_factory.mktemp("browser")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
-    env.update(MOLI_HOME=str(tmp_path / "home"), MOLI_JOBS_IMMEDIATE="0", PYTHONUNBUFFERED="1")
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
-    cmd = [sys.executable, "-c", "from moli.cli import main; main()"]
+    home = tmp_path_factory.mktemp("browser") / "home"
     # `moli serve` on an empty MOLI_HOME migrates it and starts its background-job worker
-    procs = [subprocess.Popen(cmd + ["serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT)]
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or procs[0].poll() is not None:
-                raise RuntimeError("server did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.3)
-        SERVER_HOME["path"] = tmp_path / "home"
+    with live_server(home, env={"MOLI_JOBS_IMMEDIATE": "0"}, timeout=60) as base:
+        SERVER_HOME["path"] = home
         yield base
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser, server, request):
     """A fresh browser context (no cookies) per test; a screenshot in test-artifacts/ on failure."""
-    context = browser.new_context(base_url=server, locale="zh-CN")
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
-    yield pg
-    if getattr(request.node, "rep_failed", False):  # set by tests/web/conftest.py
-        ARTIFACTS.mkdir(exist_ok=True)
-        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    with browser_page(browser, server, request=request, timeout=20_000) as pg:
+        yield pg
 
 
 def test_serve_on_empty_home_answers_and_guards(server):
@@ -229,10 +172,9 @@ def test_job_progress_updates_live(page, server, monkeypatch):
 
 def test_serve_stops_its_worker(tmp_path):
     """`moli serve` starts a worker process; when the server is stopped, the worker goes too."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
-    env["MOLI_HOME"] = str(tmp_path / "home")
-    port = _free_port()
-    cmd = [sys.executable, "-c", "from moli.cli import main; main()", "serve", "--port", str(port)]
+    env = moli_env(tmp_path / "home")
+    port = free_port()
+    cmd = [*MOLI, "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 90
