@@ -3,71 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+from tests.support.browser import chromium_page, live_server, require_chromium
 
-CHROMIUM = os.environ.get("MOLI_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    require_chromium()
     tmp = tmp_path_factory.mktemp("outbound_browser")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
-    env.update(MOLI_HOME=str(tmp / "home"), PYTHONUNBUFFERED="1")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(tmp / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-c", "from moli.cli import main; main()", "serve", "--host",
-                             "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("server did not start:\n" + (tmp / "server.log").read_text())
-            time.sleep(0.3)
+    with live_server(tmp / "home", timeout=60) as base:
         yield base, tmp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
-def test_precheck_form_to_printable_checklist(server):
-    from playwright.sync_api import sync_playwright
-
+def test_precheck_form_to_printable_checklist(server, request):
     base, tmp = server
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_context(base_url=base, locale="zh-CN").new_page()
-        page.set_default_timeout(20_000)
+    with chromium_page(base, request=request, timeout=20_000) as page:
         page.goto("/outbound")
         page.click("#go-precheck")
         assert page.is_hidden("fieldset[data-step='2']") and page.is_hidden("#precheck-submit")
@@ -102,4 +56,3 @@ def test_precheck_form_to_printable_checklist(server):
         page.click("#kb-search button[type=submit]")
         page.wait_for_selector("li.kb-hit")
         assert page.eval_on_selector("li.kb-hit", "e => e.dataset.slug") == "tech-export-ai"
-        browser.close()
