@@ -4,6 +4,7 @@
   port with its own ``MOLI_HOME`` (``moli serve`` also starts its own background-job worker;
   ``worker=True`` adds a separate ``moli worker -w 1 --max-delay 0.5``); waits for ``/healthz`` and
   yields the base URL; stops everything on exit. The log is ``server.log`` beside ``home``.
+* ``stop_processes(*procs)`` — terminate, wait 10 s, kill.
 * ``moli_env(home, **extra)`` / ``run_moli(env, *args)`` — prepare the same home before serving it
   (import fixtures, create users).
 * ``chromium()`` / ``browser_page(browser, base_url, ...)`` / ``chromium_page(base_url, ...)`` —
@@ -53,7 +54,8 @@ def run_moli(env: dict[str, str], *args: str, timeout: float = 120) -> subproces
     return subprocess.run([*MOLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
+def stop_processes(*procs: subprocess.Popen) -> None:
+    """Terminate the processes, then wait up to 10 s each and kill what is left."""
     for p in procs:
         p.terminate()
     for p in procs:
@@ -94,7 +96,7 @@ def live_server(home: Path, *, env: dict[str, str] | None = None, worker: bool =
             time.sleep(0.3)
         yield base
     finally:
-        _stop(procs)
+        stop_processes(*procs)
         log.close()
 
 
