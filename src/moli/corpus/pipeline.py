@@ -328,6 +328,37 @@ def _iter_parquet(path: Path, columns: list[str] | None = None, batch_size: int 
         yield from batch.to_pylist()
 
 
+def _texts_of_rows(shard_dir: Path, local_rows: np.ndarray, chunk: int = 4096):
+    """The staged texts of ``local_rows`` (increasing), in chunks of ``(positions, texts)``: a merge
+    of the shard's kept and removed files, both sorted by row, so memory stays one chunk."""
+    def stream(name: str):
+        path = shard_dir / name
+        if path.exists():
+            for rec in _iter_parquet(path, ["row", "text"]):
+                yield rec["row"], rec["text"]
+
+    import heapq
+
+    merged = heapq.merge(stream("kept.parquet"), stream("removed.parquet"), key=lambda x: x[0])
+    pos: list[int] = []
+    texts: list[str] = []
+    j = 0
+    for row, text in merged:
+        if j < len(local_rows) and local_rows[j] < row:
+            raise RuntimeError(f"row {int(local_rows[j])} of {shard_dir} has no staged text")
+        if j < len(local_rows) and local_rows[j] == row:
+            pos.append(j)
+            texts.append(text)
+            j += 1
+            if len(pos) >= chunk:
+                yield np.asarray(pos), texts
+                pos, texts = [], []
+    if j < len(local_rows):
+        raise RuntimeError(f"row {int(local_rows[j])} of {shard_dir} has no staged text")
+    if pos:
+        yield np.asarray(pos), texts
+
+
 def _length_stats(lengths: np.ndarray) -> dict[str, Any]:
     if len(lengths) == 0:
         return {"count": 0}
@@ -382,7 +413,10 @@ def finalize(recipe: Recipe, files: list[InputFile], staging: Path, out: Path, *
                 mask = ~np.isin(rows, gone)
                 rows, payload = rows[mask], payload[mask]
             n_in += len(rows)
-            if len(rows):
+            if len(rows) and step.needs_texts:
+                for pos, texts in _texts_of_rows(shard_dir_for(staging, i), rows - bases[i]):
+                    step.collect(rows[pos], payload[pos], texts)
+            elif len(rows):
                 step.collect(rows, payload)
         decided = step.decide()
         reasons: Counter[str] = Counter()

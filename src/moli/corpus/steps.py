@@ -30,7 +30,7 @@ import tempfile
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import yaml
@@ -106,9 +106,14 @@ class Step(BaseModel):
 
 
 class GlobalStep(Step):
-    """A step that decides over all documents (de-duplication); see the module docstring."""
+    """A step that decides over all documents (de-duplication); see the module docstring.
+
+    A step with ``needs_texts`` also receives the documents' texts in ``collect(rows, prepared,
+    texts)``, streamed from the staged shards in the driver (so workers ship only fixed-width rows).
+    """
 
     is_global: ClassVar[bool] = True
+    needs_texts: ClassVar[bool] = False
 
     def prepare(self, docs: list[Document]) -> np.ndarray:
         raise NotImplementedError
@@ -125,7 +130,9 @@ class GlobalStep(Step):
     def process(self, docs: list[Document]) -> tuple[list[Document], list[Removed]]:
         with tempfile.TemporaryDirectory(prefix="moli-step-") as tmp:
             self.begin(Path(tmp))
-            if docs:
+            if docs and self.needs_texts:
+                self.collect(np.arange(len(docs), dtype=np.int64), self.prepare(docs), [d.text for d in docs])
+            elif docs:
                 self.collect(np.arange(len(docs), dtype=np.int64), self.prepare(docs))
             decided = self.decide()
         kept, removed = [], []
@@ -486,12 +493,23 @@ class DedupExact(GlobalStep):
 
 @register_step("dedup_near")
 class DedupNear(GlobalStep):
-    """近似重复: MinHash-LSH on character n-grams (``moli.corpus.dedup``); the earliest input is kept."""
+    """近似重复: MinHash-LSH on character n-grams (``moli.corpus.dedup``); the earliest input is kept.
+
+    Candidates are checked by the exact Jaccard similarity of their n-gram fingerprints
+    (``verify: exact``; the texts reach the driver from the staged shards) and each document joins
+    the earliest kept document it is similar to (``linkage: leader``): on the labelled set of
+    docs/dedup.md this is the configuration with precision ≥ 0.95 and recall ≥ 0.90. ``verify:
+    estimate`` uses the signatures only; ``linkage: single`` clusters transitively (union-find).
+    """
+
+    needs_texts: ClassVar[bool] = True
 
     threshold: float = Field(0.8, gt=0.0, le=1.0)
     num_perm: int = Field(128, ge=16, le=1024)
     ngram: int = Field(5, ge=1, le=50)
     seed: int = 1
+    verify: Literal["exact", "estimate"] = "exact"
+    linkage: Literal["leader", "single"] = "leader"
 
     _index: Any = None
 
@@ -505,11 +523,17 @@ class DedupNear(GlobalStep):
 
         workdir = Path(workdir) / "dedup_near"
         workdir.mkdir(parents=True, exist_ok=True)
-        self._index = NearDuplicateIndex(self.num_perm, self.threshold, workdir)
+        self._index = NearDuplicateIndex(self.num_perm, self.threshold, workdir, linkage=self.linkage)
 
-    def collect(self, rows, prepared):
-        if len(rows):
-            self._index.add(np.asarray(rows, dtype=np.int64), prepared)
+    def collect(self, rows, prepared, texts=None):
+        if not len(rows):
+            return
+        fingerprints = None
+        if self.verify == "exact" and texts is not None:
+            from moli.text.shingles import shingle_fingerprints, shingle_hashes
+
+            fingerprints = shingle_fingerprints(*shingle_hashes(texts, self.ngram, self.seed))
+        self._index.add(np.asarray(rows, dtype=np.int64), prepared, fingerprints)
 
     def decide(self):
         index, self._index = self._index, None
