@@ -60,5 +60,7 @@ def test_build_streams_texts_to_the_step_across_shards(tmp_path):
     kept = sorted(r["id"] for f in (out / "data").glob("*.parquet") for r in pq.read_table(f).to_pylist())
     removed = [r for f in (out / "removed").glob("*.parquet") for r in pq.read_table(f).to_pylist()]
     assert kept == ["a", "c", "x"]
+    card = json.loads((out / "croissant.json").read_text(encoding="utf-8"))  # written with every build
+    assert card["name"] == "dedup-step" and "## 血缘 Lineage" in (out / "README.md").read_text(encoding="utf-8")
     assert [(r["id"], r["removed_by"], r["reason"], r["duplicate_of"]) for r in removed] == \
         [("b", "dedup_near", "near_duplicate", "a")]

@@ -10,7 +10,8 @@ Phases:
 2. **global** (driver): each global step collects the prepared rows of every shard in input order,
    minus rows an earlier global step removed, and decides which rows go (the earliest input is kept).
 3. **write** (driver): stream the staged documents into ``OUT/data/part-*.parquet`` and
-   ``OUT/removed/part-*.parquet`` (zstd), then ``stats.json`` and finally ``manifest.json``.
+   ``OUT/removed/part-*.parquet`` (zstd), then ``stats.json`` and finally ``manifest.json``;
+   after it the dataset card ``README.md`` and ``croissant.json`` (``moli.corpus.card``).
 
 A removed document is attributed to the first step (in recipe order) that removed it.
 """
@@ -573,7 +574,12 @@ def build(recipe: Recipe, *, executor: str = "local", address: str | None = None
             run_local(recipe, files, staging, workers=workers, on_shard=bar.on_shard, on_batch=bar.on_batch)
     else:
         run_local(recipe, files, staging, workers=workers)
-    return finalize(recipe, files, staging, out, executor=executor, map_seconds=time.perf_counter() - t0)
+    result = finalize(recipe, files, staging, out, executor=executor, map_seconds=time.perf_counter() - t0)
+    from moli.corpus.card import write_card  # the dataset card and Croissant file go with every build
+
+    cat = recipe.catalogue
+    write_card(out, {"license": cat.licence, "description": cat.description, "version": cat.version})
+    return result
 
 
 class _progress:
