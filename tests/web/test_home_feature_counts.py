@@ -3,6 +3,7 @@
 import re
 
 from moli.core.db import session_scope
+from moli.corpus import service as corpus_service
 from moli.crossborder import service as crossborder_service
 from moli.market import demo as market_demo
 from moli.market import service as market_service
@@ -26,7 +27,8 @@ def test_home_counts_follow_the_database(client):
         market_counts = market_service.home_counts(s)
         outbound_counts = outbound_service.home_counts(s)
         crossborder_counts = crossborder_service.home_counts(s)
+        corpus_counts = corpus_service.home_counts(s)
     assert market_counts["模型供给 / Model offerings"] > 0 and outbound_counts["出海企业名录 / Enterprises"] > 0
     html = client.get("/").text
-    for label, n in {**market_counts, **outbound_counts, **crossborder_counts}.items():
+    for label, n in {**market_counts, **outbound_counts, **crossborder_counts, **corpus_counts}.items():
         assert _shown(html, label) == n
