@@ -243,7 +243,7 @@ def chart_specs(stats: dict[str, Any]) -> list[dict[str, Any]]:
 
 def home_counts(session: Session) -> dict[str, int]:
     """Catalogue figures for the home page (public corpora, and the documents they hold)."""
-    public = [c for c in session.scalars(select(Corpus).where(Corpus.access == "public")).all()]
+    public = session.scalars(select(Corpus).where(Corpus.access == "public")).all()
     return {
         "公开语料 / Public corpora": len(public),
         "公开语料文档 / Documents in public corpora": sum(int((c.stats or {}).get("kept") or 0) for c in public),
