@@ -578,7 +578,8 @@ def build(recipe: Recipe, *, executor: str = "local", address: str | None = None
     from moli.corpus.card import write_card  # the dataset card and Croissant file go with every build
 
     cat = recipe.catalogue
-    write_card(out, {"license": cat.licence, "description": cat.description, "version": cat.version})
+    write_card(out, {"license": cat.licence, "description": cat.description, "version": cat.version,
+                     "domain": cat.domain, "access": cat.access})
     return result
 
 

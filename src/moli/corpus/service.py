@@ -25,22 +25,7 @@ def build_recipe(path: str | Path | Recipe, *, executor: str = "local", address:
                  workers: int | None = None, progress: bool = False) -> tuple[Recipe, BuildResult]:
     """Validate the recipe (before reading any input), then build it."""
     recipe = path if isinstance(path, Recipe) else load_recipe(path)
-    result = build(recipe, executor=executor, address=address, workers=workers, progress=progress)
-    write_card_if_available(recipe, result)
-    return recipe, result
-
-
-def write_card_if_available(recipe: Recipe, result: BuildResult) -> None:
-    """OUT/README.md and OUT/croissant.json through moli.corpus.card (the labels module) when present."""
-    import importlib.util
-
-    if importlib.util.find_spec("moli.corpus.card") is None:
-        return
-    from moli.corpus.card import write_card
-
-    cat = recipe.catalogue
-    write_card(result.out_dir, {"description": cat.description, "license": cat.licence, "version": cat.version,
-                                "domain": cat.domain, "access": cat.access})
+    return recipe, build(recipe, executor=executor, address=address, workers=workers, progress=progress)
 
 
 def register(session: Session, recipe: Recipe, result: BuildResult, *, owner_org_id: int | None = None) -> Corpus:
