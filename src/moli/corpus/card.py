@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from moli.core.files import atomic_write_text, sha256_file
 from moli.corpus.domain import DOMAINS
 
 CROISSANT_CONTEXT = {
@@ -60,23 +59,6 @@ CROISSANT_CONTEXT = {
 }
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def composition(out: Path) -> dict[str, Any]:
     """Domain, safety and source counts over the kept documents (from ``meta``)."""
     domains: Counter[str] = Counter()
@@ -102,7 +84,7 @@ def input_lineage(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         path = Path(url.removeprefix("file://"))
         entry = {"url": url, "bytes": item.get("bytes")}
         if "://" not in url.replace("file://", "") and path.is_file():
-            entry["sha256"] = _sha256(path)
+            entry["sha256"] = sha256_file(path)
         out.append(entry)
     return out
 
@@ -257,9 +239,9 @@ def write_card(out: str | Path, info: dict[str, Any] | None = None) -> dict[str,
     safety = assessment_report(out) if any(s["name"] in ("safety", "safety_source") for s in stats.get("steps", [])) \
         else None
     lineage = input_lineage(manifest)
-    _atomic_write(out / "croissant.json", json.dumps(croissant(out, manifest, info, comp, safety),
+    atomic_write_text(out / "croissant.json", json.dumps(croissant(out, manifest, info, comp, safety),
                                                      ensure_ascii=False, indent=1))
-    _atomic_write(out / "README.md", datasheet(manifest, stats, info, comp, safety, lineage))
+    atomic_write_text(out / "README.md", datasheet(manifest, stats, info, comp, safety, lineage))
     # What the web page shows without rescanning the shards.
-    _atomic_write(out / "card.json", json.dumps({"composition": comp, "safety": safety}, ensure_ascii=False, indent=1))
+    atomic_write_text(out / "card.json", json.dumps({"composition": comp, "safety": safety}, ensure_ascii=False, indent=1))
     return {"readme": out / "README.md", "croissant": out / "croissant.json", "summary": out / "card.json"}

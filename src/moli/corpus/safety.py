@@ -17,7 +17,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import random
 import re
 from bisect import bisect_right
@@ -30,6 +29,7 @@ import ahocorasick_rs
 import yaml
 
 from moli.core.errors import ConfigError, InputError
+from moli.core.files import atomic_write_bytes
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "safety"
 MAX_TERM_CHARS = 20
@@ -188,16 +188,6 @@ def get_lexicon(path: str | None = None) -> Lexicon:
 SAMPLE_COLUMNS = ["id", "source", "domain", "auto_flagged", "auto_risks", "text", "verdict", "risk", "reviewer", "note"]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _kept_documents(corpus_dir: Path):
     import pyarrow.parquet as pq
 
@@ -239,10 +229,10 @@ def draw_sample(corpus_dir: str | Path, n: int | None = None, seed: int = 202402
         w.writerow([doc_id, meta.get("source", ""), meta.get("domain", ""), int(bool(safety.get("flagged"))),
                     ";".join(sorted(safety.get("risks", {}))), text[:text_chars], "", "", "", ""])
     path = corpus_dir / "safety" / "sample.csv"
-    _atomic_write(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))  # BOM: opens correctly in Excel
+    atomic_write_bytes(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))  # BOM: opens correctly in Excel
     meta = {"drawn": len(sample), "population": total, "seed": seed, "required": int(threshold("human_sample_min_items")),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    _atomic_write(corpus_dir / "safety" / "sample.json", json.dumps(meta, ensure_ascii=False, indent=1).encode())
+    atomic_write_bytes(corpus_dir / "safety" / "sample.json", json.dumps(meta, ensure_ascii=False, indent=1).encode())
     return path
 
 
@@ -287,7 +277,7 @@ def import_verdicts(corpus_dir: str | Path, csv_path: str | Path) -> dict[str, A
     if errors:
         raise InputError("审核结果未导入，请修正后重试：\n" + "\n".join(errors[:20]),
                          f"verdicts not imported ({len(errors)} problems); nothing was applied:\n" + "\n".join(errors[:20]))
-    _atomic_write(corpus_dir / "safety" / "verdicts.json", json.dumps(
+    atomic_write_bytes(corpus_dir / "safety" / "verdicts.json", json.dumps(
         {"source_csv_sha256": hashlib.sha256(raw.encode()).hexdigest(), "verdicts": verdicts},
         ensure_ascii=False, indent=1).encode())
     report = assessment_report(corpus_dir)
@@ -375,5 +365,5 @@ def assessment_report(corpus_dir: str | Path) -> dict[str, Any]:
         out["checks"]["human"] = {"result": "pending", "note": "待人工抽检 / awaiting the human sampling review"}
     results = [c["result"] for c in out["checks"].values()]
     out["result"] = "fail" if "fail" in results else ("pass" if all(r == "pass" for r in results) else "pending")
-    _atomic_write(corpus_dir / "safety" / "assessment.json", json.dumps(out, ensure_ascii=False, indent=1).encode())
+    atomic_write_bytes(corpus_dir / "safety" / "assessment.json", json.dumps(out, ensure_ascii=False, indent=1).encode())
     return out

@@ -7,8 +7,6 @@ is written last and lists each file with its sha256.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,47 +14,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from moli.core.files import atomic_write_bytes, atomic_write_json, fsync_dir, sha256_file
+
+__all__ = ["atomic_write_bytes", "atomic_write_json", "fsync_dir", "sha256_file", "AtomicParquetWriter", "ShardedWriter"]
+
 DATA_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("meta", pa.string())])
 REMOVED_SCHEMA = pa.schema([
     ("id", pa.string()), ("text", pa.string()), ("meta", pa.string()), ("source", pa.string()),
     ("removed_by", pa.string()), ("reason", pa.string()), ("duplicate_of", pa.string()),
 ])
 
-
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8"))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class AtomicParquetWriter:

@@ -6,13 +6,13 @@ The HTML body template (``data/report_body.html``) is shared with the web report
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
+
+from moli.core.files import atomic_write_text
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -89,14 +89,4 @@ def to_markdown(report: dict) -> str:
 
 def write_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, text)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from moli.core.files import atomic_write_text
 from moli.core.paths import PACKAGE_DIR
 
 TEMPLATE_DIR = PACKAGE_DIR / "web" / "templates"
@@ -52,9 +52,4 @@ def render_page(result: dict[str, Any]) -> str:
 
 def write_html(result: dict[str, Any], out: str | Path) -> Path:
     """Write the standalone page atomically (no half-written file on error)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render_page(result), encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return atomic_write_text(out, render_page(result))
