@@ -236,10 +236,10 @@ def draw_sample(corpus_dir: str | Path, n: int | None = None, seed: int = 202402
     return path
 
 
-def import_verdicts(corpus_dir: str | Path, csv_path: str | Path) -> dict[str, Any]:
+def import_verdicts(corpus_dir: str | Path, csv_path: str | Path, data: bytes | None = None) -> dict[str, Any]:
     """Validate every row of the reviewers' CSV, then store the verdicts and the assessment in one
     step. Any bad row (unknown id, missing or unknown verdict, unknown risk) rejects the whole file."""
-    corpus_dir, csv_path = Path(corpus_dir), Path(csv_path)
+    corpus_dir, csv_path = Path(corpus_dir), Path(csv_path)  # with ``data``, csv_path only names the upload
     sample_path = corpus_dir / "safety" / "sample.csv"
     if not sample_path.exists():
         raise InputError("尚未抽样：请先运行 moli corpus safety sample", "no sample yet: run `moli corpus safety sample` first")
@@ -248,7 +248,7 @@ def import_verdicts(corpus_dir: str | Path, csv_path: str | Path) -> dict[str, A
     known = set(sample_ids)
     risks = load_risks()["risks"]
     try:
-        raw = csv_path.read_bytes().decode("utf-8-sig")
+        raw = (data if data is not None else csv_path.read_bytes()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{csv_path} 不是 UTF-8 编码（字节 {exc.start}）", f"{csv_path} is not UTF-8 (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(raw))

@@ -103,13 +103,7 @@ async def upload_verdicts(request: Request, name: str, version: str | None = Non
     data = await file.read(MAX_VERDICT_BYTES + 1)
     if len(data) > MAX_VERDICT_BYTES:
         raise InputError("审核结果文件超过 20 MB", "the verdicts file is larger than 20 MB")
-    tmp = Path(corpus.location) / "safety" / "upload.csv.tmp"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_bytes(data)
-    try:
-        import_verdicts(corpus.location, tmp)
-    finally:
-        tmp.unlink(missing_ok=True)
+    import_verdicts(corpus.location, file.filename or "upload.csv", data)
     return RedirectResponse(f"/corpus/{name}?version={corpus.version}#safety", status_code=303)
 
 
