@@ -222,6 +222,10 @@ def login(session: Session, email: str, password: str, ip: str = "") -> User:
     return user
 
 
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
 def get_user(session: Session, user_id: int) -> User | None:
     return session.scalar(select(User).options(selectinload(User.organisation)).where(User.id == user_id))
 

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 
 import typer
-from sqlalchemy import select
 
 from moli.core import accounts
-from moli.core.db import FEATURES, ensure_database, session_scope, upgrade
-from moli.core.models import User
+from moli.core.db import ensure_database, session_scope, upgrade
+from moli.core.demo import load_demo
 
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
-
-DEMO_ADMIN_EMAIL = "admin@moli.local"
-
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
@@ -82,7 +76,7 @@ def list_users() -> None:
     """列出用户（JSON 行）/ list users (JSON lines)."""
     ensure_database()
     with session_scope() as s:
-        for u in s.scalars(select(User).order_by(User.id)):
+        for u in accounts.list_users(s):
             typer.echo(json.dumps({"id": u.id, "email": u.email, "role": u.role,
                                    "organisation": u.organisation.name if u.organisation else None},
                                   ensure_ascii=False))
@@ -103,29 +97,6 @@ def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程�
     # huey's default idle back-off reaches 10 s; 1 s keeps a new job's pick-up quick for the live page
     Consumer(huey, workers=workers, worker_type="thread", initial_delay=0.1, backoff=1.15,
              max_delay=max_delay).run()
-
-
-def load_demo() -> dict:
-    """Migrate, load every feature's demo content, create the demo admin. Idempotent.
-
-    Returns ``{"features": {feature: result}, "admin": email, "password": str | None}`` (the
-    password only when the admin was created by this call).
-    """
-    ensure_database()
-    results: dict[str, object] = {}
-    for name in FEATURES:
-        mod = f"moli.{name}.demo"
-        if name == "core" or importlib.util.find_spec(f"moli.{name}") is None or importlib.util.find_spec(mod) is None:
-            continue
-        module = importlib.import_module(mod)
-        if hasattr(module, "load"):
-            with session_scope() as s:
-                results[name] = module.load(s)
-    password = None
-    with session_scope() as s:
-        if s.scalar(select(User.id).where(User.email == DEMO_ADMIN_EMAIL)) is None:
-            _user, password = accounts.create_admin(s, DEMO_ADMIN_EMAIL)
-    return {"features": results, "admin": DEMO_ADMIN_EMAIL, "password": password}
 
 
 def demo() -> None:
