@@ -113,3 +113,38 @@ def test_vectorised_gazetteer_equals_automaton_scan():
         want = np.array([key_of(g) for g in division_tags(t)], dtype=np.uint64)
         assert np.array_equal(_gazetteer_keys(t), want), t
     assert any(key_of(g) for t in texts for g in division_tags(t))  # the gazetteer does fire
+
+
+def test_word_codes_follow_jieba_words():
+    t = "李鹏会见了 Smith。\n上海市浦东新区"
+    codes = M.word_codes(t)
+    assert len(codes) == len(t)
+    starts = [i for i, c in enumerate(codes) if M.is_word_start(c)]
+    assert 0 in starts and 1 not in starts  # 李鹏 is one word (nr)
+    assert codes[0] != M.word_codes("会见")[0]  # a name and a verb get different codes
+    assert M.word_codes("") == ""
+
+
+def test_long_run_on_name_list_is_cut_between_words():
+    """A 名单 with no punctuation longer than MAX_CHUNK is cut at a jieba word boundary, not inside a name."""
+    run = "江泽民李鹏乔石李瑞环朱镕基刘华清胡锦涛丁关根田纪云李岚清李铁映吴邦国姜春云钱其琛温家宝" * 3
+    codes = M.word_codes(run)
+    parts = M.chunks(run, codes)
+    assert len(parts) > 1 and "".join(s for _, s in parts) == run
+    assert all(len(s) <= M.MAX_CHUNK for _, s in parts)
+    assert all(M.is_word_start(codes[b]) for b, _ in parts)
+
+
+def test_name_swaps_keep_spans_aligned():
+    from moli.pii.train import name_swaps
+
+    rec = {"id": "x", "text": "记者张三报道，李四在北京说。",
+           "entities": [{"type": "PER", "start": 2, "end": 4, "text": "张三"},
+                        {"type": "PER", "start": 7, "end": 9, "text": "李四"},
+                        {"type": "LOC", "start": 10, "end": 12, "text": "北京"}]}
+    out = name_swaps([rec], SETS["peoples_daily_ner.jsonl"], ["欧阳娜娜", "约翰·史密斯"], 2, "seed")
+    assert len(out) == 2 and out == name_swaps([rec], SETS["peoples_daily_ner.jsonl"], ["欧阳娜娜", "约翰·史密斯"], 2, "seed")
+    for r in out:
+        assert all(r["text"][e["start"]:e["end"]] == e["text"] for e in r["entities"])
+        assert [e["text"] for e in r["entities"] if e["type"] == "PER"] != ["张三", "李四"]
+        assert r["text"].startswith("记者") and r["text"].endswith("说。") and "北京" in r["text"]

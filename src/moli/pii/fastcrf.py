@@ -16,8 +16,9 @@ from functools import lru_cache
 import numpy as np
 
 from moli.pii.lexicons import division_names, jieba_lexicon, surnames
+from moli.pii.model import word_codes
 
-TEMPLATES = "ulrLRxyXYzwtsg"
+TEMPLATES = "ulrLRxyXYzwtsgjJKq"
 _OFFSETS = {"u": (0,), "l": (-1,), "r": (1,), "L": (-2,), "R": (2,), "x": (-1, 0), "y": (0, 1), "X": (-2, -1),
             "Y": (1, 2), "z": (-1, 1), "w": (-1, 0, 1)}
 _NORM = str.maketrans({**{chr(c): "0" for c in range(0x30, 0x3A)},
@@ -80,6 +81,14 @@ def _union(tables: dict, names: tuple[str, ...]) -> tuple[np.ndarray, dict[str, 
     return keys, out
 
 
+def _dense_index(keys: np.ndarray) -> np.ndarray:
+    """Row index by code point for single-character keys (a 4.5 MB table instead of a binary search
+    per character: the unigram lookups are the most frequent)."""
+    table = np.full(0x110000, len(keys), dtype=np.int32)
+    table[keys.astype(np.int64)] = np.arange(len(keys), dtype=np.int32)
+    return table
+
+
 def _lookup(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Row index of each query key in ``keys``; len(keys) (the zero row) when absent."""
     n = len(keys)
@@ -99,7 +108,10 @@ class FastCRF:
         tables = {t: (z[f"k_{t}"], z[f"w_{t}"]) for t in TEMPLATES}
         self.uni_keys, self.uni_w = _union(tables, _UNI)
         self.bi_keys, self.bi_w = _union(tables, _BI)
-        self.other = {t: tables[t] for t in "zwtsg"}
+        self.other = {t: tables[t] for t in "zwtsgq"}
+        word_keys, self.word_w = _union(tables, ("j", "J", "K"))
+        self.word_index = _dense_index(word_keys)
+        self.uni_index = _dense_index(self.uni_keys)
         kinds, is_b = [], []
         for lab in self.labels:
             kinds.append(lab[2:] if lab != "O" else None)
@@ -117,8 +129,9 @@ class FastCRF:
                 vec[i] = self.bias.get(lab[2:], 0.0)
         return vec
 
-    def emissions(self, segs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(N, L) emission scores for all characters of ``segs`` (concatenated) and the segment lengths."""
+    def emissions(self, segs: list[str], word: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(N, L) emission scores for all characters of ``segs`` (concatenated) and the segment lengths;
+        ``word``: ``model.word_codes`` of each segment (computed here when not given)."""
         norm = [s.translate(_NORM).lower() for s in segs]
         padded = "".join("^^" + s + "$$" for s in norm)
         chars = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32)
@@ -130,7 +143,7 @@ class FastCRF:
         pad[c] = False
         sh = np.uint64(21)
         # unigrams: one lookup per position serves u, l, r, L, R
-        i1 = _lookup(self.uni_keys, codes)
+        i1 = self.uni_index[chars]
         e = self.uni_w["u"][i1[c]]
         for t in ("l", "r", "L", "R"):
             e += self.uni_w[t][i1[c + _UNI_OFF[t]]]
@@ -172,11 +185,20 @@ class FastCRF:
         e += ws[_lookup(ks, (sf[c - 1] << np.uint64(42)) | (sf[c] << sh) | sf[c + 1])]
         kg, wg = self.other["g"]
         e += wg[_lookup(kg, _gazetteer_keys(padded, codes)[c])]
+        # jieba word codes (part of speech + position) of the character and its neighbours
+        if word is None:
+            word = [word_codes(s) for s in segs]
+        wchars = np.frombuffer("".join("^^" + w + "$$" for w in word).encode("utf-32-le"), dtype=np.uint32)
+        wcodes = wchars.astype(np.uint64)
+        iw = self.word_index[wchars]
+        e += self.word_w["j"][iw[c]] + self.word_w["J"][iw[c - 1]] + self.word_w["K"][iw[c + 1]]
+        kq, wq = self.other["q"]
+        e += wq[_lookup(kq, (codes[c] << sh) | wcodes[c])]
         return e, lens
 
-    def _viterbi(self, segs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _viterbi(self, segs: list[str], word: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Best label index for every character (concatenated in segment order) and the lengths."""
-        e, lens = self.emissions(segs)
+        e, lens = self.emissions(segs, word)
         if self.bias:
             e += self._bias_vector()
         b, t_max, n_lab = len(segs), int(lens.max()), len(self.labels)
@@ -192,11 +214,13 @@ class FastCRF:
         back = np.zeros((b, t_max, n_lab), dtype=np.int8)
         delta = em[:, 0].copy()
         trans = self.trans[None]
+        rows_b, cols_l = np.arange(b)[:, None], np.arange(n_lab)[None, :]
         for t in range(1, t_max):
             k = active[t]
             sc = delta[:k, :, None] + trans
-            back[:k, t] = sc.argmax(axis=1)
-            delta[:k] = sc.max(axis=1) + em[:k, t]
+            best = sc.argmax(axis=1)
+            back[:k, t] = best
+            delta[:k] = sc[rows_b[:k], best, cols_l] + em[:k, t]  # the max, gathered (cheaper than .max)
         final = delta.argmax(axis=1)
         out = np.zeros((b, t_max), dtype=np.int64)
         cur = np.zeros(b, dtype=np.int64)
@@ -212,22 +236,22 @@ class FastCRF:
         flat[src] = out[rows, cols]
         return flat, lens
 
-    def tag(self, segs: list[str]) -> list[list[str]]:
+    def tag(self, segs: list[str], word: list[str] | None = None) -> list[list[str]]:
         """Viterbi labels for each segment (all segments decoded in parallel)."""
         if not segs:
             return []
-        flat, lens = self._viterbi(segs)
+        flat, lens = self._viterbi(segs, word)
         labels, out, pos = self.labels, [], 0
         for n in lens.tolist():
             out.append([labels[i] for i in flat[pos:pos + n]])
             pos += n
         return out
 
-    def spans(self, segs: list[str]) -> list[tuple[int, str, int, int]]:
+    def spans(self, segs: list[str], word: list[str] | None = None) -> list[tuple[int, str, int, int]]:
         """(segment index, label type, start, end) of every entity, as ``model.spans_from_bio`` reads them."""
         if not segs:
             return []
-        flat, lens = self._viterbi(segs)
+        flat, lens = self._viterbi(segs, word)
         typ = self.lab_type[flat]
         isb = self.lab_is_b[flat]
         seg = np.repeat(np.arange(len(segs)), lens)

@@ -1,7 +1,9 @@
 """Character-level CRF (python-crfsuite) for PERSON and ADDRESS.
 
 Features per character: the character and its neighbours (±2), bigrams, character class, surname
-flags and the administrative-division gazetteer. ``python -m moli.pii.train`` trains it with python-crfsuite and
+flags, the administrative-division gazetteer, and the part of speech and word position of the jieba
+word the character belongs to (and of its neighbours): jieba's tagger resolves in context what the
+gazetteer only matches (李鹏乔石李瑞环 → nr nr nr), and its HMM tags unseen names. ``python -m moli.pii.train`` trains it with python-crfsuite and
 exports the weights to ``data/ner.npz``, which ``fastcrf`` serves with numpy (loaded lazily, once per
 process).
 """
@@ -22,12 +24,43 @@ LABEL_KIND = {"PER": "PERSON", "ADDR": "ADDRESS"}
 _NORM = str.maketrans({**{chr(c): "0" for c in range(0x30, 0x3A)},
                        **{chr(c): "0" for c in range(0xFF10, 0xFF1A)}})
 _SPLIT = re.compile(r"[^。！？!?\n；;]*[。！？!?\n；;]*")
-MAX_CHUNK = 96
+MAX_CHUNK = 48
 
 
 _LATIN = re.compile(r"[a-z]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NOT_CLS = re.compile(r"[^HLD]")
+
+
+# rjieba's part-of-speech tags (jieba's tag set); any other tag is read as "x"
+_JIEBA_TAGS = ("a ad ag an b c d df dg e eng f g h i j k l m mg mq n ng nr nrfg nrt ns nt nz o p q r rg rr rz "
+               "s t tg u ud ug uj ul uv uz v vd vg vi vn vq x y z zg").split()
+_TAG_INDEX = {t: i for i, t in enumerate(_JIEBA_TAGS)}
+_word_code_cache: dict[tuple[str, int], str] = {}
+
+
+def _word_code(tag: str, n: int) -> str:
+    """One code character per character of an n-character word: (tag, position B/M/E/S), so a
+    feature key stays one character long."""
+    got = _word_code_cache.get((tag, n))
+    if got is None:
+        base = 0x100 + 4 * _TAG_INDEX.get(tag, _TAG_INDEX["x"])
+        got = chr(base + 3) if n == 1 else chr(base) + chr(base + 1) * (n - 2) + chr(base + 2)
+        if n <= 64:
+            _word_code_cache[(tag, n)] = got
+    return got
+
+
+def word_codes(text: str) -> str:
+    """Per character of ``text``: the code of its jieba word's part of speech and its position in it."""
+    import rjieba
+
+    get, code = _word_code_cache.get, _word_code
+    return "".join([get((tag, len(w))) or code(tag, len(w)) for w, tag in rjieba.tag(text)])
+
+
+def is_word_start(code: str) -> bool:
+    return (ord(code) - 0x100) % 4 in (0, 3)
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +70,7 @@ def _surname_res() -> tuple[re.Pattern, re.Pattern]:
     return re.compile(f"[^{chars}]"), re.compile(f"[{chars}]")
 
 
-def features(text: str) -> list[list[str]]:
+def features(text: str, codes: str | None = None) -> list[list[str]]:
     """CRF attributes for each character of ``text`` (same length as ``text``).
 
     Built with string slices and C-level substitutions (no per-character branches) for speed.
@@ -56,14 +89,18 @@ def features(text: str) -> list[list[str]]:
     p = "^^" + s + "$$"
     k = "^" + cls + "$"
     f = "0" + sf + "0"
+    j = "^" + (codes if codes is not None else word_codes(text)) + "$"
     return [[f"u{c}", f"l{b}", f"r{d}", f"L{a}", f"R{e}", f"x{b}{c}", f"y{c}{d}", f"X{a}{b}", f"Y{d}{e}",
-             f"z{b}{d}", f"w{b}{c}{d}", f"t{k0}{k1}{k2}", f"s{f0}{f1}{f2}", f"g{g}"]
-            for a, b, c, d, e, k0, k1, k2, f0, f1, f2, g in zip(p, p[1:], p[2:], p[3:], p[4:], k, k[1:], k[2:],
-                                                              f, f[1:], f[2:], gaz, strict=False)]
+             f"z{b}{d}", f"w{b}{c}{d}", f"t{k0}{k1}{k2}", f"s{f0}{f1}{f2}", f"g{g}", f"j{j1}", f"J{j0}",
+             f"K{j2}", f"q{c}{j1}"]
+            for a, b, c, d, e, k0, k1, k2, f0, f1, f2, g, j0, j1, j2 in zip(
+                p, p[1:], p[2:], p[3:], p[4:], k, k[1:], k[2:], f, f[1:], f[2:], gaz, j, j[1:], j[2:], strict=False)]
 
 
-def chunks(text: str) -> list[tuple[int, str]]:
-    """Split into sentences of at most MAX_CHUNK characters, with their start offsets."""
+def chunks(text: str, codes: str | None = None) -> list[tuple[int, str]]:
+    """Split into sentences of at most MAX_CHUNK characters, with their start offsets. A sentence too
+    long is cut after a comma or a space, else at a word boundary of ``codes`` (``word_codes(text)``) so
+    that no name is cut in two (run-on name lists have no punctuation)."""
     out = []
     for m in _SPLIT.finditer(text):
         seg = m.group()
@@ -72,7 +109,13 @@ def chunks(text: str) -> list[tuple[int, str]]:
         base = m.start()
         while len(seg) > MAX_CHUNK:
             cut = max(seg.rfind(c, 0, MAX_CHUNK) for c in "，,、： ")
-            cut = cut + 1 if cut > MAX_CHUNK // 2 else MAX_CHUNK
+            if cut > MAX_CHUNK // 2:
+                cut += 1
+            elif codes is not None:
+                cut = next((c for c in range(MAX_CHUNK, MAX_CHUNK // 2, -1) if is_word_start(codes[base + c])),
+                           MAX_CHUNK)
+            else:
+                cut = MAX_CHUNK
             out.append((base, seg[:cut]))
             base += cut
             seg = seg[cut:]
@@ -117,11 +160,12 @@ def engine():
 
 def find_entities(text: str, kinds: set[str] | frozenset[str] | None = None) -> list[Finding]:
     """PERSON / ADDRESS findings from the CRF."""
-    parts = chunks(text)
+    codes = word_codes(text)
+    parts = chunks(text, codes)
     if not parts:
         return []
     found = []
-    for i, lab, a, b in engine().spans([s for _, s in parts]):
+    for i, lab, a, b in engine().spans([s for _, s in parts], [codes[o:o + len(s)] for o, s in parts]):
         kind = LABEL_KIND.get(lab)
         if kind is None or (kinds is not None and kind not in kinds):
             continue
