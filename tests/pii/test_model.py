@@ -148,3 +148,10 @@ def test_name_swaps_keep_spans_aligned():
         assert all(r["text"][e["start"]:e["end"]] == e["text"] for e in r["entities"])
         assert [e["text"] for e in r["entities"] if e["type"] == "PER"] != ["张三", "李四"]
         assert r["text"].startswith("记者") and r["text"].endswith("说。") and "北京" in r["text"]
+
+
+def test_run_on_name_list_is_read_name_by_name():
+    t = "治丧委员会名单：李鹏乔石李瑞环彭真朱镕基刘华清胡锦涛。"
+    names = [f.text for f in detect(t, kinds={"PERSON"})]
+    assert names == ["李鹏", "乔石", "李瑞环", "彭真", "朱镕基", "刘华清", "胡锦涛"]
+    assert M.name_list_words(M.word_codes("李鹏会见了朱镕基。")) == []  # two names in running text: no list

@@ -86,6 +86,17 @@ def _split_name_runs(found: list[Finding]) -> list[Finding]:
     return out
 
 
+def _name_lists(text: str, codes: str, found: list[Finding]) -> list[Finding]:
+    """Inside a run-on name list, jieba's names replace the model's PERSON spans."""
+    from moli.pii.model import name_list_words
+
+    for words in name_list_words(codes):
+        a, b = words[0][0], words[-1][1]
+        found = [f for f in found if f.kind != "PERSON" or not (f.start < b and a < f.end)]
+        found += [Finding("PERSON", s, e, text[s:e], 0.75, None, True, "name-list") for s, e in words]
+    return found
+
+
 @lru_cache(maxsize=1)
 def _address_cue_regex() -> re.Pattern:
     cues = sorted(lexicons()["address_cues"]["before"], key=len, reverse=True)
@@ -160,10 +171,12 @@ def detect(text: str, *, kinds: set[str] | None = None) -> list[Finding]:
     pattern = find_patterns(text, ks)
     if ks is not None and not (ks & MODEL_KINDS):
         return pattern
-    from moli.pii.model import find_entities
+    from moli.pii.model import find_entities, word_codes
 
-    model = _split_name_runs(find_entities(text, ks))
+    codes = word_codes(text)
+    model = _split_name_runs(find_entities(text, ks, codes))
     if ks is None or "PERSON" in ks:
+        model = _name_lists(text, codes, model)
         have = [(f.start, f.end) for f in model if f.kind == "PERSON"]
         model += [c for c in _cue_names(text) if not any(a < c.end and c.start < b for a, b in have)]
         model += _repeat_names(text, model + pattern)
