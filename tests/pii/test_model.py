@@ -155,3 +155,15 @@ def test_run_on_name_list_is_read_name_by_name():
     names = [f.text for f in detect(t, kinds={"PERSON"})]
     assert names == ["李鹏", "乔石", "李瑞环", "彭真", "朱镕基", "刘华清", "胡锦涛"]
     assert M.name_list_words(M.word_codes("李鹏会见了朱镕基。")) == []  # two names in running text: no list
+
+
+def test_name_list_with_parentheticals_and_split_surnames():
+    from moli.pii.detect import name_lists
+
+    t = "委员：王光英（女）程思远卢嘉锡吴阶平宋健李贵鲜陈俊生（藏族）彭珮云。克什克腾石阵景区很美。"
+    lists = name_lists(t, M.word_codes(t))
+    assert len(lists) == 1
+    a, b, names = lists[0]
+    assert t[a:b].startswith("王光英") and t[a:b].endswith("彭珮云")
+    assert [t[s:e] for s, e in names][:3] == ["王光英", "程思远", "卢嘉锡"]
+    assert all("（" not in t[s:e] for s, e in names)

@@ -86,14 +86,78 @@ def _split_name_runs(found: list[Finding]) -> list[Finding]:
     return out
 
 
-def _name_lists(text: str, codes: str, found: list[Finding]) -> list[Finding]:
-    """Inside a run-on name list, jieba's names replace the model's PERSON spans."""
+_PAREN = re.compile(r"[（(][^（()）]{1,6}[)）]")  # （女） （藏族） between the names of a list
+_NAME_TAGS = frozenset(("nr", "nrfg", "nrt"))
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _list_tokens(text: str) -> list[tuple[int, int, str | None]]:
+    """jieba's words as (start, end, kind) for reading a name list: ``nr`` a person-name word (with a
+    split-off surname or a ``·``-joined part re-attached), ``maybe`` a 2–3-character word that starts
+    with a surname, ``sep`` a short parenthetical, None anything else."""
+    import rjieba
+
+    single, compound = surnames()
+    words, pos = [], 0
+    for w, t in rjieba.tag(text):
+        words.append((pos, pos + len(w), w, t))
+        pos += len(w)
+    out, i = [], 0
+    while i < len(words):
+        a, b, w, t = words[i]
+        m = _PAREN.match(text, a)
+        if m:
+            while i < len(words) and words[i][1] <= m.end():
+                i += 1
+            out.append((a, m.end(), "sep"))
+            continue
+        i += 1
+        kind = "nr" if t in _NAME_TAGS and len(w) >= 2 else None
+        if t in _NAME_TAGS and len(w) == 1 and w in single and i < len(words) \
+                and _HAN_WORD.fullmatch(words[i][2]) and len(words[i][2]) <= 2:  # 丁/nr 文昌/nr
+            b, kind, i = words[i][1], "nr", i + 1
+        while kind and i + 1 < len(words) and words[i][2] == "·" and _HAN_WORD.fullmatch(words[i + 1][2]):
+            b, i = words[i + 1][1], i + 2  # 帕巴拉·格列朗
+        if kind is None and _HAN_WORD.fullmatch(w) and (
+                (2 <= len(w) <= 3 and w[0] in single) or (3 <= len(w) <= 4 and w[:2] in compound)):
+            kind = "maybe"
+        out.append((a, b, kind))
+    return out
+
+
+def name_lists(text: str, codes: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Run-on name lists (名单: 李鹏乔石李瑞环彭真, no separators) as (start, end, names): runs of
+    person-name words and surname-initial words, possibly with (女)/(藏族) between them, holding at least
+    five names of which three are jieba person names (shorter runs are left to the model: three or four
+    "names" in a row are as often a place that jieba reads as names, 克什克腾). Read only when jieba finds
+    three person names in a row somewhere in the text (``model.name_list_words``), so ordinary text
+    costs one regex search."""
     from moli.pii.model import name_list_words
 
-    for words in name_list_words(codes):
-        a, b = words[0][0], words[-1][1]
+    if not name_list_words(codes):
+        return []
+    out, run = [], []
+
+    def close():
+        names = [(a, b) for a, b, k in run if k != "sep"]
+        if len(names) >= 5 and sum(k == "nr" for *_, k in run) >= 3:
+            out.append((names[0][0], names[-1][1], names))
+
+    for tok in _list_tokens(text):
+        if tok[2] is None:
+            close()
+            run = []
+        elif tok[2] != "sep" or run:
+            run.append(tok)
+    close()
+    return out
+
+
+def _name_lists(text: str, codes: str, found: list[Finding]) -> list[Finding]:
+    """Inside a run-on name list, the list's names replace the model's PERSON spans."""
+    for a, b, names in name_lists(text, codes):
         found = [f for f in found if f.kind != "PERSON" or not (f.start < b and a < f.end)]
-        found += [Finding("PERSON", s, e, text[s:e], 0.75, None, True, "name-list") for s, e in words]
+        found += [Finding("PERSON", s, e, text[s:e], 0.75, None, True, "name-list") for s, e in names]
     return found
 
 
