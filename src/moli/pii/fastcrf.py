@@ -184,7 +184,7 @@ class FastCRF:
         ks, ws = self.other["s"]
         e += ws[_lookup(ks, (sf[c - 1] << np.uint64(42)) | (sf[c] << sh) | sf[c + 1])]
         kg, wg = self.other["g"]
-        e += wg[_lookup(kg, _gazetteer_keys(padded, codes)[c])]
+        e += wg[_lookup(kg, _gazetteer_keys(padded)[c])]
         # jieba word codes (part of speech + position) of the character and its neighbours
         if word is None:
             word = [word_codes(s) for s in segs]
@@ -283,45 +283,31 @@ def _surname_table() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _gazetteer_index() -> tuple[dict[str, str], np.ndarray, dict[int, tuple[int, ...]]]:
-    """The gazetteer as a dict (same entries and precedence as ``lexicons.gazetteer_automaton``), the
-    sorted keys of the entries' first two characters, and the entry lengths per two-character prefix."""
+def _gazetteer_matcher() -> tuple[object, list[str]]:
+    """The gazetteer (same entries and precedence as ``lexicons.gazetteer_automaton``) in ahocorasick-rs,
+    which reports every overlapping match in one call (3× faster here than pyahocorasick's iterator),
+    and each pattern's tag."""
+    import ahocorasick_rs
+
     words = dict(jieba_lexicon())
     for name, level in division_names().items():
         if len(name) >= 2:
             words[name] = level
-    lengths: dict[int, set[int]] = {}
-    for w in words:
-        lengths.setdefault((ord(w[0]) << 21) | ord(w[1]), set()).add(len(w))
-    keys = np.array(sorted(lengths), dtype=np.uint64)
-    return words, keys, {k: tuple(sorted(v)) for k, v in lengths.items()}
+    names = list(words)
+    return ahocorasick_rs.AhoCorasick(names), [words[w] for w in names]
 
 
-def _gazetteer_keys(text: str, codes: np.ndarray | None = None) -> np.ndarray:
+def _gazetteer_keys(text: str) -> np.ndarray:
     """The keys of ``lexicons.division_tags(text)`` as a numpy array: the same matches and the same
-    longest-match / last-match-wins rule as the Aho-Corasick scan, found faster by looking up the two-
-    character prefixes of all positions at once and checking the few candidate positions."""
-    words, pkeys, lengths = _gazetteer_index()
+    longest-match / last-match-wins rule as the pyahocorasick scan used in training."""
+    matcher, tags = _gazetteer_matcher()
     n = len(text)
     out = np.zeros(n, dtype=np.uint64)
-    if n < 2:
+    found = matcher.find_matches_as_indexes(text, overlapping=True)
+    if not found:
         return out
-    if codes is None:
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    big = (codes[:-1] << np.uint64(21)) | codes[1:]
-    idx = np.searchsorted(pkeys, big)
-    np.minimum(idx, len(pkeys) - 1, out=idx)
-    cand = np.flatnonzero(pkeys[idx] == big)
-    if not len(cand):
-        return out
-    matches = []
-    for s, b in zip(cand.tolist(), big[cand].tolist(), strict=True):
-        for ln in lengths[b]:
-            if s + ln <= n:
-                tag = words.get(text[s:s + ln])
-                if tag is not None:
-                    matches.append((s + ln - 1, -ln, tag))
-    matches.sort()  # the order Aho-Corasick reports them in: by end, the longest first
+    # the order pyahocorasick reports matches in: by end, the longest first
+    matches = sorted((e - 1, s - e, tags[i]) for i, s, e in found)
     is_b = np.zeros(n, dtype=bool)
     best: dict[int, int] = {}
     for end, neg, tag in matches:
