@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from moli.corpus import service
+from moli.federation import service as federation
 from moli.web.deps import current_user, get_db, require_user
 from moli.web.templating import render
 
@@ -40,7 +41,7 @@ def plotly_js() -> FileResponse:
 @router.get("/corpus")
 def catalogue_page(request: Request, db: Session = Depends(get_db), user=Depends(current_user)):
     rows = [service.corpus_summary(c) for c in service.list_corpora(db, user)]
-    return render(request, "corpus/list.html", {"corpora": rows})
+    return render(request, "corpus/list.html", {"corpora": rows, "remote": federation.remote_items(db, "corpus")})
 
 
 @router.get("/corpus/{name}")
@@ -71,8 +72,11 @@ def corpus_access(name: str, access: str = Form(...), version: str | None = Form
 
 
 @router.get("/api/v1/corpus")
-def api_list(db: Session = Depends(get_db), user=Depends(current_user)):
-    return {"corpora": [service.corpus_summary(c) for c in service.list_corpora(db, user)]}
+def api_list(include_remote: bool = False, db: Session = Depends(get_db), user=Depends(current_user)):
+    out = {"corpora": [service.corpus_summary(c) for c in service.list_corpora(db, user)]}
+    if include_remote:  # peer nodes' public corpora, kept apart from ours
+        out["remote"] = federation.remote_items(db, "corpus")
+    return out
 
 
 @router.get("/api/v1/corpus/{name}")

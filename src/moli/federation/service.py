@@ -464,6 +464,12 @@ def remote_dict(entry: FederationRemoteEntry, peer: FederationPeer) -> dict[str,
             "withdrawn_at": entry.withdrawn_at.isoformat() if entry.withdrawn_at else None}
 
 
+def remote_items(session: Session, kind: str, q: str = "", *, limit: int = 500) -> list[dict[str, Any]]:
+    """Active (never withdrawn) remote entries of one ``kind`` as :func:`remote_dict` rows (with
+    ``peer`` and ``url``): what the corpus and market pages list under 来自对等节点 / From peer nodes."""
+    return [remote_dict(e, p) for e, p in search_remote(session, q, kind=kind, limit=limit)]
+
+
 def recent_syncs(session: Session, limit: int = 20) -> list[tuple[FederationSync, FederationPeer]]:
     stmt = (select(FederationSync, FederationPeer).join(FederationPeer, FederationSync.peer_id == FederationPeer.id)
             .order_by(FederationSync.id.desc()).limit(limit))

@@ -153,28 +153,47 @@ def browse_offerings(session: Session, user: Any | None, *, q: str = "", task: s
     by that facet's own value, as on the Hugging Face models page)."""
     rows = list(session.scalars(access.visible(select(MarketOffering), MarketOffering, user, public_column="is_public")
                                 .order_by(MarketOffering.name)))
-    facets_of = {
-        "task": lambda d: d.get("tasks", []),
-        "domain": lambda d: d.get("domains", []),
-        "deployment": lambda d: d.get("deployment", []),
-        "filing": lambda d: [d.get("filing", {}).get("status", "none")],
-        "price": lambda d: [_price_band(d.get("price_per_million_tokens_cny"))],
-    }
     chosen = {"task": task, "domain": domain, "deployment": deployment, "filing": filing, "price": price}
     needle = q.strip().lower()
-
-    def keep(d: dict, skip: str | None = None) -> bool:
-        if needle and needle not in f"{d.get('name', '')} {d.get('vendor', '')} {d.get('description', '')}".lower():
-            return False
-        return all(v is None or v == "" or v in facets_of[k](d) for k, v in chosen.items() if k != skip)
-
-    counts = {k: Counter() for k in facets_of}
+    counts = {k: Counter() for k in _FACETS_OF}
     for r in rows:
-        for k, fn in facets_of.items():
-            if keep(r.data, skip=k):
+        for k, fn in _FACETS_OF.items():
+            if _keep(r.data, needle, chosen, skip=k):
                 counts[k].update(fn(r.data))
-    items = [r for r in rows if keep(r.data)]
+    items = [r for r in rows if _keep(r.data, needle, chosen)]
     return {"items": items, "facets": {k: dict(sorted(c.items())) for k, c in counts.items()}, "chosen": chosen}
+
+
+_FACETS_OF = {
+    "task": lambda d: d.get("tasks", []),
+    "domain": lambda d: d.get("domains", []),
+    "deployment": lambda d: d.get("deployment", []),
+    "filing": lambda d: [d.get("filing", {}).get("status", "none")],
+    "price": lambda d: [_price_band(d.get("price_per_million_tokens_cny"))],
+}
+
+
+def _keep(d: dict, needle: str, chosen: dict[str, str | None], skip: str | None = None) -> bool:
+    if needle and needle not in f"{d.get('name', '')} {d.get('vendor', '')} {d.get('description', '')}".lower():
+        return False
+    return all(v is None or v == "" or v in _FACETS_OF[k](d) for k, v in chosen.items() if k != skip)
+
+
+def remote_offerings(session: Session, *, q: str = "", task: str | None = None, domain: str | None = None,
+                     deployment: str | None = None, filing: str | None = None,
+                     price: str | None = None) -> list[dict[str, Any]]:
+    """Peer nodes' active offerings (through ``moli.federation.service``), filtered by the same search
+    and facets as :func:`browse_offerings`. Each row is the federation entry with ``peer`` and ``url``."""
+    from moli.federation import service as federation
+
+    chosen = {"task": task, "domain": domain, "deployment": deployment, "filing": filing, "price": price}
+    needle = q.strip().lower()
+    out = []
+    for d in federation.remote_items(session, "offering"):
+        shaped = {**d, "name": d.get("title") or d.get("name", ""), "filing": {"status": d.get("filing_status") or "none"}}
+        if _keep(shaped, needle, chosen):
+            out.append(d)
+    return out
 
 
 def browse_scenarios(session: Session, user: Any | None, *, industry: str | None = None, task: str | None = None) -> list[MarketScenario]:

@@ -47,9 +47,11 @@ def index_page(request: Request, industry: str = "", task: str = "", db: Session
 @router.get("/market/offerings")
 def offerings_page(request: Request, q: str = "", task: str = "", domain: str = "", deployment: str = "",
                    filing: str = "", price: str = "", db: Session = Depends(get_db), user=Depends(current_user)):
-    out = service.browse_offerings(db, user, q=q, task=task or None, domain=domain or None,
-                                   deployment=deployment or None, filing=filing or None, price=price or None)
-    return render(request, "market/offerings.html", {**out, "q": q, **_vocab_ctx()})
+    filters = {"task": task or None, "domain": domain or None, "deployment": deployment or None,
+               "filing": filing or None, "price": price or None}
+    out = service.browse_offerings(db, user, q=q, **filters)
+    return render(request, "market/offerings.html", {**out, "q": q, "remote": service.remote_offerings(db, q=q, **filters),
+                                                     **_vocab_ctx()})
 
 
 def _offering_form(request: Request, values: dict | None, error: InputError | None = None, status: int = 200,
@@ -195,10 +197,15 @@ def _scenario_json(row) -> dict:
 
 @router.get("/api/v1/market/offerings")
 def api_offerings(q: str = "", task: str = "", domain: str = "", deployment: str = "", filing: str = "",
-                  price: str = "", db: Session = Depends(get_db), user=Depends(current_user)):
-    out = service.browse_offerings(db, user, q=q, task=task or None, domain=domain or None,
-                                   deployment=deployment or None, filing=filing or None, price=price or None)
-    return {"items": [_offering_json(r) for r in out["items"]], "facets": out["facets"]}
+                  price: str = "", include_remote: bool = False, db: Session = Depends(get_db),
+                  user=Depends(current_user)):
+    filters = {"task": task or None, "domain": domain or None, "deployment": deployment or None,
+               "filing": filing or None, "price": price or None}
+    out = service.browse_offerings(db, user, q=q, **filters)
+    body = {"items": [_offering_json(r) for r in out["items"]], "facets": out["facets"]}
+    if include_remote:  # peer nodes' public offerings, kept apart from ours
+        body["remote"] = service.remote_offerings(db, q=q, **filters)
+    return body
 
 
 @router.get("/api/v1/market/offerings/{slug:path}/scenarios")
