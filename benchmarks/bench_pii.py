@@ -224,7 +224,7 @@ def main() -> None:
                                            "met": (full["mb_s_per_core"] or 0) >= TARGETS["speed_full_mb_s_per_core"]}
     out = {
         "benchmark": "moli.pii", "quick": a.quick, "python": sys.version.split()[0], "machine": platform.machine(),
-        "data": "../shared/data/ner (dev split: sha1('dev:'+id) % 5 == 0, never trained on), "
+        "data": "../shared/data/ner (dev split: sha1('dev:'+text without punctuation) % 5 == 0, never trained on), "
                 "../shared/data/pii/multipriv_zh.jsonl, ../shared/data/gov_docs/laws_regulations.jsonl.gz",
         "accuracy": results,
         "speed": {"regex_only": regex, "full_with_model": full},

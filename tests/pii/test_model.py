@@ -68,18 +68,6 @@ def test_fastcrf_spans_equal_bio_reading(tiny_crf):
     assert fast.spans(texts) == want
 
 
-@pytest.mark.parametrize("run,names", [
-    ("汪啸风沙健孙沈达人", ["汪啸风", "沙健孙", "沈达人"]),
-    ("李鹏乔石李瑞环彭真朱镕基", ["李鹏", "乔石", "李瑞环", "彭真", "朱镕基"]),
-    ("欧阳娜娜王芳", ["欧阳娜娜", "王芳"]),
-    ("中华人民共和国", []),
-])
-def test_split_name_run(run, names):
-    from moli.pii.detect import split_name_run
-
-    assert [run[a:b] for a, b in (split_name_run(run) or [])] == names
-
-
 def test_seed_document_contact_block():
     """The seed document ends with a contact block; a published corpus must not carry it."""
     t = "联系人姓名：卿逸男\n\n联系电话：58788388-64516\n\n联系地址：浦东新区世纪大道2001号\n\n邮政编码：200135"

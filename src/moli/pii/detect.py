@@ -51,41 +51,6 @@ def _cue_names(text: str) -> list[Finding]:
     return out
 
 
-def split_name_run(run: str) -> list[tuple[int, int]] | None:
-    """Split a run-on list of names (名单: 汪啸风沙健孙沈达人) into names of 2-3 characters (4 with a
-    compound surname) that each start with a surname; None when the run has no such reading. Three-
-    character names are preferred, as they are the most frequent form."""
-    single, compound = surnames()
-    n = len(run)
-    best: list[tuple[float, list[tuple[int, int]]] | None] = [None] * (n + 1)
-    best[n] = (0.0, [])
-    for i in range(n - 1, -1, -1):
-        starts = run[i] in single
-        comp = run[i:i + 2] in compound
-        for ln, gain in ((3, 1.0), (2, 0.8), (4, 0.9)):
-            if i + ln > n or best[i + ln] is None or not (starts or comp) or (ln == 4 and not comp):
-                continue
-            cand = (best[i + ln][0] + gain, [(i, i + ln), *best[i + ln][1]])
-            if best[i] is None or cand[0] > best[i][0]:
-                best[i] = cand
-    return best[0][1] if best[0] else None
-
-
-_HAN_RUN = re.compile(r"^[\u4e00-\u9fff]{5,}$")
-
-
-def _split_name_runs(found: list[Finding]) -> list[Finding]:
-    out = []
-    for f in found:
-        parts = split_name_run(f.text) if f.kind == "PERSON" and _HAN_RUN.match(f.text) else None
-        if not parts:
-            out.append(f)
-            continue
-        for a, b in parts:
-            out.append(Finding("PERSON", f.start + a, f.start + b, f.text[a:b], f.score, None, True, "crf-split"))
-    return out
-
-
 _PAREN = re.compile(r"[（(][^（()）]{1,6}[)）]")  # （女） （藏族） between the names of a list
 _NAME_TAGS = frozenset(("nr", "nrfg", "nrt"))
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]+")
@@ -238,7 +203,9 @@ def detect(text: str, *, kinds: set[str] | None = None) -> list[Finding]:
     from moli.pii.model import find_entities, word_codes
 
     codes = word_codes(text)
-    model = _split_name_runs(find_entities(text, ks, codes))
+    # A long PERSON span from the model is nearly always a transliterated name (斯特罗耶夫), which a
+    # surname-based split would break; run-on Chinese name lists are read by _name_lists instead.
+    model = find_entities(text, ks, codes)
     if ks is None or "PERSON" in ks:
         model = _name_lists(text, codes, model)
         have = [(f.start, f.end) for f in model if f.kind == "PERSON"]

@@ -18,7 +18,7 @@ import numpy as np
 from moli.pii.lexicons import division_names, jieba_lexicon, surnames
 from moli.pii.model import word_codes
 
-TEMPLATES = "ulrLRxyXYzwtsgjJKq"
+TEMPLATES = "ulrLRxyXYzwtsgjJKqAB"
 _OFFSETS = {"u": (0,), "l": (-1,), "r": (1,), "L": (-2,), "R": (2,), "x": (-1, 0), "y": (0, 1), "X": (-2, -1),
             "Y": (1, 2), "z": (-1, 1), "w": (-1, 0, 1)}
 _NORM = str.maketrans({**{chr(c): "0" for c in range(0x30, 0x3A)},
@@ -35,8 +35,10 @@ def key_of(s: str) -> int:
     return k
 
 
-def export(state_features: dict, transitions: dict, labels: list[str], bias: dict | None = None) -> bytes:
-    """npz bytes of the CRF weights (from ``pycrfsuite.Tagger().info()``)."""
+def export(state_features: dict, transitions: dict, labels: list[str], bias: dict | None = None,
+           weight_dtype=np.float32) -> bytes:
+    """npz bytes of the CRF weights (from ``pycrfsuite.Tagger().info()``); the shipped model stores its
+    state weights as float16 (``train.py``), which keeps the file under 1 MB and the labels the same."""
     lab = {name: i for i, name in enumerate(labels)}
     per: dict[str, dict[int, np.ndarray]] = {t: {} for t in TEMPLATES}
     for (attr, label), w in state_features.items():
@@ -50,7 +52,7 @@ def export(state_features: dict, transitions: dict, labels: list[str], bias: dic
         for i, k in enumerate(keys.tolist()):
             w[i] = rows[k]
         arrays[f"k_{t}"] = keys
-        arrays[f"w_{t}"] = w
+        arrays[f"w_{t}"] = w.astype(weight_dtype)
     trans = np.zeros((len(labels), len(labels)), dtype=np.float32)
     for (a, b), w in transitions.items():
         trans[lab[a], lab[b]] = w
@@ -105,10 +107,10 @@ class FastCRF:
         z = np.load(io.BytesIO(npz))
         self.labels = [str(x) for x in z["labels"]]
         self.trans = z["trans"].astype(np.float32)
-        tables = {t: (z[f"k_{t}"], z[f"w_{t}"]) for t in TEMPLATES}
+        tables = {t: (z[f"k_{t}"], z[f"w_{t}"].astype(np.float32)) for t in TEMPLATES}
         self.uni_keys, self.uni_w = _union(tables, _UNI)
         self.bi_keys, self.bi_w = _union(tables, _BI)
-        self.other = {t: tables[t] for t in "zwtsgq"}
+        self.other = {t: tables[t] for t in "zwtsgqAB"}
         word_keys, self.word_w = _union(tables, ("j", "J", "K"))
         self.word_index = _dense_index(word_keys)
         self.uni_index = _dense_index(self.uni_keys)
@@ -153,8 +155,13 @@ class FastCRF:
             e += self.bi_w[t][i2[c + _BI_OFF[t]]]
         kz, wz = self.other["z"]
         e += wz[_lookup(kz, (codes[c - 1] << sh) | codes[c + 1])]
-        kw, ww = self.other["w"]
-        e += ww[_lookup(kw, (codes[c - 1] << np.uint64(42)) | (codes[c] << sh) | codes[c + 1])]
+        s42 = np.uint64(42)
+        kw, ww = self.other["w"]  # trigrams centred on, ending at and starting at the character
+        e += ww[_lookup(kw, (codes[c - 1] << s42) | (codes[c] << sh) | codes[c + 1])]
+        ka, wa = self.other["A"]
+        e += wa[_lookup(ka, (codes[c - 2] << s42) | (codes[c - 1] << sh) | codes[c])]
+        kb, wb = self.other["B"]
+        e += wb[_lookup(kb, (codes[c] << s42) | (codes[c + 1] << sh) | codes[c + 2])]
         # character classes (H han, L latin, D digit, P other; ^ / $ at the borders)
         cc = np.full(len(padded), ord("P"), dtype=np.uint64)
         cc[(chars >= 0x4E00) & (chars <= 0x9FFF)] = ord("H")

@@ -1,11 +1,11 @@
 """Character-level CRF (python-crfsuite) for PERSON and ADDRESS.
 
-Features per character: the character and its neighbours (±2), bigrams, character class, surname
-flags, the administrative-division gazetteer, and the part of speech and word position of the jieba
-word the character belongs to (and of its neighbours): jieba's tagger resolves in context what the
-gazetteer only matches (李鹏乔石李瑞环 → nr nr nr), and its HMM tags unseen names. ``python -m moli.pii.train`` trains it with python-crfsuite and
-exports the weights to ``data/ner.npz``, which ``fastcrf`` serves with numpy (loaded lazily, once per
-process).
+Features per character: the character and its neighbours (±2), bigrams, three trigrams, character
+class, surname flags, the administrative-division gazetteer, and the part of speech and word position
+of the jieba word the character belongs to (and of its neighbours): jieba's tagger resolves in context
+what the gazetteer only matches (李鹏乔石李瑞环 → nr nr nr), and its HMM tags unseen names.
+``python -m moli.pii.train`` trains it with python-crfsuite and exports the weights to ``data/ner.npz``,
+which ``fastcrf`` serves with numpy (loaded lazily, once per process).
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def features(text: str, codes: str | None = None) -> list[list[str]]:
     j = "^" + (codes if codes is not None else word_codes(text)) + "$"
     return [[f"u{c}", f"l{b}", f"r{d}", f"L{a}", f"R{e}", f"x{b}{c}", f"y{c}{d}", f"X{a}{b}", f"Y{d}{e}",
              f"z{b}{d}", f"w{b}{c}{d}", f"t{k0}{k1}{k2}", f"s{f0}{f1}{f2}", f"g{g}", f"j{j1}", f"J{j0}",
-             f"K{j2}", f"q{c}{j1}"]
+             f"K{j2}", f"q{c}{j1}", f"A{a}{b}{c}", f"B{c}{d}{e}"]
             for a, b, c, d, e, k0, k1, k2, f0, f1, f2, g, j0, j1, j2 in zip(
                 p, p[1:], p[2:], p[3:], p[4:], k, k[1:], k[2:], f, f[1:], f[2:], gaz, j, j[1:], j[2:], strict=False)]
 
