@@ -78,15 +78,18 @@ def test_seed_document_contact_block():
     assert redact(t, "tag").startswith("联系人姓名：[PERSON]\n\n联系电话：[PHONE]\n\n联系地址：[ADDRESS]")
 
 
-def test_repeated_name_found_everywhere_in_a_document():
-    from moli.pii.detect import _repeat_names
+def test_names_are_consistent_within_a_document():
+    from moli.pii.detect import _consistent_names
     from moli.pii.findings import Finding
 
     t = "白雅宁是一位医生。联系人：白雅宁，电话13945671234。"
-    first = Finding("PERSON", 13, 16, "白雅宁")
-    extra = _repeat_names(t, [first])
-    assert [(f.start, f.end, f.text) for f in extra] == [(0, 3, "白雅宁")]
-    assert _repeat_names("中国银行", [Finding("PERSON", 0, 2, "中国")]) == []  # 中 is not a surname
+    found = _consistent_names(t, [Finding("PERSON", 13, 16, "白雅宁", source="crf")], [])
+    assert sorted((f.start, f.end, f.text) for f in found) == [(0, 3, "白雅宁"), (13, 16, "白雅宁")]
+    assert len(_consistent_names("中国银行", [Finding("PERSON", 0, 2, "中国", source="crf")], [])) == 1  # 中: no surname
+    law = "康复训练。患者康复后出院，康复机构应当登记，康复费用由基金支付。"
+    assert _consistent_names(law, [Finding("PERSON", 0, 2, "康复", source="crf")], []) == []  # 1 of 4: dropped
+    cue = Finding("PERSON", 0, 2, "康复", source="cue")
+    assert _consistent_names(law, [cue], [])[0] is cue  # a cue-based name is never dropped
 
 
 def test_vectorised_gazetteer_equals_automaton_scan():

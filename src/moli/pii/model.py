@@ -79,6 +79,18 @@ def name_list_words(codes: str) -> list[list[tuple[int, int]]]:
     return [[(m.start(), m.end()) for m in word.finditer(codes, r.start(), r.end())] for r in run.finditer(codes)]
 
 
+def is_plain_word(codes: str, start: int, end: int) -> bool:
+    """Whether ``[start, end)`` is exactly one jieba word whose part of speech is not a person name
+    (康复/vn, 安全法/n)."""
+    if not (0 <= start < end <= len(codes)) or not is_word_start(codes[start]):
+        return False
+    if end < len(codes) and not is_word_start(codes[end]):
+        return False
+    if any(is_word_start(c) for c in codes[start + 1:end]):
+        return False
+    return _JIEBA_TAGS[(ord(codes[start]) - 0x100) // 4] not in ("nr", "nrfg", "nrt")
+
+
 def is_word_start(code: str) -> bool:
     return (ord(code) - 0x100) % 4 in (0, 3)
 
