@@ -24,7 +24,8 @@ def tiny_crf(tmp_path_factory):
     info = tagger.info()
     for name in ("peoples_daily_ner.jsonl", "cluener.jsonl", "msra_ner.jsonl"):
         texts += [r["text"] for r in load(name, "dev")[:60] if r["text"]]
-    texts += ["联系人：欧阳娜娜，上官婉儿住在上海市浦东新区世纪大道100号。", "ABC def 123 ＡＢＣ１２３", "张"]
+    texts += ["联系人：欧阳娜娜，上官婉儿住在上海市浦东新区世纪大道100号。", "ABC def 123 ＡＢＣ１２３", "张",
+              "İstanbul的张三住在北京市海淀区。"]
     return tagger, FastCRF(export(info.state_features, info.transitions, tagger.labels())), texts
 
 
@@ -47,6 +48,12 @@ def test_shipped_model_finds_names_and_addresses():
                  "白雅宁是一位43岁的女性口腔卫生师。": "白雅宁"}
     hits = sum(("PERSON", name) in {(f.kind, f.text) for f in detect(s)} for s, name in sentences.items())
     assert hits >= 4, hits
+
+
+def test_offsets_survive_characters_whose_lower_case_is_longer():
+    t = "İİİ 联系人：王建国，电话13945671234。"
+    assert ("PERSON", "王建国") in {(f.kind, t[f.start:f.end]) for f in detect(t)}
+    assert len(M.features(t)) == len(t)
 
 
 def test_cue_name_when_model_misses():

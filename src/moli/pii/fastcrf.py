@@ -16,13 +16,11 @@ from functools import lru_cache
 import numpy as np
 
 from moli.pii.lexicons import division_names, jieba_lexicon, surnames
-from moli.pii.model import word_codes
+from moli.pii.model import _NORM, word_codes
 
 TEMPLATES = "ulrLRxyXYzwtsgjJKqAB"
 _OFFSETS = {"u": (0,), "l": (-1,), "r": (1,), "L": (-2,), "R": (2,), "x": (-1, 0), "y": (0, 1), "X": (-2, -1),
             "Y": (1, 2), "z": (-1, 1), "w": (-1, 0, 1)}
-_NORM = str.maketrans({**{chr(c): "0" for c in range(0x30, 0x3A)},
-                       **{chr(c): "0" for c in range(0xFF10, 0xFF1A)}})
 _LATIN = re.compile(r"[a-z]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NOT_CLS = re.compile(r"[^HLD]")
@@ -110,7 +108,8 @@ class FastCRF:
         tables = {t: (z[f"k_{t}"], z[f"w_{t}"].astype(np.float32)) for t in TEMPLATES}
         self.uni_keys, self.uni_w = _union(tables, _UNI)
         self.bi_keys, self.bi_w = _union(tables, _BI)
-        self.other = {t: tables[t] for t in "zwtsgqAB"}
+        self.tri_keys, self.tri_w = _union(tables, ("A", "w", "B"))
+        self.other = {t: tables[t] for t in "ztsgq"}
         word_keys, self.word_w = _union(tables, ("j", "J", "K"))
         self.word_index = _dense_index(word_keys)
         self.uni_index = _dense_index(self.uni_keys)
@@ -134,11 +133,10 @@ class FastCRF:
     def emissions(self, segs: list[str], word: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(N, L) emission scores for all characters of ``segs`` (concatenated) and the segment lengths;
         ``word``: ``model.word_codes`` of each segment (computed here when not given)."""
-        norm = [s.translate(_NORM).lower() for s in segs]
-        padded = "".join("^^" + s + "$$" for s in norm)
+        padded = "".join("^^" + s + "$$" for s in segs).translate(_NORM).lower()  # length-preserving
+        lens = np.array([len(s) for s in segs], dtype=np.int64)
         chars = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32)
         codes = chars.astype(np.uint64)
-        lens = np.array([len(s) for s in norm], dtype=np.int64)
         starts = np.cumsum(np.concatenate(([0], lens[:-1] + 4))) + 2
         c = np.repeat(starts - np.cumsum(np.concatenate(([0], lens[:-1]))), lens) + np.arange(int(lens.sum()))
         pad = np.ones(len(padded), dtype=bool)
@@ -155,13 +153,9 @@ class FastCRF:
             e += self.bi_w[t][i2[c + _BI_OFF[t]]]
         kz, wz = self.other["z"]
         e += wz[_lookup(kz, (codes[c - 1] << sh) | codes[c + 1])]
-        s42 = np.uint64(42)
-        kw, ww = self.other["w"]  # trigrams centred on, ending at and starting at the character
-        e += ww[_lookup(kw, (codes[c - 1] << s42) | (codes[c] << sh) | codes[c + 1])]
-        ka, wa = self.other["A"]
-        e += wa[_lookup(ka, (codes[c - 2] << s42) | (codes[c - 1] << sh) | codes[c])]
-        kb, wb = self.other["B"]
-        e += wb[_lookup(kb, (codes[c] << s42) | (codes[c + 1] << sh) | codes[c + 2])]
+        # trigrams: one lookup per position serves A (ending at the character), w (centred), B (starting)
+        i3 = _lookup(self.tri_keys, (codes[:-2] << np.uint64(42)) | (codes[1:-1] << sh) | codes[2:])
+        e += self.tri_w["A"][i3[c - 2]] + self.tri_w["w"][i3[c - 1]] + self.tri_w["B"][i3[c]]
         # character classes (H han, L latin, D digit, P other; ^ / $ at the borders)
         cc = np.full(len(padded), ord("P"), dtype=np.uint64)
         cc[(chars >= 0x4E00) & (chars <= 0x9FFF)] = ord("H")

@@ -21,8 +21,10 @@ from moli.pii.lexicons import division_tags, surnames
 
 MODEL_RESOURCE = "data/ner.npz"
 LABEL_KIND = {"PER": "PERSON", "ADDR": "ADDRESS"}
+# digits -> 0 (ASCII and full-width); İ -> i because "İ".lower() is two characters and every offset
+# after it would shift (the only such character in Unicode)
 _NORM = str.maketrans({**{chr(c): "0" for c in range(0x30, 0x3A)},
-                       **{chr(c): "0" for c in range(0xFF10, 0xFF1A)}})
+                       **{chr(c): "0" for c in range(0xFF10, 0xFF1A)}, "\u0130": "i"})
 _SPLIT = re.compile(r"[^。！？!?\n；;]*[。！？!?\n；;]*")
 MAX_CHUNK = 48
 
@@ -77,18 +79,6 @@ def name_list_words(codes: str) -> list[list[tuple[int, int]]]:
     one name ends in such a run; jieba's dictionary and HMM segment it."""
     word, run = _name_word_res()
     return [[(m.start(), m.end()) for m in word.finditer(codes, r.start(), r.end())] for r in run.finditer(codes)]
-
-
-def is_plain_word(codes: str, start: int, end: int) -> bool:
-    """Whether ``[start, end)`` is exactly one jieba word whose part of speech is not a person name
-    (康复/vn, 安全法/n)."""
-    if not (0 <= start < end <= len(codes)) or not is_word_start(codes[start]):
-        return False
-    if end < len(codes) and not is_word_start(codes[end]):
-        return False
-    if any(is_word_start(c) for c in codes[start + 1:end]):
-        return False
-    return _JIEBA_TAGS[(ord(codes[start]) - 0x100) // 4] not in ("nr", "nrfg", "nrt")
 
 
 def is_word_start(code: str) -> bool:
