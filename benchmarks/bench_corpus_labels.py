@@ -33,9 +33,10 @@ def bench_domain(quick: bool) -> dict:
     from sklearn.linear_model import LogisticRegression
 
     from moli.corpus import train_domain as T
+    from moli.corpus.domain import DOMAINS, prepare
 
     examples = T.load_examples(shared_dir())
-    labels = list(T.DOMAINS)
+    labels = list(DOMAINS)
     train = [e for e in examples if not T.is_dev(e["group"])]
     dev = [e for e in examples if T.is_dev(e["group"])]
     model = T.fit(train, labels)
@@ -48,7 +49,7 @@ def bench_domain(quick: bool) -> dict:
     jieba.setLogLevel(60)
 
     def words(t: str) -> list[str]:
-        return jieba.lcut(T.prepare(t))
+        return jieba.lcut(prepare(t))
 
     t0 = time.perf_counter()
     vec = TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True, min_df=1)

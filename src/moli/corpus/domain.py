@@ -1,9 +1,10 @@
 """Domain classifier: which of the seed's corpus domains a document belongs to.
 
-A character n-gram linear model (hashed 1–3-grams, TF-IDF, multinomial logistic regression),
-trained by ``python -m moli.corpus.train_domain`` from the shared labelled sets and shipped as
-arrays in ``data/domain/model.npz``. Inference needs only the stateless hashing vectoriser and
-numpy, so the model file is independent of the scikit-learn version that trained it.
+A linear model over two hashed feature spaces — character 1–2-grams and rjieba words — each
+sublinear TF-IDF and L2-normalised, then the concatenation normalised again; multinomial logistic
+regression on top. Trained by ``python -m moli.corpus.train_domain`` from the shared labelled sets
+and shipped as arrays in ``data/domain/model.npz``. Inference needs only the stateless hashing
+vectorisers and numpy, so the model file is independent of the scikit-learn version that trained it.
 """
 
 from __future__ import annotations
@@ -33,10 +34,25 @@ MAX_CHARS = 3000
 
 
 def make_vectorizer(n_features: int):
+    """Character 1–2-grams, hashed."""
     from sklearn.feature_extraction.text import HashingVectorizer
 
     return HashingVectorizer(analyzer="char", ngram_range=(1, 2), n_features=n_features,
                              alternate_sign=False, norm=None, lowercase=True, dtype=np.float32)
+
+
+def _words(text: str) -> list[str]:
+    import rjieba
+
+    return rjieba.cut(text.lower())
+
+
+def make_word_vectorizer(n_features: int):
+    """rjieba words, hashed into their own space (a word and a character never share a column)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(analyzer=_words, n_features=n_features, alternate_sign=False, norm=None,
+                             dtype=np.float32)
 
 
 def prepare(text: str) -> str:
@@ -55,26 +71,31 @@ class DomainPrediction:
 
 class DomainClassifier:
     def __init__(self, labels: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
-                 n_features: int):
+                 n_features: int, n_word_features: int = 0):
         self.labels = labels
-        self.idf = idf.astype(np.float32)
-        self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)  # (n_features, n_labels)
+        self.idf = idf.astype(np.float32)  # (n_features + n_word_features,)
+        self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)  # (n_features + n_word_features, n_labels)
         self.intercept = intercept.astype(np.float32)
-        self.vectorizer = make_vectorizer(n_features)
+        self.n_features, self.n_word_features = n_features, n_word_features
+        self.vectorizers = [make_vectorizer(n_features)]
+        if n_word_features:
+            self.vectorizers.append(make_word_vectorizer(n_word_features))
 
     @classmethod
     def load(cls, directory: Path = MODEL_DIR) -> DomainClassifier:
         with np.load(directory / "model.npz") as z:
             meta = json.loads(str(z["meta"]))
             coef = z["coef_q"].astype(np.float32) * z["coef_scale"][:, None]
-            return cls(meta["labels"], z["idf"], coef, z["intercept"], meta["n_features"])
+            return cls(meta["labels"], z["idf"], coef, z["intercept"], meta["n_features"],
+                       meta.get("n_word_features", 0))
 
     def save(self, directory: Path, extra_meta: dict | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        meta = {"labels": self.labels, "n_features": int(self.coef_t.shape[0]), **(extra_meta or {})}
+        meta = {"labels": self.labels, "n_features": self.n_features, "n_word_features": self.n_word_features,
+                **(extra_meta or {})}
         tmp = directory / "model.tmp.npz"
         # int8 weights with one scale per label keep the file under 1 MB; predictions barely move
-        # (measured: same label for every training document, probabilities within 0.02).
+        # (measured: same label for 8,369 of the 8,371 training documents, probabilities within 0.025).
         coef = self.coef_t.T
         scale = np.abs(coef).max(axis=1) / 127.0
         scale[scale == 0] = 1.0
@@ -83,13 +104,29 @@ class DomainClassifier:
                             intercept=self.intercept, meta=np.array(json.dumps(meta)))
         tmp.replace(directory / "model.npz")
 
+    def counts(self, texts: list[str]):
+        """Raw hashed counts, the blocks side by side."""
+        import scipy.sparse as sp
+
+        prepared = [prepare(t) for t in texts]
+        return sp.hstack([v.transform(prepared) for v in self.vectorizers], format="csr")
+
     def features(self, texts: list[str]):
-        x = self.vectorizer.transform([prepare(t) for t in texts])
+        x = self.counts(texts)
         x.data = np.log1p(x.data)  # sublinear tf
         x = x.multiply(self.idf).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        # Each block (characters, words) L2-normalised on its own, then the row divided by the root of
+        # the number of non-empty blocks (so it has norm 1): the many character n-grams do not drown
+        # the words. Grouped 5-fold CV macro-F1: 0.770, against 0.767 for characters alone (three fold
+        # draws: +0.003 to +0.008) and 0.743 for one joint norm over both blocks.
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        cell = rows * 2 + (x.indices >= self.n_features)
+        norms = np.sqrt(np.bincount(cell, weights=x.data.astype(np.float64) ** 2, minlength=2 * x.shape[0]))
+        norms = norms.reshape(-1, 2)
+        n_blocks = np.maximum((norms > 0).sum(axis=1), 1)
         norms[norms == 0] = 1.0
-        return x.multiply(1.0 / norms[:, None]).tocsr()
+        x.data /= (norms.ravel()[cell] * np.sqrt(n_blocks)[rows]).astype(np.float32)
+        return x
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -1,4 +1,4 @@
-"""Train the domain classifier: ``python -m moli.corpus.train_domain [--shared DIR] [--eval-only]``.
+"""Train the domain classifier: ``python -m moli.corpus.train_domain [--shared DIR] [--eval-only] [--cv]``.
 
 Training data (``../shared/data``; see its README for sources and licences):
 - classification/csl_discipline.jsonl: title + keywords + abstract, label ``domain``;
@@ -10,8 +10,10 @@ Training data (``../shared/data``; see its README for sources and licences):
   reports, ``government_affairs``.
 
 A deterministic 20 % of groups (sha1 of the group key) is held out to report dev figures; the
-shipped model is then refitted on everything. Output: ``data/domain/model.npz`` and
-``data/domain/training.json`` (data manifest, parameters, dev figures, confusion matrix).
+shipped model is then refitted on everything. Parameters are chosen by grouped 5-fold CV inside
+the other 80 % (``--cv`` reports it for the current configuration), never on the dev split.
+Output: ``data/domain/model.npz`` and ``data/domain/training.json`` (data manifest, parameters,
+CV and dev figures, confusion matrices).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from moli.core.paths import shared_dir
-from moli.corpus.domain import DOMAINS, MODEL_DIR, DomainClassifier, make_vectorizer, prepare
+from moli.corpus.domain import DOMAINS, MAX_CHARS, MODEL_DIR, DomainClassifier
 
-N_FEATURES = 2**18
+N_FEATURES = 2**18  # character 1-2-grams
+N_WORD_FEATURES = 2**18  # rjieba words
 C = 4.0
 SEED = 1
 
@@ -71,24 +74,43 @@ def is_dev(group: str) -> bool:
 def fit(examples: list[dict], labels: list[str]) -> DomainClassifier:
     from sklearn.linear_model import LogisticRegression
 
-    vec = make_vectorizer(N_FEATURES)
-    x = vec.transform([prepare(e["text"]) for e in examples])
-    x.data = np.log1p(x.data)
-    df = np.bincount(x.indices, minlength=N_FEATURES)
-    idf = (np.log((1 + x.shape[0]) / (1 + df)) + 1).astype(np.float32)
-    model = DomainClassifier(labels, idf, np.zeros((len(labels), N_FEATURES)), np.zeros(len(labels)), N_FEATURES)
-    xf = model.features([e["text"] for e in examples])
+    k, n = len(labels), N_FEATURES + N_WORD_FEATURES
+    texts = [e["text"] for e in examples]
+    blank = DomainClassifier(labels, np.ones(n), np.zeros((k, n)), np.zeros(k), N_FEATURES, N_WORD_FEATURES)
+    df = np.bincount(blank.counts(texts).indices, minlength=n)
+    idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+    # An n-gram never seen in training has no weight in the model; giving it idf 0 as well keeps it out
+    # of the document's norm, so a text full of unseen terms is not shrunk towards the class priors.
+    # Grouped 5-fold CV on the training part: macro-F1 0.767 against 0.745 (characters alone, C = 4).
+    idf[df == 0] = 0.0
+    model = DomainClassifier(labels, idf, np.zeros((k, n)), np.zeros(k), N_FEATURES, N_WORD_FEATURES)
     y = np.array([labels.index(e["label"]) for e in examples])
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, random_state=SEED)
-    clf.fit(xf, y)
-    return DomainClassifier(labels, idf, clf.coef_, clf.intercept_, N_FEATURES)
+    clf.fit(model.features(texts), y)
+    return DomainClassifier(labels, idf, clf.coef_, clf.intercept_, N_FEATURES, N_WORD_FEATURES)
 
 
 def evaluate(model: DomainClassifier, examples: list[dict]) -> dict:
-    labels = model.labels
     t0 = time.perf_counter()
     preds = [p.domain for p in model.predict([e["text"] for e in examples])]
     elapsed = time.perf_counter() - t0
+    return score(examples, preds, model.labels) | {"docs_per_second": round(len(examples) / elapsed, 1)}
+
+
+def cross_validate(train: list[dict], labels: list[str], k: int = 5) -> dict:
+    """Grouped k-fold CV inside the training part (groups by sha1('cv:'+group)), the predictions of
+    all folds pooled into one report. Parameters are chosen on this, never on the dev split."""
+    fold = [int(hashlib.sha1(f"cv:{e['group']}".encode()).hexdigest(), 16) % k for e in train]
+    preds: list[str] = [""] * len(train)
+    for i in range(k):
+        model = fit([e for e, f in zip(train, fold, strict=True) if f != i], labels)
+        idx = [j for j, f in enumerate(fold) if f == i]
+        for j, p in zip(idx, model.predict([train[j]["text"] for j in idx]), strict=True):
+            preds[j] = p.domain
+    return {"folds": k} | score(train, preds, labels)
+
+
+def score(examples: list[dict], preds: list[str], labels: list[str]) -> dict:
     gold = [e["label"] for e in examples]
     k = len(labels)
     cm = np.zeros((k, k), dtype=int)
@@ -113,7 +135,6 @@ def evaluate(model: DomainClassifier, examples: list[dict]) -> dict:
         "per_class": per_class,
         "accuracy_by_set": by_set,
         "confusion_matrix": {"labels": labels, "rows_gold_cols_predicted": cm.tolist()},
-        "docs_per_second": round(len(examples) / elapsed, 1),
     }
 
 
@@ -122,6 +143,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--shared", type=Path, default=None, help="shared data folder (default: beside the repo)")
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--eval-only", action="store_true", help="report dev figures, do not write the model")
+    ap.add_argument("--cv", action="store_true", help="also report grouped 5-fold CV inside the training part")
     args = ap.parse_args(argv)
     shared = args.shared or shared_dir()
     examples = load_examples(shared)
@@ -130,19 +152,24 @@ def main(argv: list[str] | None = None) -> dict:
     dev = [e for e in examples if is_dev(e["group"])]
     dev_report = evaluate(fit(train, labels), dev)
     report = {
-        "model": "hashed char 1-2-gram TF-IDF (sublinear) + multinomial logistic regression",
-        "params": {"n_features": N_FEATURES, "C": C, "class_weight": "balanced", "max_chars": 3000},
+        "model": "hashed char 1-2-grams + rjieba words, each sublinear TF-IDF and L2-normalised, "
+                 "+ multinomial logistic regression",
+        "params": {"n_features": N_FEATURES, "n_word_features": N_WORD_FEATURES, "C": C,
+                   "class_weight": "balanced", "max_chars": MAX_CHARS, "unseen_idf": 0.0},
         "data": {s: sum(e["set"] == s for e in examples) for s in sorted({e["set"] for e in examples})},
         "label_counts": {lab: sum(e["label"] == lab for e in examples) for lab in labels},
         "dev_split": "20 % of groups by sha1('domain-dev:'+group); figures below from a model trained on the other 80 %",
         "dev": dev_report,
     }
+    if args.cv:
+        report["cv"] = cross_validate(train, labels)
     if not args.eval_only:
         final = fit(examples, labels)
         final.save(args.out, {"trained_on": len(examples)})
         (args.out / "training.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(json.dumps({k: report[k] for k in ("data", "label_counts")} |
-                     {"dev_macro_f1": dev_report["macro_f1"], "dev_per_class": dev_report["per_class"],
+                     ({"cv_macro_f1": report["cv"]["macro_f1"]} if args.cv else {}) |
+                     {"dev_macro_f1": dev_report["macro_f1"], "dev_accuracy": dev_report["accuracy"], "dev_per_class": dev_report["per_class"],
                       "dev_by_set": dev_report["accuracy_by_set"]}, ensure_ascii=False, indent=1))
     return report
 
