@@ -165,3 +165,20 @@ def test_name_list_with_parentheticals_and_split_surnames():
     assert t[a:b].startswith("王光英") and t[a:b].endswith("彭珮云")
     assert [t[s:e] for s, e in names][:3] == ["王光英", "程思远", "卢嘉锡"]
     assert all("（" not in t[s:e] for s, e in names)
+
+
+def test_detect_many_equals_detect_across_batches(monkeypatch):
+    import importlib
+
+    from moli.pii import detect_many
+
+    detect_mod = importlib.import_module("moli.pii.detect")
+    texts = [r["text"] for r in load("cluener.jsonl", "dev")[:40]]
+    texts += ["", "联系人：王建国，电话13945671234。", "委员：王光英程思远卢嘉锡吴阶平宋健李贵鲜陈俊生彭珮云。" * 3]
+    want = [detect(t) for t in texts]
+    monkeypatch.setattr(M, "BATCH_CHARS", 300)  # many CRF batches
+    monkeypatch.setattr(detect_mod, "GROUP_CHARS", 700)  # and several groups of texts
+    got = detect_many(texts)
+    assert got == want
+    assert any(f.kind == "PERSON" for fs in got for f in fs)
+    assert detect_many(texts, kinds={"PHONE"}) == [detect(t, kinds={"PHONE"}) for t in texts]

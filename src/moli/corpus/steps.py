@@ -409,13 +409,14 @@ class Pii(Step):
         return v
 
     def process(self, docs):
-        from moli.pii import redact_with_findings
+        from moli.pii import redact_many_with_findings
 
         key = self.key.encode("utf-8") if self.key is not None else None
         kinds = set(self.kinds) if self.kinds is not None else None
         kept, removed = [], []
-        for doc in docs:
-            text, findings = redact_with_findings(doc.text, self.mode, key=key, kinds=kinds)
+        docs = list(docs)
+        results = redact_many_with_findings([doc.text for doc in docs], self.mode, key=key, kinds=kinds)
+        for doc, (text, findings) in zip(docs, results, strict=True):
             if self.drop_if_more_than is not None and len(findings) > self.drop_if_more_than:
                 removed.append(Removed(doc, self.name, "too_much_pii"))
                 continue

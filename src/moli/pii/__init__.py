@@ -1,6 +1,7 @@
 """moli.pii — Chinese personal-information engine: detect, validate and redact PII in text and tables.
 
-Public API (stable): ``detect``, ``redact``, ``redact_with_findings``, ``Finding``, ``scan_table``,
+Public API (stable): ``detect``, ``detect_many``, ``redact``, ``redact_with_findings``,
+``redact_many_with_findings``, ``Finding``, ``scan_table``,
 ``TableReport``, ``iter_table_rows``, ``classify_columns``, ``is_sensitive``, ``profiles``, ``KINDS``.
 The name/address model is loaded lazily, once per process, on the first call that needs it.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from moli.pii import categories
 from moli.pii.categories import is_sensitive, profiles
-from moli.pii.detect import detect
+from moli.pii.detect import detect, detect_many
 from moli.pii.findings import KINDS, Finding
 from moli.pii.redact import MODES
 from moli.pii.redact import apply as _apply
@@ -29,6 +30,15 @@ def redact_with_findings(text: str, mode: str = "tag", *, key: bytes | None = No
     return _apply(text, findings, mode, key), findings
 
 
+def redact_many_with_findings(texts: list[str], mode: str = "tag", *, key: bytes | None = None,
+                              kinds: set[str] | None = None) -> list[tuple[str, list[Finding]]]:
+    """``redact_with_findings`` for several texts, detected together (``detect_many``)."""
+    if mode not in MODES:
+        _apply("", [], mode)
+    return [(_apply(text, findings, mode, key), findings)
+            for text, findings in zip(texts, detect_many(texts, kinds=kinds), strict=True)]
+
+
 def redact(text: str, mode: str = "tag", *, key: bytes | None = None, kinds: set[str] | None = None) -> str:
     return redact_with_findings(text, mode, key=key, kinds=kinds)[0]
 
@@ -41,5 +51,6 @@ def __getattr__(name: str):  # table scanning pulls in pyarrow/openpyxl only whe
     raise AttributeError(name)
 
 
-__all__ = ["KINDS", "MODES", "Finding", "TableReport", "categories", "classify_columns", "detect",
-           "is_sensitive", "iter_table_rows", "profiles", "redact", "redact_with_findings", "scan_table"]
+__all__ = ["KINDS", "MODES", "Finding", "TableReport", "categories", "classify_columns", "detect", "detect_many",
+           "is_sensitive", "iter_table_rows", "profiles", "redact", "redact_many_with_findings",
+           "redact_with_findings", "scan_table"]

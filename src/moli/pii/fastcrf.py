@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from moli.pii.lexicons import division_names, jieba_lexicon, surnames
-from moli.pii.model import _NORM, word_codes
+from moli.pii.model import normalise, word_codes
 
 TEMPLATES = "ulrLRxyXYzwtsgjJKqAB"
 _OFFSETS = {"u": (0,), "l": (-1,), "r": (1,), "L": (-2,), "R": (2,), "x": (-1, 0), "y": (0, 1), "X": (-2, -1),
@@ -133,7 +133,7 @@ class FastCRF:
     def emissions(self, segs: list[str], word: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(N, L) emission scores for all characters of ``segs`` (concatenated) and the segment lengths;
         ``word``: ``model.word_codes`` of each segment (computed here when not given)."""
-        padded = "".join("^^" + s + "$$" for s in segs).translate(_NORM).lower()  # length-preserving
+        padded = normalise("".join("^^" + s + "$$" for s in segs))
         lens = np.array([len(s) for s in segs], dtype=np.int64)
         chars = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32)
         codes = chars.astype(np.uint64)
