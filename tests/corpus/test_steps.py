@@ -81,6 +81,14 @@ def test_pii_step_tags_and_records_output_spans():
     assert out.meta["pii_counts"] == {"PHONE": 1, "EMAIL": 1}
 
 
+def test_pii_step_allow_list_keeps_named_values():
+    doc = Document("d", "联系人：王建国，电话13945671234。热线电话13800138000由区政府公布。")
+    kept, _ = get_step_class("pii")(mode="tag", allow=["13800138000"]).process([doc])
+    out = kept[0].text
+    assert "王建国" not in out and "13945671234" not in out and "13800138000" in out
+    assert kept[0].meta["pii_counts"].get("PHONE") == 1
+
+
 def test_pii_mode_is_validated():
     with pytest.raises(Exception) as exc:
         get_step_class("pii")(mode="shred")

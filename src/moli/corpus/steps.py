@@ -381,13 +381,15 @@ class Pii(Step):
     Findings are stored in ``meta["pii"]`` as ``{kind, start, end}`` — offsets into the *output* text
     (for ``tag``/``mask``/``drop``; the redacted span is ``text[start:end]``) — never the PII itself, and
     their count per kind in ``meta["pii_counts"]``. ``drop_if_more_than`` removes documents with too
-    many findings (e.g. customer lists).
+    many findings (e.g. customer lists). ``allow``: exact values never redacted (Presidio's allow list):
+    the public figures an official document names, an office's published hotline.
     """
 
     mode: str = "tag"
     key: str | None = None
     kinds: list[str] | None = None  # None = every kind moli.pii detects (PERSON/ADDRESS need its model)
     drop_if_more_than: int | None = None
+    allow: list[str] | None = None
 
     @field_validator("kinds")
     @classmethod
@@ -415,7 +417,8 @@ class Pii(Step):
         kinds = set(self.kinds) if self.kinds is not None else None
         kept, removed = [], []
         docs = list(docs)
-        results = redact_many_with_findings([doc.text for doc in docs], self.mode, key=key, kinds=kinds)
+        results = redact_many_with_findings([doc.text for doc in docs], self.mode, key=key, kinds=kinds,
+                                            allow=set(self.allow or ()))
         for doc, (text, findings) in zip(docs, results, strict=True):
             if self.drop_if_more_than is not None and len(findings) > self.drop_if_more_than:
                 removed.append(Removed(doc, self.name, "too_much_pii"))

@@ -17,30 +17,34 @@ from moli.pii.redact import apply as _apply
 
 
 def redact_with_findings(text: str, mode: str = "tag", *, key: bytes | None = None,
-                         kinds: set[str] | None = None) -> tuple[str, list[Finding]]:
+                         kinds: set[str] | None = None, allow: set[str] | None = None) -> tuple[str, list[Finding]]:
     """Redact ``text`` and return it with the findings (offsets into the input ``text``).
 
     Modes: ``mask`` (same length, ``*``), ``tag`` (``[PHONE]``), ``pseudonymize`` (keyed, consistent,
     format- and validity-preserving surrogates; key from ``key``, else $MOLI_PII_KEY, else derived from
-    the installation's secret key) and ``drop``.
+    the installation's secret key) and ``drop``. ``allow``: exact values that are never redacted nor
+    reported (public figures named in official documents, the office's own hotline).
     """
-    if mode not in MODES:
-        _apply("", [], mode)  # raises the bilingual error before any detection work
-    findings = detect(text, kinds=kinds)
-    return _apply(text, findings, mode, key), findings
+    return redact_many_with_findings([text], mode, key=key, kinds=kinds, allow=allow)[0]
 
 
 def redact_many_with_findings(texts: list[str], mode: str = "tag", *, key: bytes | None = None,
-                              kinds: set[str] | None = None) -> list[tuple[str, list[Finding]]]:
+                              kinds: set[str] | None = None,
+                              allow: set[str] | None = None) -> list[tuple[str, list[Finding]]]:
     """``redact_with_findings`` for several texts, detected together (``detect_many``)."""
     if mode not in MODES:
-        _apply("", [], mode)
-    return [(_apply(text, findings, mode, key), findings)
-            for text, findings in zip(texts, detect_many(texts, kinds=kinds), strict=True)]
+        _apply("", [], mode)  # raises the bilingual error before any detection work
+    out = []
+    for text, findings in zip(texts, detect_many(texts, kinds=kinds), strict=True):
+        if allow:
+            findings = [f for f in findings if f.text not in allow]
+        out.append((_apply(text, findings, mode, key), findings))
+    return out
 
 
-def redact(text: str, mode: str = "tag", *, key: bytes | None = None, kinds: set[str] | None = None) -> str:
-    return redact_with_findings(text, mode, key=key, kinds=kinds)[0]
+def redact(text: str, mode: str = "tag", *, key: bytes | None = None, kinds: set[str] | None = None,
+           allow: set[str] | None = None) -> str:
+    return redact_with_findings(text, mode, key=key, kinds=kinds, allow=allow)[0]
 
 
 def __getattr__(name: str):  # table scanning pulls in pyarrow/openpyxl only when used
