@@ -130,6 +130,28 @@ def set_test_set_cmd(scenario: str = typer.Argument(..., help="场景编号 / sc
         _print({"scenario_id": row.slug, "items": len(items)})
 
 
+def _delete(kind: str, key: str) -> None:
+    from moli.core.db import ensure_database, session_scope
+    from moli.market import service
+
+    ensure_database()
+    with session_scope() as s:  # one transaction: deleted entirely or not at all
+        fn = service.delete_offering if kind == "offering" else service.delete_scenario
+        _print(fn(s, key, service.OPERATOR))
+
+
+@app.command("delete-offering")
+def delete_offering_cmd(offering: str = typer.Argument(..., help="模型供给编号 / offering id")) -> None:
+    """删除（下架）模型供给；有评测记录时拒绝 / delete (withdraw) an offering; refused while evaluation runs refer to it."""
+    _delete("offering", offering)
+
+
+@app.command("delete-scenario")
+def delete_scenario_cmd(scenario: str = typer.Argument(..., help="场景编号 / scenario id")) -> None:
+    """删除应用场景及其测试集；有评测记录时拒绝 / delete a scenario and its test set; refused while it has evaluation runs."""
+    _delete("scenario", scenario)
+
+
 @app.command("evaluate")
 def evaluate_cmd(
     scenario: str = typer.Option(..., "--scenario", help="场景编号，或含 test_set 的场景文件 / scenario id, or a scenario file with test_set"),

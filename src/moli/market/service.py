@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from moli.core import access
 from moli.core.db import utcnow
-from moli.core.errors import InputError, NotFound
+from moli.core.errors import InputError, MoliError, NotFound
 from moli.core.settings import get_settings
 from moli.market.evaluation import ResponseCache, Target, evaluate
 from moli.market.matching import OfferingIndex, ranking_to_contract, scenarios_for_offering
@@ -197,9 +198,104 @@ def remote_offerings(session: Session, *, q: str = "", task: str | None = None, 
 
 
 def browse_scenarios(session: Session, user: Any | None, *, industry: str | None = None, task: str | None = None) -> list[MarketScenario]:
-    rows = session.scalars(access.visible(select(MarketScenario), MarketScenario, user, public_column="is_public")
-                           .order_by(MarketScenario.created_at.desc(), MarketScenario.id.desc()))
-    return [r for r in rows if (not industry or r.industry == industry) and (not task or task in r.data.get("tasks", []))]
+    return browse_scenarios_faceted(session, user, industry=industry, task=task)["items"]
+
+
+_SCENARIO_FACETS = {
+    "industry": lambda r: [r.industry],
+    "task": lambda r: (r.data or {}).get("tasks", []),
+}
+
+
+def browse_scenarios_faceted(session: Session, user: Any | None, *, industry: str | None = None,
+                             task: str | None = None) -> dict[str, Any]:
+    """Visible scenarios filtered by industry and task, with facet counts computed as for offerings: each
+    facet counts the visible scenarios matching the *other* facet's choice (so its other values stay
+    useful), e.g. ``{"industry": {"medicine": 2}, "task": {"question-answering": 3}}``."""
+    rows = list(session.scalars(access.visible(select(MarketScenario), MarketScenario, user, public_column="is_public")
+                                .order_by(MarketScenario.created_at.desc(), MarketScenario.id.desc())))
+    chosen = {"industry": industry or None, "task": task or None}
+
+    def keep(r: MarketScenario, skip: str | None = None) -> bool:
+        return all(v is None or v in _SCENARIO_FACETS[k](r) for k, v in chosen.items() if k != skip)
+
+    counts = {k: Counter() for k in _SCENARIO_FACETS}
+    for r in rows:
+        for k, fn in _SCENARIO_FACETS.items():
+            if keep(r, skip=k):
+                counts[k].update(fn(r))
+    return {"items": [r for r in rows if keep(r)], "facets": {k: dict(sorted(c.items())) for k, c in counts.items()},
+            "chosen": chosen}
+
+
+# --- withdrawal (delete) ------------------------------------------------------------------------
+#
+# Rule for dependent evaluation runs: REFUSE. An offering or scenario that any evaluation run
+# (MarketEvaluation, queued, running or finished) refers to cannot be deleted; the error names how
+# many runs exist. Why not cascade: the runs on an offering usually belong to *other* organisations'
+# scenarios (they are rows of their leaderboards, paid for with their API calls and test sets), so an
+# offering's owner deleting them would silently rewrite someone else's history; and a run may still be
+# in progress, writing into the rows a cascade would remove. Refusing is one rule for both kinds. The
+# way out is to unpublish (edit → untick "public"): the record disappears from other organisations'
+# lists, matching and the federation catalogue while the history stays intact.
+
+
+class InUse(MoliError):
+    """The record is still referenced (by evaluation runs) and is therefore not deleted."""
+
+    status_code = 409
+
+
+def _runs_of(session: Session, column: Any, row_id: int) -> int:
+    return session.scalar(select(func.count(MarketEvaluation.id)).where(column == row_id)) or 0
+
+
+def _in_use(kind: str, slug: str, runs: int | None) -> InUse:
+    what_zh, what_en = ("模型供给", "offering") if kind == "offering" else ("应用场景", "scenario")
+    if runs is None:  # a run was created concurrently (the foreign key refused the delete)
+        return InUse(f"{what_zh} {slug} 刚被评测记录引用，未删除",
+                     f"the {what_en} {slug} was just referenced by an evaluation run; nothing was deleted", field="id")
+    return InUse(f"{what_zh} {slug} 有 {runs} 条评测记录，为保留排行榜历史不能删除；可在编辑页取消“公开”以下架",
+                 f"the {what_en} {slug} has {runs} evaluation run{'s' if runs != 1 else ''}; it cannot be deleted "
+                 f"without losing leaderboard history. Unpublish it instead (edit, untick 'public')", field="id")
+
+
+def deletion_check(session: Session, kind: str, key: str | int, user: Any | None) -> dict[str, Any]:
+    """What deleting would do, for the confirmation page: ``{"row", "runs", "allowed"}``. Raises the
+    usual NotFound/PermissionDenied if ``user`` may not see or change the record."""
+    if kind == "offering":
+        row, column = get_offering(session, key, user), MarketEvaluation.offering_id
+    else:
+        row, column = get_scenario(session, key, user), MarketEvaluation.scenario_id
+    access.ensure_can_write(user, row.owner_org_id)
+    runs = _runs_of(session, column, row.id)
+    return {"row": row, "runs": runs, "allowed": runs == 0}
+
+
+def _delete(session: Session, kind: str, key: str | int, user: Any | None) -> dict[str, Any]:
+    check = deletion_check(session, kind, key, user)
+    row = check["row"]
+    slug = row.slug
+    if not check["allowed"]:
+        raise _in_use(kind, slug, check["runs"])
+    session.delete(row)
+    try:
+        session.flush()  # one DELETE in the caller's transaction; the FK still guards a run created meanwhile
+    except IntegrityError as exc:
+        raise _in_use(kind, slug, None) from exc
+    return {"kind": kind, f"{kind}_id": slug, "deleted": True}
+
+
+def delete_offering(session: Session, offering_id: str | int, user: Any | None) -> dict[str, Any]:
+    """Withdraw an offering (owner organisation or staff). Refused with :class:`InUse` (409) while evaluation
+    runs refer to it. A deleted public offering is simply absent from the next federation catalogue."""
+    return _delete(session, "offering", offering_id, user)
+
+
+def delete_scenario(session: Session, scenario_id: str | int, user: Any | None) -> dict[str, Any]:
+    """Withdraw a scenario and its private test set (owner organisation or staff). Refused with
+    :class:`InUse` (409) while evaluation runs refer to it."""
+    return _delete(session, "scenario", scenario_id, user)
 
 
 # --- matching ---------------------------------------------------------------------------------

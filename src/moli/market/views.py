@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -40,8 +40,9 @@ def _vocab_ctx() -> dict:
 @router.get("/market")
 def index_page(request: Request, industry: str = "", task: str = "", db: Session = Depends(get_db),
                user=Depends(current_user)):
-    rows = service.browse_scenarios(db, user, industry=industry or None, task=task or None)
-    return render(request, "market/index.html", {"scenarios": rows, "industry": industry, "task": task, **_vocab_ctx()})
+    out = service.browse_scenarios_faceted(db, user, industry=industry or None, task=task or None)
+    return render(request, "market/index.html", {"scenarios": out["items"], "facets": out["facets"], "industry": industry,
+                                                 "task": task, **_vocab_ctx()})
 
 
 @router.get("/market/offerings")
@@ -89,6 +90,39 @@ async def offering_submit(request: Request, db: Session = Depends(get_db), user=
     return RedirectResponse(f"/market/offerings/{row.slug}", status_code=303)
 
 
+_KINDS = {"offering": ("模型供给", "offering", "/market/offerings"), "scenario": ("应用场景", "scenario", "/market")}
+
+
+def _delete_page(request: Request, kind: str, check: dict, error: service.InUse | None = None, status: int = 200):
+    row = check["row"]
+    what_zh, what_en, back_list = _KINDS[kind]
+    base = f"/market/{kind}s/{row.slug}"
+    return render(request, "market/delete_confirm.html", {
+        "kind": kind, "what_zh": what_zh, "what_en": what_en, "row": row,
+        "title": row.name if kind == "offering" else row.title, "runs": check["runs"], "allowed": check["allowed"],
+        "error": error, "action": f"{base}/delete", "back": base, "edit": f"{base}/edit", "list": back_list,
+    }, status_code=status)
+
+
+def _delete_submit(request: Request, kind: str, slug: str, db: Session, user):
+    try:
+        (service.delete_offering if kind == "offering" else service.delete_scenario)(db, slug, user)
+    except service.InUse as exc:
+        db.rollback()
+        return _delete_page(request, kind, service.deletion_check(db, kind, slug, user), exc, 409)
+    return RedirectResponse(_KINDS[kind][2], status_code=303)
+
+
+@router.get("/market/offerings/{slug:path}/delete")
+def offering_delete_confirm(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    return _delete_page(request, "offering", service.deletion_check(db, "offering", slug, user))
+
+
+@router.post("/market/offerings/{slug:path}/delete")
+def offering_delete(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    return _delete_submit(request, "offering", slug, db, user)
+
+
 @router.get("/market/offerings/{slug:path}")
 def offering_page(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(current_user)):
     from moli.core.access import can_write
@@ -134,6 +168,16 @@ async def scenario_submit(request: Request, db: Session = Depends(get_db), user=
                   for k, v in form.items()}
         return _scenario_form(request, values, exc, 400)
     return RedirectResponse(f"/market/scenarios/{row.slug}", status_code=303)
+
+
+@router.get("/market/scenarios/{slug}/delete")
+def scenario_delete_confirm(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    return _delete_page(request, "scenario", service.deletion_check(db, "scenario", slug, user))
+
+
+@router.post("/market/scenarios/{slug}/delete")
+def scenario_delete(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    return _delete_submit(request, "scenario", slug, db, user)
 
 
 @router.get("/market/scenarios/{slug}")
@@ -218,6 +262,12 @@ def api_offering(slug: str, db: Session = Depends(get_db), user=Depends(current_
     return _offering_json(service.get_offering(db, slug, user))
 
 
+@router.delete("/api/v1/market/offerings/{slug:path}")
+def api_delete_offering(slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    service.delete_offering(db, slug, user)
+    return Response(status_code=204)
+
+
 @router.post("/api/v1/market/offerings")
 async def api_publish_offering(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
     body = await request.json()
@@ -228,8 +278,8 @@ async def api_publish_offering(request: Request, db: Session = Depends(get_db), 
 
 @router.get("/api/v1/market/scenarios")
 def api_scenarios(industry: str = "", task: str = "", db: Session = Depends(get_db), user=Depends(current_user)):
-    return {"items": [_scenario_json(r) for r in service.browse_scenarios(db, user, industry=industry or None,
-                                                                           task=task or None)]}
+    out = service.browse_scenarios_faceted(db, user, industry=industry or None, task=task or None)
+    return {"items": [_scenario_json(r) for r in out["items"]], "facets": out["facets"]}
 
 
 @router.post("/api/v1/market/scenarios")
@@ -252,6 +302,12 @@ async def api_publish_scenario(request: Request, db: Session = Depends(get_db), 
 @router.get("/api/v1/market/scenarios/{slug}")
 def api_scenario(slug: str, db: Session = Depends(get_db), user=Depends(current_user)):
     return _scenario_json(service.get_scenario(db, slug, user))
+
+
+@router.delete("/api/v1/market/scenarios/{slug}")
+def api_delete_scenario(slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
+    service.delete_scenario(db, slug, user)
+    return Response(status_code=204)
 
 
 @router.get("/api/v1/market/scenarios/{slug}/matches")
