@@ -182,3 +182,11 @@ def test_detect_many_equals_detect_across_batches(monkeypatch):
     assert got == want
     assert any(f.kind == "PERSON" for fs in got for f in fs)
     assert detect_many(texts, kinds={"PHONE"}) == [detect(t, kinds={"PHONE"}) for t in texts]
+
+
+def test_model_kinds_alone_do_not_report_numbers_as_names():
+    t = "王建国，身份证号230103198008273629，邮箱taolixuan@example.com，电话13857123456。"
+    persons = [f.text for f in detect(t, kinds={"PERSON"})]
+    assert "王建国" in persons
+    assert not any(ch.isdigit() or "@" in p for p in persons for ch in p) and "taolixuan" not in persons
+    assert [f.kind for f in detect(t, kinds={"PERSON", "PHONE"}) if f.kind != "PERSON"] == ["PHONE"]

@@ -227,11 +227,14 @@ GROUP_CHARS = 1_000_000
 def _detect_group(texts: list[str], ks) -> list[list[Finding]]:
     from moli.pii.model import find_entities_many, word_codes
 
-    patterns = [find_patterns(text, ks) for text in texts]
+    # every pattern kind is looked for even when only PERSON/ADDRESS are asked: a phone number or an ID
+    # must win over a model span on the same characters, and is then left out of the answer
+    patterns = [find_patterns(text, None) for text in texts]
     codes = [word_codes(text) for text in texts]
     models = find_entities_many(texts, ks, codes)
-    return [_finish(text, pattern, model, c, ks) for text, pattern, model, c in zip(texts, patterns, models, codes,
-                                                                                  strict=True)]
+    out = [_finish(text, pattern, model, c, ks) for text, pattern, model, c in zip(texts, patterns, models, codes,
+                                                                                 strict=True)]
+    return out if ks is None else [[f for f in found if f.kind in ks] for found in out]
 
 
 def _finish(text: str, pattern: list[Finding], model: list[Finding], codes: str, ks) -> list[Finding]:

@@ -42,6 +42,11 @@ BIAS_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 # with swapped names it has to learn the contexts (记者…报道, …说, …同志) and surname patterns.
 NAME_SWAPS = 1
 MERGE_LOC = False
+# Sentences of laws and regulations, all labelled O: the NER sets are news, and jieba's dictionary tags
+# hundreds of ordinary words as person names (查明, 许可证, 安全检查, 晋升 … nr), which a model that
+# never saw legal prose reads as names. Laws name no persons; sentences where the gazetteer finds a
+# place are left out, so that every O label is right.
+LAW_SENTENCES = 3000
 
 
 def text_key(text: str) -> str:
@@ -122,6 +127,29 @@ def name_swaps(records: list[dict], mapping: dict[str, str], pool: list[str], co
     return out
 
 
+def law_sentences(n: int, shared: Path | None = None) -> list[str]:
+    """``n`` sentences (8–80 characters) of ``gov_docs/laws_regulations.jsonl.gz`` in which the
+    gazetteer finds no place (person-name entries of jieba's dictionary are allowed: they are what the
+    sentences are for), chosen deterministically by hash."""
+    import gzip
+
+    from moli.pii.lexicons import division_tags
+
+    path = (shared or shared_dir()) / "data" / "gov_docs" / "laws_regulations.jsonl.gz"
+    cands = set()
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            for sent in re.findall(r"[^。；！？\n]{8,80}[。；！？]", json.loads(line)["text"]):
+                cands.add(sent.strip())
+    out = []
+    for t in sorted(cands, key=lambda t: hashlib.sha1(f"law:{t}".encode()).hexdigest()):
+        if all(not tag or tag.endswith("N") for tag in division_tags(t)):
+            out.append(t)
+            if len(out) == n:
+                break
+    return out
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -184,6 +212,13 @@ def train(max_iterations: int | None = None, ner_dir: Path | None = None, out_di
             trainer.append(M.features(r["text"]), bio(r["text"], r["entities"], mapping))
         manifest.append({"file": f"data/ner/{name}", "sha256": sha256(ner_dir / name), "train_records": len(recs),
                          "name_swapped_copies": len(swapped), "label_map": mapping})
+    laws = law_sentences(LAW_SENTENCES) if LAW_SENTENCES and limit is None else []
+    for t in laws:
+        trainer.append(M.features(t), ["O"] * len(t))
+    if laws:
+        path = shared_dir() / "data" / "gov_docs" / "laws_regulations.jsonl.gz"
+        manifest.append({"file": "data/gov_docs/laws_regulations.jsonl.gz", "sha256": sha256(path),
+                         "sentences_all_O": len(laws)})
     trainer.set_params(params)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ner.crfsuite"
@@ -221,7 +256,7 @@ def train(max_iterations: int | None = None, ner_dir: Path | None = None, out_di
     (out_dir / "ner.npz").write_bytes(npz)
     info = {
         "model": "ner.npz", "algorithm": "python-crfsuite lbfgs (deterministic), weights served by moli.pii.fastcrf",
-        "params": params, "name_swaps": NAME_SWAPS, "merge_loc": MERGE_LOC, "labels": tagger.labels(), "crfsuite_model_bytes": len(raw), "npz_bytes": len(npz),
+        "params": params, "name_swaps": NAME_SWAPS, "merge_loc": MERGE_LOC, "law_sentences": LAW_SENTENCES, "labels": tagger.labels(), "crfsuite_model_bytes": len(raw), "npz_bytes": len(npz),
         "state_features": len(ti.state_features),
         "jieba_version": __import__("jieba").__version__,
         "split_rule": "key = the text without non-word characters; dev iff int(sha1('dev:' + key), 16) % 5 == 0; else tune iff int(sha1('tune:' + key), 16) % 10 == 0 "
@@ -241,8 +276,9 @@ def main() -> None:
     ap.add_argument("--out-dir", type=Path, default=DATA_DIR)
     ap.add_argument("--name-swaps", type=int, default=NAME_SWAPS, help="name-swapped copies per sentence")
     ap.add_argument("--merge-loc", action="store_true", help="train LOC spans as ADDR")
+    ap.add_argument("--law-sentences", type=int, default=LAW_SENTENCES, help="all-O sentences from laws")
     a = ap.parse_args()
-    globals().update(NAME_SWAPS=a.name_swaps, MERGE_LOC=a.merge_loc or MERGE_LOC)
+    globals().update(NAME_SWAPS=a.name_swaps, MERGE_LOC=a.merge_loc or MERGE_LOC, LAW_SENTENCES=a.law_sentences)
     info = train(a.max_iterations, out_dir=a.out_dir, c1=a.c1)
     print(json.dumps({k: info[k] for k in ("npz_bytes", "state_features", "train_seconds", "dev_scores_crf_only")},
                      ensure_ascii=False, indent=1))
