@@ -1,6 +1,7 @@
 """Catalogue: registration, access levels, CLI, web pages and the demo corpus."""
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -172,3 +173,10 @@ def test_demo_load_is_idempotent(session):
     assert removed["demo-navigation"][0] == "quality"
     notice = next(d for d in service.sample_documents(corpus, n=100) if d["id"] == "demo-notice-pii")
     assert "[PHONE]" in notice["text"] and "13812345678" not in notice["text"]
+    import pyarrow.parquet as pq
+
+    full = {r["id"]: r["text"] for f in sorted(Path(corpus.location).glob("data/*.parquet"))
+            for r in pq.read_table(f, columns=["id", "text"]).to_pylist()}
+    seed = full["seed_000_95235587940dae1c.txt"]
+    assert "卿逸男" not in seed and "联系人姓名：[PERSON]" in seed  # the seed's contact person (names: cued)
+    assert "习近平" in "".join(full.values()) and "数据安全法" in full["law-27e7ff6505f2"]  # body names stay

@@ -123,3 +123,12 @@ def test_avoid_other_input_values():
     first = surrogate(f, KEY)
     again = surrogate(f, KEY, avoid=frozenset({"张伟", first}))
     assert again not in ("张伟", first)
+
+
+def test_cued_names_policy_redacts_only_announced_names():
+    t = "习近平总书记指出……联系人姓名：卿逸男\n联系电话：58788388-64516。卿逸男负责答复。"
+    out = redact(t, "tag", names="cued")
+    assert "卿逸男" not in out and out.count("[PERSON]") == 2 and "习近平" in out and "[PHONE]" in out
+    assert "习近平" not in redact(t, "tag")  # names="all" (default) redacts every name
+    with pytest.raises(InputError):
+        redact_with_findings(t, "tag", names="some")

@@ -382,7 +382,9 @@ class Pii(Step):
     (for ``tag``/``mask``/``drop``; the redacted span is ``text[start:end]``) — never the PII itself, and
     their count per kind in ``meta["pii_counts"]``. ``drop_if_more_than`` removes documents with too
     many findings (e.g. customer lists). ``allow``: exact values never redacted (Presidio's allow list):
-    the public figures an official document names, an office's published hotline.
+    the public figures an official document names, an office's published hotline. ``names: cued``
+    redacts only names announced by a cue (联系人：, 姓名：) and their repetitions — for official
+    documents, whose other names are public figures.
     """
 
     mode: str = "tag"
@@ -390,6 +392,7 @@ class Pii(Step):
     kinds: list[str] | None = None  # None = every kind moli.pii detects (PERSON/ADDRESS need its model)
     drop_if_more_than: int | None = None
     allow: list[str] | None = None
+    names: Literal["all", "cued"] = "all"
 
     @field_validator("kinds")
     @classmethod
@@ -418,7 +421,7 @@ class Pii(Step):
         kept, removed = [], []
         docs = list(docs)
         results = redact_many_with_findings([doc.text for doc in docs], self.mode, key=key, kinds=kinds,
-                                            allow=set(self.allow or ()))
+                                            allow=set(self.allow or ()), names=self.names)
         for doc, (text, findings) in zip(docs, results, strict=True):
             if self.drop_if_more_than is not None and len(findings) > self.drop_if_more_than:
                 removed.append(Removed(doc, self.name, "too_much_pii"))

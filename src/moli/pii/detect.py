@@ -243,8 +243,12 @@ def _finish(text: str, pattern: list[Finding], model: list[Finding], codes: str,
     # surname-based split would break; run-on Chinese name lists are read by _name_lists instead.
     if ks is None or "PERSON" in ks:
         model = _name_lists(text, codes, model)
-        have = [(f.start, f.end) for f in model if f.kind == "PERSON"]
-        model += [c for c in _cue_names(text) if not any(a < c.end and c.start < b for a, b in have)]
+        have = {(f.start, f.end): f for f in model if f.kind == "PERSON"}
+        for c in _cue_names(text):
+            if (c.start, c.end) in have:
+                have[(c.start, c.end)].source = "cue"  # the model agrees with the cue: a cued name
+            elif not any(a < c.end and c.start < b for a, b in have):
+                model.append(c)
         model = _consistent_names(text, model, pattern)
     if ks is None or "ADDRESS" in ks:
         have = [(f.start, f.end) for f in model if f.kind == "ADDRESS"]
