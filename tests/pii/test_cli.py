@@ -46,6 +46,21 @@ def test_scan_txt_is_one_record_with_file_name(tmp_path):
     assert p.read_text(encoding="utf-8")[f["start"]:f["end"]] == "58788388-64516"
 
 
+def test_redact_allow_file_and_cued_names(tmp_path):
+    p = tmp_path / "in.jsonl"
+    write_jsonl(p, [{"id": 1, "text": "习近平总书记指出。联系人姓名：卿逸男，热线13800138000，手机13945671234。"}])
+    allow = tmp_path / "allow.txt"
+    allow.write_text("# 区政府公布的热线\n13800138000\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    res = runner.invoke(app, ["redact", "--input", str(p), "--output", str(out), "--allow-file", str(allow),
+                              "--names", "cued"])
+    assert res.exit_code == 0, res.output
+    text = json.loads(out.read_text(encoding="utf-8"))["text"]
+    assert text == "习近平总书记指出。联系人姓名：[PERSON]，热线13800138000，手机[PHONE]。"
+    bad = runner.invoke(app, ["redact", "--input", str(p), "--output", str(tmp_path / "x.jsonl"), "--names", "few"])
+    assert bad.exit_code != 0 and not (tmp_path / "x.jsonl").exists()
+
+
 def test_redact_modes_and_atomic_output(tmp_path):
     p = tmp_path / "in.jsonl"
     write_jsonl(p, [{"id": 1, "text": "手机13945671234，身份证110101199003074514"}])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from moli.pii import categories
 from moli.pii.categories import is_sensitive, profiles
 from moli.pii.detect import detect, detect_many
-from moli.pii.findings import KINDS, Finding
+from moli.pii.findings import KINDS, Finding, redaction_policy
 from moli.pii.redact import MODES
 from moli.pii.redact import apply as _apply
 
@@ -32,27 +32,16 @@ def redact_with_findings(text: str, mode: str = "tag", *, key: bytes | None = No
     return redact_many_with_findings([text], mode, key=key, kinds=kinds, allow=allow, names=names)[0]
 
 
-NAME_POLICIES = ("all", "cued")
-
-
 def redact_many_with_findings(texts: list[str], mode: str = "tag", *, key: bytes | None = None,
                               kinds: set[str] | None = None, allow: set[str] | None = None,
                               names: str = "all") -> list[tuple[str, list[Finding]]]:
     """``redact_with_findings`` for several texts, detected together (``detect_many``)."""
     if mode not in MODES:
         _apply("", [], mode)  # raises the bilingual error before any detection work
-    if names not in NAME_POLICIES:
-        from moli.core.errors import InputError
-
-        raise InputError(f"names 须是 {' / '.join(NAME_POLICIES)}", f"names must be one of {', '.join(NAME_POLICIES)}",
-                         field="names")
+    redaction_policy([], allow, names)  # and for a bad names policy
     out = []
     for text, findings in zip(texts, detect_many(texts, kinds=kinds), strict=True):
-        if allow:
-            findings = [f for f in findings if f.text not in allow]
-        if names == "cued":
-            cued = {f.text for f in findings if f.kind == "PERSON" and f.source == "cue"}
-            findings = [f for f in findings if f.kind != "PERSON" or f.text in cued]
+        findings = redaction_policy(findings, allow, names)
         out.append((_apply(text, findings, mode, key), findings))
     return out
 

@@ -46,10 +46,14 @@ def redact(input: Path = typer.Option(..., "--input", help="JSONL 或 .txt / JSO
            field: str = typer.Option("text", "--field", help="文本字段 / text field"),
            encoding: str = typer.Option("utf-8", "--encoding", help="输入编码 / input encoding"),
            skip_bad: bool = typer.Option(False, "--skip-bad", help="跳过有误的行并计数 / skip and count bad lines"),
-           kinds: str = typer.Option(None, "--kinds", help="只处理这些类型 / only these kinds")) -> None:
+           kinds: str = typer.Option(None, "--kinds", help="只处理这些类型 / only these kinds"),
+           allow_file: Path = typer.Option(None, "--allow-file", help="不脱敏的值，每行一个 / values never redacted"),
+           names: str = typer.Option("all", "--names",
+                                     help="all：所有姓名；cued：仅“联系人：”等提示后的姓名 / all names, or only cued ones")) -> None:
     """脱敏并写出新文件 / redact into a new file."""
     stats = files.redact_file(input, output, mode=mode, key=files.read_key(key_file), fld=field,
-                              encoding=encoding, skip_bad=skip_bad, kinds=_kinds(kinds))
+                              encoding=encoding, skip_bad=skip_bad, kinds=_kinds(kinds),
+                              allow=files.read_allow(allow_file), names=names)
     _report(stats)
     typer.echo(json.dumps({"output": str(output), "mode": mode, **stats.summary()}, ensure_ascii=False), err=True)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from moli.core.errors import InputError
 from moli.pii.detect import detect
+from moli.pii.findings import redaction_policy
 from moli.pii.io import decoded_lines, iter_jsonl
 from moli.pii.redact import MODES
 from moli.pii.redact import apply as apply_redaction
@@ -85,6 +86,16 @@ def _fd(f) -> dict:
     return {k: d[k] for k in FINDING_FIELDS} | {"personal": d["personal"]}
 
 
+def read_allow(path: Path | None) -> set[str] | None:
+    """An allow-list file: one value per line, ``#`` comments."""
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"找不到允许列表文件 {path}", f"allow-list file {path} not found", field="--allow-file")
+    return {ln.strip() for ln in path.read_text("utf-8").splitlines() if ln.strip() and not ln.startswith("#")}
+
+
 def read_key(key_file: Path | None) -> bytes | None:
     if key_file is None:
         return None
@@ -98,7 +109,8 @@ def read_key(key_file: Path | None) -> bytes | None:
 
 
 def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fld: str = "text",
-                encoding: str = "utf-8", skip_bad: bool = False, kinds: set[str] | None = None) -> RunStats:
+                encoding: str = "utf-8", skip_bad: bool = False, kinds: set[str] | None = None,
+                allow: set[str] | None = None, names: str = "all") -> RunStats:
     """Redact a JSONL (field ``fld`` of each record) or text file into ``out``. The output is written to a
     temporary file beside ``out`` and renamed at the end: on error no half-written output is left."""
     inp, out = Path(inp), Path(out)
@@ -108,6 +120,7 @@ def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fl
                          f"unknown redaction mode {mode!r} (one of {'|'.join(MODES)})", field="--mode")
     if inp.resolve() == out.resolve():
         raise InputError("输出文件不能与输入文件相同", "the output file must differ from the input", field="--output")
+    redaction_policy([], allow, names)  # a bad policy stops before any output
     out.parent.mkdir(parents=True, exist_ok=True)
     stats = RunStats()
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
@@ -116,14 +129,14 @@ def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fl
             if _is_jsonl(inp):
                 for lineno, obj in iter_jsonl(inp, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped):
                     text = _text_of(obj, fld, inp, lineno)
-                    found = detect(text, kinds=kinds)
+                    found = redaction_policy(detect(text, kinds=kinds), allow, names)
                     obj[fld] = apply_redaction(text, found, mode, key)
                     stats.records += 1
                     stats.findings += len(found)
                     fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             else:
                 for _, line in decoded_lines(inp, encoding, max_chars=MAX_PIECE):
-                    found = detect(line, kinds=kinds)
+                    found = redaction_policy(detect(line, kinds=kinds), allow, names)
                     fh.write(apply_redaction(line, found, mode, key))
                     stats.findings += len(found)
                 stats.records = 1

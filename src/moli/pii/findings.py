@@ -34,3 +34,23 @@ class Finding:
         d = asdict(self)
         d.pop("source", None)
         return d
+
+
+NAME_POLICIES = ("all", "cued")
+
+
+def redaction_policy(findings: list[Finding], allow: set[str] | frozenset[str] | None = None,
+                     names: str = "all") -> list[Finding]:
+    """The findings to redact: without ``allow``'s exact values, and with ``names="cued"`` only the names
+    a cue announces (联系人：, 姓名：) and their repetitions."""
+    if names not in NAME_POLICIES:
+        from moli.core.errors import InputError
+
+        raise InputError(f"names 须是 {' / '.join(NAME_POLICIES)}", f"names must be one of {', '.join(NAME_POLICIES)}",
+                         field="names")
+    if allow:
+        findings = [f for f in findings if f.text not in allow]
+    if names == "cued":
+        cued = {f.text for f in findings if f.kind == "PERSON" and f.source == "cue"}
+        findings = [f for f in findings if f.kind != "PERSON" or f.text in cued]
+    return findings
