@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from moli.core.errors import InputError
-from moli.pii.detect import detect
+from moli.pii.detect import detect, detect_many
 from moli.pii.findings import redaction_policy
 from moli.pii.io import decoded_lines, iter_jsonl
 from moli.pii.redact import MODES
@@ -50,6 +50,28 @@ def _text_of(obj: dict, fld: str, path: Path, lineno: int) -> str:
     return val
 
 
+BATCH_RECORDS = 256  # records detected together (detect_many): the model is several times faster in batches
+
+
+def _batched(items: Iterator, n: int = BATCH_RECORDS) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _records(path: Path, fld: str, encoding: str, skip_bad: bool, stats: RunStats) -> Iterator[list]:
+    """Batches of (line number, record, text) of a JSONL file; a bad record stops with its line number
+    (or is skipped and counted with ``skip_bad``) before its batch is detected."""
+    rows = ((lineno, obj, _text_of(obj, fld, path, lineno))
+            for lineno, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped))
+    return _batched(rows)
+
+
 def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: str = "utf-8",
               skip_bad: bool = False, kinds: set[str] | None = None, stats: RunStats | None = None) -> Iterator[dict]:
     """One result per record: ``{"id", "findings": [{kind, start, end, text, score, valid}]}``.
@@ -61,12 +83,11 @@ def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: 
     _check_input(path)
     stats = stats if stats is not None else RunStats()
     if _is_jsonl(path):
-        for lineno, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped):
-            text = _text_of(obj, fld, path, lineno)
-            found = detect(text, kinds=kinds)
-            stats.records += 1
-            stats.findings += len(found)
-            yield {"id": obj.get(id_field, lineno), "findings": [_fd(f) for f in found]}
+        for batch in _records(path, fld, encoding, skip_bad, stats):
+            for (lineno, obj, _), found in zip(batch, detect_many([t for *_, t in batch], kinds=kinds), strict=True):
+                stats.records += 1
+                stats.findings += len(found)
+                yield {"id": obj.get(id_field, lineno), "findings": [_fd(f) for f in found]}
         return
     out, offset = [], 0
     for _, line in decoded_lines(path, encoding, max_chars=MAX_PIECE):
@@ -127,13 +148,14 @@ def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fl
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             if _is_jsonl(inp):
-                for lineno, obj in iter_jsonl(inp, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped):
-                    text = _text_of(obj, fld, inp, lineno)
-                    found = redaction_policy(detect(text, kinds=kinds), allow, names)
-                    obj[fld] = apply_redaction(text, found, mode, key)
-                    stats.records += 1
-                    stats.findings += len(found)
-                    fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                for batch in _records(inp, fld, encoding, skip_bad, stats):
+                    texts = [t for *_, t in batch]
+                    for (_, obj, text), found in zip(batch, detect_many(texts, kinds=kinds), strict=True):
+                        found = redaction_policy(found, allow, names)
+                        obj[fld] = apply_redaction(text, found, mode, key)
+                        stats.records += 1
+                        stats.findings += len(found)
+                        fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             else:
                 for _, line in decoded_lines(inp, encoding, max_chars=MAX_PIECE):
                     found = redaction_policy(detect(line, kinds=kinds), allow, names)
