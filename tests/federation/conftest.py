@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_identity(name: str = "test-node"):
@@ -131,44 +120,6 @@ def publish_market(session) -> None:
                                                       tasks=["summarization"]), op, is_public=False)
 
 
-def moli_cmd() -> list[str]:
-    return [sys.executable, "-c", "from moli.cli import main; main()"]
-
-
-def node_env(home: Path, name: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOLI_")}
-    env.update(MOLI_HOME=str(home), MOLI_JOBS_IMMEDIATE="1", MOLI_NODE_NAME=name, PYTHONUNBUFFERED="1")
-    return env
-
-
-def start_node(home: Path, name: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = open(log_path, "w")  # noqa: SIM115
-    proc = subprocess.Popen(moli_cmd() + ["serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=node_env(home, name), stdout=log, stderr=subprocess.STDOUT)
-    proc._moli_log = log  # type: ignore[attr-defined]
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def wait_ready(proc: subprocess.Popen, base: str, log_path: Path, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            raise RuntimeError(f"node at {base} did not start:\n" + log_path.read_text())
-        time.sleep(0.25)
-
-
-def stop_node(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    proc._moli_log.close()  # type: ignore[attr-defined]
+def node_vars(name: str) -> dict[str, str]:
+    """The environment of a test node (on top of ``tests.support.browser.moli_env``)."""
+    return {"MOLI_JOBS_IMMEDIATE": "1", "MOLI_NODE_NAME": name}

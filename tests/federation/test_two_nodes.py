@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 import time
 
 import httpx
@@ -16,20 +15,16 @@ from moli.core.db import dispose_engine, session_scope, upgrade
 from moli.federation import service
 from moli.federation.identity import sign_document
 from moli.federation.models import FederationRemoteEntry, FederationSync
+from tests.support.browser import free_port, live_server, moli_env, run_moli
 
 from .conftest import (
     SECRET_PROMPT,
     StaticServer,
     build_small_corpus,
-    free_port,
     make_identity,
-    moli_cmd,
-    node_env,
+    node_vars,
     publish_market,
     register_corpus,
-    start_node,
-    stop_node,
-    wait_ready,
 )
 
 pytestmark = pytest.mark.slow
@@ -53,19 +48,12 @@ def nodes(tmp_path_factory):
         register_corpus(s, recipe, result, "fed-internal", "internal", domain="finance_trade")
         register_corpus(s, recipe, result, "fed-restricted", "restricted", domain="biomedicine")
         publish_market(s)
-    procs = []
     try:
-        a, base_a = start_node(home_a, "浦东节点A", tmp / "a.log")
-        procs.append(a)
-        b, base_b = start_node(home_b, "上海市节点B", tmp / "b.log")
-        procs.append(b)
-        wait_ready(a, base_a, tmp / "a.log")
-        wait_ready(b, base_b, tmp / "b.log")
-        yield {"a": base_a, "b": base_b, "db_a": url_a, "db_b": url_b, "home_a": home_a, "home_b": home_b,
-               "recipe": recipe, "result": result}
+        with live_server(home_a, env=node_vars("浦东节点A")) as base_a, \
+                live_server(home_b, env=node_vars("上海市节点B")) as base_b:
+            yield {"a": base_a, "b": base_b, "db_a": url_a, "db_b": url_b, "home_a": home_a, "home_b": home_b,
+                   "recipe": recipe, "result": result}
     finally:
-        for p in procs:
-            stop_node(p)
         dispose_engine(url_a)
         dispose_engine(url_b)
 
@@ -222,14 +210,12 @@ def test_a_down_peer_is_reported_and_does_not_block_the_others(nodes):
 
 
 def test_cli_pull_and_the_page_of_b(nodes):
-    env = node_env(nodes["home_b"], "上海市节点B")
-    r = subprocess.run(moli_cmd() + ["federation", "pull", "--attempts", "1", "--timeout", "3"], env=env,
-                       capture_output=True, text=True, timeout=60)
+    env = moli_env(nodes["home_b"], **node_vars("上海市节点B"))
+    r = run_moli(env, "federation", "pull", "--attempts", "1", "--timeout", "3", timeout=60)
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert r.returncode == 1, r.stderr  # the down peer failed: non-zero exit
     assert {x["peer"]: x["status"] for x in lines} == {"A": "ok", "down": "failed"}
-    r = subprocess.run(moli_cmd() + ["federation", "peer", "add", "A", nodes["a"]], env=env,
-                       capture_output=True, text=True, timeout=60)
+    r = run_moli(env, "federation", "peer", "add", "A", nodes["a"], timeout=60)
     assert r.returncode == 2 and "已存在" in r.stderr and "already exists" in r.stderr
 
     page = httpx.get(nodes["b"] + "/federation", timeout=10)

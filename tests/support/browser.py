@@ -3,7 +3,8 @@
 * ``live_server(home, env=..., worker=False)`` — a real ``moli serve`` subprocess on a free 127.0.0.1
   port with its own ``MOLI_HOME`` (``moli serve`` also starts its own background-job worker;
   ``worker=True`` adds a separate ``moli worker -w 1 --max-delay 0.5``); waits for ``/healthz`` and
-  yields the base URL; stops everything on exit. The log is ``server.log`` beside ``home``.
+  yields the base URL; stops everything on exit. The log is ``<home name>.server.log`` beside ``home``
+  (two servers with homes in one folder keep separate logs).
 * ``stop_processes(*procs)`` — terminate, wait 10 s, kill.
 * ``moli_env(home, **extra)`` / ``run_moli(env, *args)`` — prepare the same home before serving it
   (import fixtures, create users).
@@ -74,7 +75,7 @@ def live_server(home: Path, *, env: dict[str, str] | None = None, worker: bool =
     """
     full_env = moli_env(home, **(env or {}))
     port = free_port()
-    log_path = home.parent / "server.log"
+    log_path = home.parent / f"{home.name}.server.log"
     log = open(log_path, "w")  # noqa: SIM115
     procs = [subprocess.Popen([*MOLI, "serve", "--host", "127.0.0.1", "--port", str(port)], env=full_env,
                               stdout=log, stderr=subprocess.STDOUT)]
