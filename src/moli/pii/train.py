@@ -41,7 +41,6 @@ BIAS_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 # replacement): a 3,000-sentence set repeats few names, and a CRF that memorises them misses new ones;
 # with swapped names it has to learn the contexts (记者…报道, …说, …同志) and surname patterns.
 NAME_SWAPS = 1
-MERGE_LOC = False
 # Sentences of laws and regulations, all labelled O: the NER sets are news, and jieba's dictionary tags
 # hundreds of ordinary words as person names (查明, 许可证, 安全检查, 晋升 … nr), which a model that
 # never saw legal prose reads as names. Laws name no persons; sentences where the gazetteer finds a
@@ -185,7 +184,8 @@ def evaluate_crf(crf, ner_dir: Path | None = None, split: str = "dev", records: 
 
 
 def train(max_iterations: int | None = None, ner_dir: Path | None = None, out_dir: Path = DATA_DIR,
-          limit: int | None = None, evaluate: bool = True, c1: float | None = None) -> dict:
+          limit: int | None = None, evaluate: bool = True, c1: float | None = None,
+          name_swaps_per_sentence: int = NAME_SWAPS, law_sentence_count: int = LAW_SENTENCES) -> dict:
     """Train, export ``ner.npz`` + ``ner_model.json`` into ``out_dir``; ``limit`` caps records per set
     (tests)."""
     import pycrfsuite
@@ -201,18 +201,17 @@ def train(max_iterations: int | None = None, ner_dir: Path | None = None, out_di
     trainer = pycrfsuite.Trainer(verbose=False)
     manifest = []
     t0 = time.time()
-    sets = {name: {k: ("ADDR" if v == "LOC" and MERGE_LOC else v) for k, v in m.items()} for name, m in SETS.items()}
-    train_recs = {name: [r for r in load(name, "train", ner_dir)[:limit] if r["text"]] for name in sets}
+    train_recs = {name: [r for r in load(name, "train", ner_dir)[:limit] if r["text"]] for name in SETS}
     pool = sorted({e["text"] for name, recs in train_recs.items() for r in recs for e in r["entities"]
-                   if sets[name].get(e["type"]) == "PER" and 2 <= len(e["text"]) <= 12})
-    for name, mapping in sets.items():
+                   if SETS[name].get(e["type"]) == "PER" and 2 <= len(e["text"]) <= 12})
+    for name, mapping in SETS.items():
         recs = train_recs[name]
-        swapped = name_swaps(recs, mapping, pool, NAME_SWAPS, name) if pool else []
+        swapped = name_swaps(recs, mapping, pool, name_swaps_per_sentence, name) if pool else []
         for r in recs + swapped:
             trainer.append(M.features(r["text"]), bio(r["text"], r["entities"], mapping))
         manifest.append({"file": f"data/ner/{name}", "sha256": sha256(ner_dir / name), "train_records": len(recs),
                          "name_swapped_copies": len(swapped), "label_map": mapping})
-    laws = law_sentences(LAW_SENTENCES) if LAW_SENTENCES and limit is None else []
+    laws = law_sentences(law_sentence_count) if law_sentence_count and limit is None else []
     for t in laws:
         trainer.append(M.features(t), ["O"] * len(t))
     if laws:
@@ -256,7 +255,7 @@ def train(max_iterations: int | None = None, ner_dir: Path | None = None, out_di
     (out_dir / "ner.npz").write_bytes(npz)
     info = {
         "model": "ner.npz", "algorithm": "python-crfsuite lbfgs (deterministic), weights served by moli.pii.fastcrf",
-        "params": params, "name_swaps": NAME_SWAPS, "merge_loc": MERGE_LOC, "law_sentences": LAW_SENTENCES, "labels": tagger.labels(), "crfsuite_model_bytes": len(raw), "npz_bytes": len(npz),
+        "params": params, "name_swaps": name_swaps_per_sentence, "law_sentences": law_sentence_count, "labels": tagger.labels(), "crfsuite_model_bytes": len(raw), "npz_bytes": len(npz),
         "state_features": len(ti.state_features),
         "jieba_version": __import__("jieba").__version__,
         "split_rule": "key = the text without non-word characters; dev iff int(sha1('dev:' + key), 16) % 5 == 0; else tune iff int(sha1('tune:' + key), 16) % 10 == 0 "
@@ -275,11 +274,10 @@ def main() -> None:
     ap.add_argument("--c1", type=float, default=None, help="L1 regularisation (default in PARAMS)")
     ap.add_argument("--out-dir", type=Path, default=DATA_DIR)
     ap.add_argument("--name-swaps", type=int, default=NAME_SWAPS, help="name-swapped copies per sentence")
-    ap.add_argument("--merge-loc", action="store_true", help="train LOC spans as ADDR")
     ap.add_argument("--law-sentences", type=int, default=LAW_SENTENCES, help="all-O sentences from laws")
     a = ap.parse_args()
-    globals().update(NAME_SWAPS=a.name_swaps, MERGE_LOC=a.merge_loc or MERGE_LOC, LAW_SENTENCES=a.law_sentences)
-    info = train(a.max_iterations, out_dir=a.out_dir, c1=a.c1)
+    info = train(a.max_iterations, out_dir=a.out_dir, c1=a.c1, name_swaps_per_sentence=a.name_swaps,
+                 law_sentence_count=a.law_sentences)
     print(json.dumps({k: info[k] for k in ("npz_bytes", "state_features", "train_seconds", "dev_scores_crf_only")},
                      ensure_ascii=False, indent=1))
 
