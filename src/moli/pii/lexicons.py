@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import os
 import re
 from functools import lru_cache
 from importlib import resources
 
-import ahocorasick
+import ahocorasick_rs
 import yaml
 
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "地区",
@@ -78,60 +77,41 @@ def jieba_lexicon() -> dict[str, str]:
     return out
 
 
-def _build_automaton() -> ahocorasick.Automaton:
-    auto = ahocorasick.Automaton()
-    for name, tag in jieba_lexicon().items():
-        auto.add_word(name, (len(name), tag))
-    for name, level in division_names().items():  # divisions override jieba's place tag
-        if len(name) >= 2:
-            auto.add_word(name, (len(name), level))
-    auto.make_automaton()
-    return auto
-
-
 @lru_cache(maxsize=1)
-def gazetteer_automaton() -> ahocorasick.Automaton:
-    """The gazetteer automaton; built once per machine and cached (pickled) under MOLI_HOME/cache, because
-    building it takes seconds and loading the pickle a fraction of that."""
-    import hashlib
-    import pickle
+def gazetteer() -> tuple[ahocorasick_rs.AhoCorasick, list[str]]:
+    """jieba's person/place names and the administrative divisions (a division overrides jieba's tag for
+    the same name) in one ahocorasick-rs automaton, with each pattern's tag. Built once per process."""
+    words = dict(jieba_lexicon())
+    for name, level in division_names().items():
+        if len(name) >= 2:
+            words[name] = level
+    names = list(words)
+    return ahocorasick_rs.AhoCorasick(names), [words[w] for w in names]
 
-    files = resources.files("moli.pii")
-    digest = hashlib.sha1(files.joinpath(JIEBA_RESOURCE).read_bytes()
-                          + files.joinpath("data/divisions.tsv.gz").read_bytes()
-                          + ahocorasick.__name__.encode()).hexdigest()[:16]
-    try:
-        from moli.core.settings import get_settings
 
-        cache = get_settings().home / "cache" / f"pii_gazetteer_{digest}.pkl"
-        if cache.is_file():
-            return pickle.loads(cache.read_bytes())
-    except Exception:  # an unreadable or stale cache is rebuilt below
-        cache = None
-    auto = _build_automaton()
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(pickle.dumps(auto))
-            os.replace(tmp, cache)
-        except OSError:
-            pass
-    return auto
+def gazetteer_spans(text: str) -> list[tuple[int, int, str]]:
+    """The gazetteer entries that label ``text``, as (start, end, tag) in the order they apply: every
+    overlapping match by end, the longest first; at a start already taken only a longer entry counts.
+    ``division_tags`` (training) and ``fastcrf`` (serving) both read them, so both see the same labels."""
+    matcher, tags = gazetteer()
+    found = matcher.find_matches_as_indexes(text, overlapping=True)
+    out: list[tuple[int, int, str]] = []
+    best: dict[int, int] = {}
+    for end, neg, tag in sorted((e, s - e, tags[i]) for i, s, e in found):
+        start = end + neg
+        if -neg > best.get(start, 0):
+            best[start] = -neg
+            out.append((start, end, tag))
+    return out
 
 
 def division_tags(text: str) -> list[str]:
-    """Per character: '' or 'B<t>' / 'I<t>' of the longest gazetteer entry covering it, where t is a
-    division level (p/c/a/s) or N (person name) / S (place) from jieba's dictionary."""
+    """Per character: '' or 'B<t>' / 'I<t>' of the gazetteer entry covering it, where t is a division
+    level (p/c/a/s) or N (person name) / S (place) from jieba's dictionary; a B is never overwritten."""
     tags = [""] * len(text)
-    best = [0] * len(text)
-    for end, (n, tag) in gazetteer_automaton().iter(text):
-        start = end - n + 1
-        if n <= best[start]:
-            continue
-        best[start] = n
+    for start, end, tag in gazetteer_spans(text):
         tags[start] = "B" + tag
-        for i in range(start + 1, end + 1):
+        for i in range(start + 1, end):
             if not tags[i] or tags[i][0] == "I":
                 tags[i] = "I" + tag
     return tags
