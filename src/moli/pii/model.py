@@ -193,15 +193,10 @@ def engine():
 BATCH_CHARS = 200_000
 
 
-def find_entities(text: str, kinds: set[str] | frozenset[str] | None = None,
-                  codes: str | None = None) -> list[Finding]:
-    """PERSON / ADDRESS findings from the CRF; ``codes``: ``word_codes(text)`` when the caller has them."""
-    return find_entities_many([text], kinds, [codes if codes is not None else word_codes(text)])[0]
-
-
 def find_entities_many(texts: list[str], kinds: set[str] | frozenset[str] | None,
                        codes: list[str]) -> list[list[Finding]]:
-    """``find_entities`` for several texts at once (their sentences tagged in batches of BATCH_CHARS)."""
+    """PERSON / ADDRESS findings of the CRF for each text (``codes``: ``word_codes`` of each); the
+    sentences of all texts are tagged together, in batches of BATCH_CHARS."""
     found: list[list[Finding]] = [[] for _ in texts]
     parts = [(t, o, s, c[o:o + len(s)]) for t, (text, c) in enumerate(zip(texts, codes, strict=True))
              for o, s in chunks(text, c)]
