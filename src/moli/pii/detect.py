@@ -208,17 +208,10 @@ def detect_many(texts: list[str], *, kinds: set[str] | None = None) -> list[list
     ks = _check_kinds(kinds)
     if ks is not None and not (ks & MODEL_KINDS):
         return [find_patterns(text, ks) for text in texts]
-    out: list[list[Finding]] = []
-    group: list[str] = []
-    size = 0
-    for text in [*texts, None]:  # groups of about GROUP_CHARS keep memory bounded for long lists
-        if text is not None and (not group or size + len(text) <= GROUP_CHARS):
-            group.append(text)
-            size += len(text)
-            continue
-        out += _detect_group(group, ks)
-        group, size = ([text], len(text)) if text is not None else ([], 0)
-    return out
+    from moli.pii.model import batches_by_size
+
+    # groups of about GROUP_CHARS keep the word codes and findings of a long list in bounded memory
+    return [found for group in batches_by_size(texts, len, GROUP_CHARS) for found in _detect_group(group, ks)]
 
 
 GROUP_CHARS = 1_000_000

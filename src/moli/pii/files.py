@@ -13,6 +13,7 @@ from moli.core.errors import InputError
 from moli.pii.detect import detect, detect_many
 from moli.pii.findings import redaction_policy
 from moli.pii.io import decoded_lines, iter_jsonl
+from moli.pii.model import batches_by_size
 from moli.pii.redact import MODES
 from moli.pii.redact import apply as apply_redaction
 
@@ -53,23 +54,12 @@ def _text_of(obj: dict, fld: str, path: Path, lineno: int) -> str:
 BATCH_RECORDS = 256  # records detected together (detect_many): the model is several times faster in batches
 
 
-def _batched(items: Iterator, n: int = BATCH_RECORDS) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == n:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _records(path: Path, fld: str, encoding: str, skip_bad: bool, stats: RunStats) -> Iterator[list]:
     """Batches of (line number, record, text) of a JSONL file; a bad record stops with its line number
     (or is skipped and counted with ``skip_bad``) before its batch is detected."""
     rows = ((lineno, obj, _text_of(obj, fld, path, lineno))
             for lineno, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped))
-    return _batched(rows)
+    return batches_by_size(rows, lambda _: 1, BATCH_RECORDS)
 
 
 def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: str = "utf-8",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 
@@ -193,6 +194,21 @@ def engine():
 BATCH_CHARS = 200_000
 
 
+def batches_by_size(items: Iterable, size, limit: int) -> Iterator[list]:
+    """Consecutive runs of ``items`` whose ``size(item)`` adds up to at most ``limit`` (an item larger
+    than ``limit`` is a batch of its own)."""
+    batch, total = [], 0
+    for item in items:
+        n = size(item)
+        if batch and total + n > limit:
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += n
+    if batch:
+        yield batch
+
+
 def find_entities_many(texts: list[str], kinds: set[str] | frozenset[str] | None,
                        codes: list[str]) -> list[list[Finding]]:
     """PERSON / ADDRESS findings of the CRF for each text (``codes``: ``word_codes`` of each); the
@@ -200,15 +216,8 @@ def find_entities_many(texts: list[str], kinds: set[str] | frozenset[str] | None
     found: list[list[Finding]] = [[] for _ in texts]
     parts = [(t, o, s, c[o:o + len(s)]) for t, (text, c) in enumerate(zip(texts, codes, strict=True))
              for o, s in chunks(text, c)]
-    start, size = 0, 0
-    for end in range(len(parts) + 1):
-        if end < len(parts) and size + len(parts[end][2]) <= BATCH_CHARS:
-            size += len(parts[end][2])
-            continue
-        batch = parts[start:end]
-        if batch:
-            _tag_batch(texts, batch, kinds, found)
-        start, size = end, len(parts[end][2]) if end < len(parts) else 0
+    for batch in batches_by_size(parts, lambda p: len(p[2]), BATCH_CHARS):
+        _tag_batch(texts, batch, kinds, found)
     return found
 
 
