@@ -167,3 +167,39 @@ def test_a_changed_input_file_is_processed_again_on_resume(docs_dir, tmp_path):
     os.utime(target.url, (time.time() + 100, time.time() + 100))
     again = expand_inputs(recipe.input.paths, base_dir=recipe.base)
     assert [shard_done(staging, i, f) is None for i, f in enumerate(again)] == [f.url == target.url for f in again]
+
+
+@pytest.mark.parametrize("scheme", ["file", "memory"])
+def test_build_to_an_fsspec_url_publishes_the_finished_output(docs_dir, tmp_path, moli_home, scheme):
+    """An output URL: the build runs in a local working copy, then every file goes to the URL and the
+    manifest last; shards an earlier build left there are removed."""
+    import fsspec
+
+    url = f"file://{tmp_path}/bucket/corpus" if scheme == "file" else f"memory://bucket-{tmp_path.name}/corpus"
+    fs, root = fsspec.core.url_to_fs(url)
+    fs.makedirs(f"{root}/data", exist_ok=True)
+    fs.pipe_file(f"{root}/data/part-99999.parquet", b"stale shard of an earlier build")
+    fs.pipe_file(f"{root}/manifest.json", b"{}")
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out=url))
+    res = build(recipe, workers=1)
+
+    assert res.summary["published_to"] == url and res.out_dir.is_relative_to(moli_home)
+    manifest = json.loads(fs.cat_file(f"{root}/manifest.json"))
+    assert manifest["recipe_hash"] == recipe.hash() and manifest["counts"]["kept"] >= 5
+    for f in manifest["files"]:  # every listed file arrived whole
+        assert hashlib.sha256(fs.cat_file(f"{root}/{f['path']}")).hexdigest() == f["sha256"]
+    assert not fs.exists(f"{root}/data/part-99999.parquet")
+    assert fs.exists(f"{root}/croissant.json") and fs.exists(f"{root}/README.md")
+    assert not [p for p in fs.find(root) if ".staging" in p]
+    local = sorted(p.relative_to(res.out_dir).as_posix() for p in res.out_dir.rglob("*") if p.is_file())
+    assert sorted(p[len(root.rstrip("/")) + 1:] for p in fs.find(root)) == local
+
+
+def test_an_unusable_output_url_fails_before_reading(docs_dir, tmp_path, moli_home):
+    from moli.core.errors import ConfigError
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="nosuchproto://x/y"))
+    with pytest.raises(ConfigError) as e:
+        build(recipe, workers=1)
+    assert "nosuchproto://x/y" in str(e.value) and e.value.field == "output.path"
+    assert not (moli_home / "corpus-builds").exists() or not any((moli_home / "corpus-builds").rglob("*.parquet"))

@@ -18,6 +18,8 @@ A removed document is attributed to the first step (in recipe order) that remove
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 import os
 import shutil
@@ -557,10 +559,10 @@ def build(recipe: Recipe, *, executor: str = "local", address: str | None = None
         raise ConfigError(f"未知的执行器：{executor}（local 或 ray）", f"unknown executor: {executor} (local or ray)",
                           field="executor")
     out_s = recipe.output_dir
-    if "://" in out_s:
-        raise ConfigError("输出路径目前须是本地文件夹", "the output path must be a local folder for now",
-                          field="output.path")
-    out = Path(out_s)
+    remote = out_s if "://" in out_s else None
+    out = working_copy(remote) if remote else Path(out_s)
+    if remote:
+        check_remote(remote)  # an unknown protocol or missing credentials fail before the map phase
     files = expand_inputs(recipe.input.paths, base_dir=recipe.base, format=recipe.input.format)
     staging = out / ".staging" / recipe.hash()[:16]
     staging.mkdir(parents=True, exist_ok=True)
@@ -580,7 +582,62 @@ def build(recipe: Recipe, *, executor: str = "local", address: str | None = None
     cat = recipe.catalogue
     write_card(out, {"license": cat.licence, "description": cat.description, "version": cat.version,
                      "domain": cat.domain, "access": cat.access})
+    if remote:
+        publish(out, remote)
+        result.manifest["published_to"] = result.summary["published_to"] = remote
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# remote outputs (any fsspec URL: s3://, gs://, file://, memory:// ...)
+
+
+def working_copy(url: str) -> Path:
+    """The local folder a build for ``url`` runs in: staging, resume and the catalogue's samples,
+    card and safety review stay on the local disk; ``publish`` copies the finished output."""
+    from moli.core.settings import get_settings
+
+    return get_settings().home / "corpus-builds" / hashlib.sha1(url.encode()).hexdigest()[:16]
+
+
+def check_remote(url: str) -> None:
+    import fsspec
+
+    try:
+        fs, root = fsspec.core.url_to_fs(url)
+        fs.makedirs(root, exist_ok=True)
+    except (ImportError, ValueError) as e:
+        raise ConfigError(f"输出地址不可用：{url}（{e}）", f"output URL not usable: {url} ({e})", field="output.path") from e
+    except OSError as e:
+        raise ConfigError(f"无法写入输出地址：{url}（{e}）", f"cannot write to the output URL: {url} ({e})",
+                          field="output.path") from e
+
+
+def publish(local: Path, url: str) -> None:
+    """Copy a finished output folder to ``url``. ``manifest.json`` marks a complete corpus, so the
+    remote one is removed first and written last: an interrupted upload leaves no manifest, never a
+    manifest beside missing shards; shards of an earlier build that this one no longer has are
+    removed. Re-running the build (it resumes from the local working copy) publishes again."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(url)
+    root = root.rstrip("/")
+    fs.makedirs(root, exist_ok=True)
+    if fs.exists(f"{root}/manifest.json"):
+        fs.rm_file(f"{root}/manifest.json")
+    files = sorted(p.relative_to(local).as_posix() for p in local.rglob("*")
+                   if p.is_file() and ".staging" not in p.relative_to(local).parts)
+    for sub in ("data", "removed"):
+        if fs.exists(f"{root}/{sub}"):
+            for path in fs.find(f"{root}/{sub}"):
+                rel = path.rstrip("/")[len(root) + 1:] if path.startswith(root) else path
+                if rel not in files:
+                    fs.rm_file(path)
+    for rel in files:
+        if rel != "manifest.json":
+            fs.makedirs(f"{root}/{rel}".rsplit("/", 1)[0], exist_ok=True)
+            fs.put_file(str(local / rel), f"{root}/{rel}")
+    fs.put_file(str(local / "manifest.json"), f"{root}/manifest.json")
 
 
 class _progress:

@@ -42,7 +42,8 @@ def register(session: Session, recipe: Recipe, result: BuildResult, *, owner_org
     corpus.owner_org_id = owner_org_id if owner_org_id is not None else corpus.owner_org_id
     corpus.stats = result.stats
     corpus.manifest = {k: result.manifest[k] for k in ("recipe_hash", "moli_version", "created_at", "executor",
-                                                        "counts", "files", "recipe")}
+                                                        "counts", "files", "recipe", "published_to")
+                       if k in result.manifest}
     corpus.location = str(result.out_dir)
     corpus.recipe_hash = result.manifest["recipe_hash"]
     corpus.updated_at = utcnow()
