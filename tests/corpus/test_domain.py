@@ -57,3 +57,19 @@ def test_classify_cli_names_the_bad_line(tmp_path):
     assert "line 2" in str(res.exception) or "line 2" in res.output
     ok = CliRunner().invoke(app, ["corpus", "classify", "--input", str(src), "--skip-bad"])
     assert ok.exit_code == 0 and len(ok.stdout.strip().splitlines()) == 1
+
+
+def test_long_laws_are_trained_on_window_by_window():
+    from moli.corpus.domain import MAX_CHARS
+    from moli.corpus.train_domain import with_law_windows
+
+    body = "".join(f"第{i}条 公路养护应当保障安全畅通。" for i in range(800))
+    law = {"text": "公路法\n" + body, "label": "transportation", "group": "law:g1", "set": "laws"}
+    title = {"text": "股市早报：沪指高开" * 400, "label": "finance_trade", "group": "t1", "set": "thucnews_titles"}
+    out = with_law_windows([law, title])
+    windows = out[2:]
+    assert out[:2] == [law, title]  # the originals first, unchanged; only laws get windows
+    assert len(windows) == (len(law["text"]) - 500 - 1) // MAX_CHARS
+    assert all(w["text"].startswith("公路法\n") and w["label"] == "transportation" and w["group"] == "law:g1"
+               for w in windows)
+    assert windows[0]["text"][len("公路法\n"):] == law["text"][MAX_CHARS:2 * MAX_CHARS]
