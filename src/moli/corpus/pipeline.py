@@ -19,7 +19,6 @@ A removed document is attributed to the first step (in recipe order) that remove
 from __future__ import annotations
 
 import hashlib
-
 import json
 import os
 import shutil
