@@ -180,3 +180,18 @@ def test_demo_load_is_idempotent(session):
     seed = full["seed_000_95235587940dae1c.txt"]
     assert "卿逸男" not in seed and "联系人姓名：[PERSON]" in seed  # the seed's contact person (names: cued)
     assert "习近平" in "".join(full.values()) and "数据安全法" in full["law-27e7ff6505f2"]  # body names stay
+
+
+def test_a_build_published_to_a_url_shows_where(client, tmp_path):
+    import shutil
+
+    from .conftest import FIXTURES
+
+    shutil.copytree(FIXTURES / "docs", tmp_path / "docs")
+    url = f"file://{tmp_path}/share/published"
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out=url))
+    _register(recipe, build(recipe, workers=1), "public")
+    assert f"<code>{url}</code>" in client.get("/corpus/test-corpus").text
+    entry = next(c for c in client.get("/api/v1/corpus").json()["corpora"] if c["name"] == "test-corpus")
+    assert entry["published_to"] == url and (tmp_path / "share" / "published" / "manifest.json").exists()
+    assert "[PHONE]" in client.get("/corpus/test-corpus").text  # samples come from the local working copy

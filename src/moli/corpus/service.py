@@ -98,7 +98,8 @@ def corpus_summary(corpus: Corpus) -> dict[str, Any]:
     return {
         "id": corpus.id, "name": corpus.name, "version": corpus.version, "domain": corpus.domain,
         "licence": corpus.licence, "access": corpus.access, "description": corpus.description,
-        "owner_org_id": corpus.owner_org_id, "location": corpus.location, "recipe_hash": corpus.recipe_hash,
+        "owner_org_id": corpus.owner_org_id, "location": corpus.location,
+        "published_to": (corpus.manifest or {}).get("published_to"), "recipe_hash": corpus.recipe_hash,
         "documents": stats.get("kept"), "removed": stats.get("removed", {}),
         "characters": (stats.get("lengths") or {}).get("total_chars"),
         "created_at": corpus.created_at.isoformat() if corpus.created_at else None,
