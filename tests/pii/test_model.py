@@ -190,3 +190,23 @@ def test_model_kinds_alone_do_not_report_numbers_as_names():
     assert "王建国" in persons
     assert not any(ch.isdigit() or "@" in p for p in persons for ch in p) and "taolixuan" not in persons
     assert [f.kind for f in detect(t, kinds={"PERSON", "PHONE"}) if f.kind != "PERSON"] == ["PHONE"]
+
+
+def test_items_of_a_name_list_are_names():
+    from moli.pii.detect import _coordinated_names
+    from moli.pii.findings import Finding
+
+    def crf(text, *names):
+        return [Finding("PERSON", text.index(n), text.index(n) + len(n), n, 0.9, None, True, "crf") for n in names]
+
+    t = "前锋贝贝托、埃德蒙多、罗纳尔多和罗马里奥。"
+    got = _coordinated_names(t, crf(t, "贝贝托", "罗纳尔多", "罗马里奥"), [])
+    assert [(f.text, f.source) for f in got if f.source == "list"] == [("埃德蒙多", "list")]
+    # fewer than half of the items are names: a list of offices stays as it is
+    t = "会议由张三、李四、公安局、交通局、卫生部和财政部的代表参加。"
+    assert _coordinated_names(t, crf(t, "张三", "李四"), []) == crf(t, "张三", "李四")
+    # an item that ends like a place, or that another finding holds, is not made a name
+    t = "王强、李明、赵刚、朝阳区和13945671234。"
+    phone = [Finding("PHONE", t.index("1394"), t.index("1394") + 11, "13945671234", 0.9, True, True, "pattern")]
+    got = _coordinated_names(t, crf(t, "王强", "李明", "赵刚"), phone)
+    assert not [f for f in got if f.source == "list"]

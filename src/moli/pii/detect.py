@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from moli.core.errors import InputError
 from moli.pii.findings import KINDS, MODEL_KINDS, Finding
-from moli.pii.lexicons import address_tail, lexicons, surnames
+from moli.pii.lexicons import address_tail, gazetteer_spans, lexicons, surnames
 from moli.pii.patterns import find_patterns
 
 _ALL = frozenset(KINDS)
@@ -168,6 +168,44 @@ def _consistent_names(text: str, model: list[Finding], pattern: list[Finding]) -
     return model
 
 
+# An item of an enumeration: between two 、, or between 、 and 和/与/及 (or the reverse), or between 和
+# and the end of the clause. Only such fully delimited items are read; the first and last items of a
+# list run into the surrounding words and are left to the model.
+_ITEM = re.compile(r"(?<=[、和与及])([\u4e00-\u9fff][\u4e00-\u9fff·]{1,6}[\u4e00-\u9fff])(?=[、和与及，。；！？）)\n]|$)")
+_PLACE_END = frozenset("省市县区州镇乡村国队会部局厅委院校社司所站港湾湖河江山岛路街门")
+
+
+def _coordinated_names(text: str, model: list[Finding], pattern: list[Finding]) -> list[Finding]:
+    """Items of a 、-list are of one kind: in a list where the model labels at least two items as names
+    and the names are at least half of its delimited items, every other delimited item that could be a
+    name (2–8 Han characters or ·, not ending like a place or an organisation, not a gazetteer place,
+    overlapping no other finding) is a name too — 卡福、莱奥纳多和里瓦尔多 when only two were found."""
+    if "、" not in text:
+        return model
+    persons = {(f.start, f.end) for f in model if f.kind == "PERSON"}
+    if len(persons) < 2:
+        return model
+    occupied = [(f.start, f.end) for f in model + pattern]
+    out = list(model)
+    for run in re.finditer(r"[^，。；：！？\n]*、[^，。；：！？\n]*", text):
+        items = [(m.start(1) + run.start(), m.end(1) + run.start()) for m in _ITEM.finditer(run.group(0))]
+        items = [(a, b) for a, b in items if a > run.start() and text[a - 1] in "、和与及"]
+        if len(items) < 2:
+            continue
+        named = [(a, b) for a, b in items if (a, b) in persons]
+        if len(named) < 2 or 2 * len(named) < len(items):
+            continue
+        places = {(a, b) for a, b, tag in gazetteer_spans(text[run.start():run.end()]) if not tag.endswith("N")}
+        for a, b in items:
+            if (a, b) in persons or text[b - 1] in _PLACE_END or (a - run.start(), b - run.start()) in places:
+                continue
+            if any(x < b and a < y for x, y in occupied):
+                continue
+            out.append(Finding("PERSON", a, b, text[a:b], 0.6, None, True, "list"))
+            occupied.append((a, b))
+    return out
+
+
 def _extend_addresses(text: str, found: list[Finding]) -> None:
     tail = address_tail()
     for f in found:
@@ -242,6 +280,7 @@ def _finish(text: str, pattern: list[Finding], model: list[Finding], codes: str,
                 have[(c.start, c.end)].source = "cue"  # the model agrees with the cue: a cued name
             elif not any(a < c.end and c.start < b for a, b in have):
                 model.append(c)
+        model = _coordinated_names(text, model, pattern)
         model = _consistent_names(text, model, pattern)
     if ks is None or "ADDRESS" in ks:
         have = [(f.start, f.end) for f in model if f.kind == "ADDRESS"]
