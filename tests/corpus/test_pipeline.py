@@ -203,3 +203,30 @@ def test_an_unusable_output_url_fails_before_reading(docs_dir, tmp_path, moli_ho
         build(recipe, workers=1)
     assert "nosuchproto://x/y" in str(e.value) and e.value.field == "output.path"
     assert not (moli_home / "corpus-builds").exists() or not any((moli_home / "corpus-builds").rglob("*.parquet"))
+
+
+def test_cli_publishes_a_finished_folder_and_refuses_a_damaged_one(docs_dir, tmp_path, moli_home, monkeypatch,
+                                                                   capsys):
+    from typer.testing import CliRunner
+
+    from moli.cli import app
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="out/c"))
+    build(recipe, workers=1)
+    out, share = tmp_path / "out" / "c", tmp_path / "share"
+    res = CliRunner().invoke(app, ["corpus", "publish", str(out), f"file://{share}/c"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["published_to"] == f"file://{share}/c"
+    assert (share / "c" / "manifest.json").read_bytes() == (out / "manifest.json").read_bytes()
+    assert _table(share / "c" / "data") == _table(out / "data")
+    # a shard that no longer matches its sha256: refused, naming the file, nothing copied
+    shard = next((out / "data").glob("*.parquet"))
+    shard.write_bytes(shard.read_bytes()[:-10])
+    from moli.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["moli", "corpus", "publish", str(out), f"file://{share}/d"])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and shard.name in err and "sha256" in err and "未发布任何文件" in err
+    assert not (share / "d").exists()

@@ -43,6 +43,17 @@ def build_cmd(
     _echo_json(summary)
 
 
+@app.command("publish")
+def publish_cmd(
+    folder: Path = typer.Argument(..., help="已构建的输出文件夹 / a finished output folder"),
+    url: str = typer.Argument(..., help="fsspec 地址 / fsspec URL (s3://…, file://…)"),
+) -> None:
+    """发布已构建的语料 / Publish a finished output folder to a URL (manifest.json last)."""
+    from moli.corpus import service
+
+    _echo_json(service.publish_output(folder, url))
+
+
 @app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSON 输出 / JSON output")) -> None:
     """列出语料目录 / List the corpus catalogue."""

@@ -28,6 +28,31 @@ def build_recipe(path: str | Path | Recipe, *, executor: str = "local", address:
     return recipe, build(recipe, executor=executor, address=address, workers=workers, progress=progress)
 
 
+def publish_output(folder: str | Path, url: str) -> dict[str, Any]:
+    """Publish a finished output folder to an fsspec URL (again, after an upload failed, or a build made
+    to a local folder): every file the manifest lists must be there with its sha256 before anything
+    is copied. Returns what was published."""
+    from moli.core.files import sha256_file
+    from moli.corpus.pipeline import check_remote, publish
+
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise InputError(f"{folder} 不是完整的语料输出（缺少 manifest.json），请先构建",
+                         f"{folder} is not a finished corpus output (no manifest.json); build it first", field="folder")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for f in manifest.get("files", []):
+        p = folder / f["path"]
+        if not p.is_file() or sha256_file(p) != f["sha256"]:
+            raise InputError(f"{p} 缺失或与 manifest.json 的 sha256 不符，未发布任何文件",
+                             f"{p} is missing or does not match its sha256 in manifest.json; nothing was published",
+                             field="folder")
+    check_remote(url)
+    publish(folder, url)
+    return {"published_to": url, "folder": str(folder), "files": len(manifest.get("files", [])) + 1,
+            "recipe_hash": manifest.get("recipe_hash")}
+
+
 def register(session: Session, recipe: Recipe, result: BuildResult, *, owner_org_id: int | None = None) -> Corpus:
     """Record a build in the catalogue; rebuilding the same name and version updates the entry."""
     cat = recipe.catalogue
