@@ -171,7 +171,7 @@ def _consistent_names(text: str, model: list[Finding], pattern: list[Finding]) -
 # An item of an enumeration: between two 、, or between 、 and 和/与/及 (or the reverse), or between 和
 # and the end of the clause. Only such fully delimited items are read; the first and last items of a
 # list run into the surrounding words and are left to the model.
-_ITEM = re.compile(r"(?<=[、和与及])([\u4e00-\u9fff][\u4e00-\u9fff·]{1,6}[\u4e00-\u9fff])(?=[、和与及，。；！？）)\n]|$)")
+_ITEM = re.compile(r"(?<=[、和与及])([\u4e00-\u9fff][\u4e00-\u9fff·]{0,6}[\u4e00-\u9fff])(?=[、和与及，。；！？）)\n]|$)")
 _PLACE_END = frozenset("省市县区州镇乡村国队会部局厅委院校社司所站港湾湖河江山岛路街门")
 
 
