@@ -230,3 +230,22 @@ def test_cli_publishes_a_finished_folder_and_refuses_a_damaged_one(docs_dir, tmp
     err = capsys.readouterr().err
     assert exc.value.code == 2 and shard.name in err and "sha256" in err and "未发布任何文件" in err
     assert not (share / "d").exists()
+
+
+def test_a_failed_upload_keeps_the_build_and_publish_finishes_it(docs_dir, tmp_path, moli_home):
+    from moli.core.errors import ConfigError
+    from moli.corpus.service import publish_output
+
+    root = tmp_path / "share" / "c"
+    (root / "README.md").mkdir(parents=True)  # something in the way of one file: its upload fails
+    (root / "README.md" / "x").write_text("blocker")
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out=f"file://{root}"))
+    with pytest.raises(ConfigError) as e:
+        build(recipe, workers=1)
+    assert "moli corpus publish" in str(e.value) and not (root / "manifest.json").exists()
+    kept = next((moli_home / "corpus-builds").iterdir())
+    assert (kept / "manifest.json").exists()
+    (root / "README.md" / "x").unlink()
+    (root / "README.md").rmdir()
+    assert publish_output(kept, f"file://{root}")["published_to"] == f"file://{root}"
+    assert (root / "manifest.json").read_bytes() == (kept / "manifest.json").read_bytes()

@@ -582,7 +582,12 @@ def build(recipe: Recipe, *, executor: str = "local", address: str | None = None
     write_card(out, {"license": cat.licence, "description": cat.description, "version": cat.version,
                      "domain": cat.domain, "access": cat.access})
     if remote:
-        publish(out, remote)
+        try:
+            publish(out, remote)
+        except OSError as e:  # the build is done and kept: only the upload has to be repeated
+            raise ConfigError(f"上传到 {remote} 失败（{e}）；构建结果保存在 {out}，可用 moli corpus publish {out} {remote} 重新发布",
+                              f"upload to {remote} failed ({e}); the build is kept in {out}: "
+                              f"moli corpus publish {out} {remote} publishes it again", field="output.path") from e
         result.manifest["published_to"] = result.summary["published_to"] = remote
     return result
 
@@ -616,7 +621,7 @@ def publish(local: Path, url: str) -> None:
     """Copy a finished output folder to ``url``. ``manifest.json`` marks a complete corpus, so the
     remote one is removed first and written last: an interrupted upload leaves no manifest, never a
     manifest beside missing shards; shards of an earlier build that this one no longer has are
-    removed. Re-running the build (it resumes from the local working copy) publishes again."""
+    removed. ``moli corpus publish`` runs it again on a finished folder after a failed upload."""
     import fsspec
 
     fs, root = fsspec.core.url_to_fs(url)
