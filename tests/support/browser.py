@@ -68,16 +68,17 @@ def stop_processes(*procs: subprocess.Popen) -> None:
 
 @contextmanager
 def live_server(home: Path, *, env: dict[str, str] | None = None, worker: bool = False,
-                timeout: float = 90) -> Iterator[str]:
+                timeout: float = 90, serve_args: tuple[str, ...] = ()) -> Iterator[str]:
     """``moli serve`` on ``home`` (plus ``moli worker`` when asked) until the block ends; yields the base URL.
 
-    ``env`` holds extra variables (e.g. ``MOLI_JOBS_IMMEDIATE``) on top of ``moli_env(home)``.
+    ``env`` holds extra variables (e.g. ``MOLI_JOBS_IMMEDIATE``) on top of ``moli_env(home)``;
+    ``serve_args`` extra options of ``moli serve``.
     """
     full_env = moli_env(home, **(env or {}))
     port = free_port()
     log_path = home.parent / f"{home.name}.server.log"
     log = open(log_path, "w")  # noqa: SIM115
-    procs = [subprocess.Popen([*MOLI, "serve", "--host", "127.0.0.1", "--port", str(port)], env=full_env,
+    procs = [subprocess.Popen([*MOLI, "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args], env=full_env,
                               stdout=log, stderr=subprocess.STDOUT)]
     if worker:
         procs.append(subprocess.Popen([*MOLI, "worker", "-w", "1", "--max-delay", "0.5"], env=full_env,
