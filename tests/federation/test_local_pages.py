@@ -106,3 +106,33 @@ def test_corpus_and_offerings_pages_list_peer_entries(client):
                 "旧语料", "old-model"}
     finally:
         srv.close()
+
+
+def test_scenario_page_ranks_peer_offerings_apart(client):
+    from moli.market import service as market_service
+    from moli.market.schemas import Scenario
+
+    node = make_identity("上海节点")
+    srv = StaticServer()
+    try:
+        _serve(srv, node, ENTRIES, "2026-11-30T10:00:00+00:00")
+        with session_scope() as s:
+            service.add_peer(s, PEER, srv.url)
+            market_service.publish_scenario(s, Scenario(id="gov-qa", title="政务问答", industry="government_affairs",
+                                                        tasks=["question-answering"], description="政务服务问答助手"),
+                                            market_service.OPERATOR, is_public=True)
+        page = client.get("/market/scenarios/gov-qa").text
+        assert 'id="remote-matches"' not in page  # nothing pulled yet
+        _pull()
+        page = client.get("/market/scenarios/gov-qa").text
+        remote = page.split('id="remote-matches"')[1].split("</ol>")[0]
+        assert f'href="{srv.url}/market/offerings/gov-assistant"' in remote and "政务助手" in remote
+        assert f'<span class="remote-peer">{PEER}</span>' in remote
+        local = page.split('id="matches"')[1].split("</ol>")[0]
+        assert "政务助手" not in local  # the local ranking is ours only
+        body = client.get("/api/v1/market/scenarios/gov-qa/matches", params={"include_remote": 1}).json()
+        names = [m["name"] for m in body["remote"]["matches"]]
+        assert names[0] == "政务助手" and all(m["peer"] == PEER for m in body["remote"]["matches"])
+        assert "remote" not in client.get("/api/v1/market/scenarios/gov-qa/matches").json()
+    finally:
+        srv.close()

@@ -7,6 +7,7 @@ results are visible only to its owner organisation and staff.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -322,6 +323,42 @@ def match_scenario(session: Session, scenario: Scenario, user: Any | None, *, k:
     index, rows = offering_index(session)
     scope = np.array([access.can_read(user, r.owner_org_id, public=r.is_public) for r in rows], dtype=bool)
     return ranking_to_contract(index.match(scenario, k=k, max_excluded=max_excluded, scope=scope))
+
+
+_REMOTE_FIELDS = ("vendor", "description", "tasks", "domains", "languages", "modalities", "context_length",
+                  "parameters_b", "deployment", "license", "commercial_use", "data_residency",
+                  "price_per_million_tokens_cny")
+
+
+def remote_matches(session: Session, scenario: Scenario, *, k: int = 5) -> dict[str, Any]:
+    """Peer nodes' public offerings ranked for ``scenario`` by the same matcher, kept apart from the
+    local contract: ``{"matches": [... + "peer", "url", "name"], "counts": ...}``. An entry a peer
+    describes in a way the offering schema refuses is skipped (and counted), not guessed at."""
+    from pydantic import ValidationError
+
+    from moli.federation import service as federation
+    from moli.market.matching import match_offerings
+
+    offerings, by_id, skipped = [], {}, 0
+    for i, d in enumerate(federation.remote_items(session, "offering")):
+        rid = f"peer-{i}/" + re.sub(r"[^A-Za-z0-9._/-]", "-", str(d.get("name", "")))[:100]
+        # a field the peer left empty takes the schema's default, as it would for a local offering
+        fields = {f: d[f] for f in _REMOTE_FIELDS if d.get(f) not in (None, "", [])}
+        try:
+            off = Offering(id=rid, name=d.get("title") or d.get("name") or rid,
+                           filing={"status": d.get("filing_status") or "none"}, **fields)
+        except ValidationError:
+            skipped += 1
+            continue
+        offerings.append(off)
+        by_id[rid] = d
+    if not offerings:
+        return {"matches": [], "counts": {"candidates": 0, "eligible": 0, "excluded": 0, "skipped": skipped}}
+    out = match_offerings(scenario, offerings, k=k, max_excluded=0)
+    for m in out["matches"]:
+        d = by_id[m["offering_id"]]
+        m.update(name=d.get("title") or d.get("name"), vendor=d.get("vendor", ""), peer=d["peer"], url=d["url"])
+    return {"matches": out["matches"], "counts": {**out["counts"], "skipped": skipped}}
 
 
 def match_offering(session: Session, offering_key: str, user: Any | None, *, k: int = 10) -> dict[str, Any]:

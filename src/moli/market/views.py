@@ -194,6 +194,7 @@ def _scenario_page(request: Request, slug: str, db: Session, user, error: InputE
     matches = service.match_scenario(db, scn, user, k=10, max_excluded=50)
     private = service.can_see_private(user, row)
     ctx = {"row": row, "s": row.data, "matches": matches, "private": private, "error": error,
+           "remote": service.remote_matches(db, scn, k=5),
            "can_edit": can_write(user, row.owner_org_id), **_vocab_ctx()}
     if private:
         ctx["test_count"] = len(row.test_set or [])
@@ -311,9 +312,13 @@ def api_delete_scenario(slug: str, db: Session = Depends(get_db), user=Depends(r
 
 
 @router.get("/api/v1/market/scenarios/{slug}/matches")
-def api_scenario_matches(slug: str, top: int = 10, db: Session = Depends(get_db), user=Depends(current_user)):
+def api_scenario_matches(slug: str, top: int = 10, include_remote: bool = False, db: Session = Depends(get_db),
+                         user=Depends(current_user)):
     scn = service.scenario_of(service.get_scenario(db, slug, user))
-    return service.match_scenario(db, scn, user, k=top)
+    body = service.match_scenario(db, scn, user, k=top)
+    if include_remote:  # peer nodes' offerings, ranked apart from ours
+        body["remote"] = service.remote_matches(db, scn, k=top)
+    return body
 
 
 @router.post("/api/v1/market/match")
