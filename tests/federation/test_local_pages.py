@@ -136,3 +136,32 @@ def test_scenario_page_ranks_peer_offerings_apart(client):
         assert "remote" not in client.get("/api/v1/market/scenarios/gov-qa/matches").json()
     finally:
         srv.close()
+
+
+def test_offering_page_lists_peer_scenarios_it_could_serve(client):
+    from moli.market import service as market_service
+    from moli.market.schemas import Offering
+
+    node = make_identity("上海节点")
+    srv = StaticServer()
+    extra = [{"kind": "scenario", "name": "gov-consult", "title": "政务咨询场景", "industry": "government_affairs",
+              "tasks": ["question-answering"], "languages": ["zh"], "description": "市民政务咨询问答",
+              "path": "/market/scenarios/gov-consult"}]
+    try:
+        _serve(srv, node, ENTRIES + extra, "2026-11-30T10:00:00+00:00")
+        with session_scope() as s:
+            service.add_peer(s, PEER, srv.url)
+            market_service.publish_offering(s, Offering(id="local-gov", name="本地政务问答模型", tasks=["question-answering"],
+                                                        domains=["government_affairs"], description="政务咨询问答"),
+                                            market_service.OPERATOR, is_public=True)
+        _pull()
+        page = client.get("/market/offerings/local-gov").text
+        remote = page.split('id="remote-scenarios"')[1].split("</ol>")[0]
+        assert f'href="{srv.url}/market/scenarios/gov-consult"' in remote and "政务咨询场景" in remote
+        assert f'<span class="remote-peer">{PEER}</span>' in remote
+        assert "政务咨询场景" not in page.split('id="scenario-matches"')[1].split("</ol>")[0]
+        body = client.get("/api/v1/market/offerings/local-gov/scenarios", params={"include_remote": 1}).json()
+        assert body["remote"]["matches"][0]["name"] == "政务咨询场景"
+        assert "remote" not in client.get("/api/v1/market/offerings/local-gov/scenarios").json()
+    finally:
+        srv.close()

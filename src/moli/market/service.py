@@ -361,6 +361,33 @@ def remote_matches(session: Session, scenario: Scenario, *, k: int = 5) -> dict[
     return {"matches": out["matches"], "counts": {**out["counts"], "skipped": skipped}}
 
 
+def remote_scenarios_for(session: Session, offering: Offering, *, k: int = 5) -> dict[str, Any]:
+    """Peer nodes' public scenarios that ``offering`` could serve, by the same reverse matcher, apart
+    from the local list; each match gains ``name``, ``peer`` and ``url``. Entries the scenario schema
+    refuses are skipped and counted."""
+    from pydantic import ValidationError
+
+    from moli.federation import service as federation
+
+    scenarios, by_id, skipped = [], {}, 0
+    for i, d in enumerate(federation.remote_items(session, "scenario")):
+        rid = f"peer-{i}-" + re.sub(r"[^A-Za-z0-9._-]", "-", str(d.get("name", "")))[:100]
+        fields = {f: d[f] for f in ("description", "tasks", "languages", "constraints") if d.get(f) not in (None, "", [], {})}
+        try:
+            scn = Scenario(id=rid, title=d.get("title") or d.get("name") or rid,
+                           industry=d.get("industry") or d.get("domain") or "general", **fields)
+        except ValidationError:
+            skipped += 1
+            continue
+        scenarios.append(scn)
+        by_id[rid] = d
+    out = scenarios_for_offering(offering, scenarios, k=k, max_excluded=0)
+    for m in out["matches"]:
+        d = by_id[m["scenario_id"]]
+        m.update(name=d.get("title") or d.get("name"), peer=d["peer"], url=d["url"])
+    return {"matches": out["matches"], "counts": {**out["counts"], "skipped": skipped}}
+
+
 def match_offering(session: Session, offering_key: str, user: Any | None, *, k: int = 10) -> dict[str, Any]:
     """The other direction: scenarios an offering could serve."""
     off = offering_of(get_offering(session, offering_key, user))

@@ -129,7 +129,8 @@ def offering_page(request: Request, slug: str, db: Session = Depends(get_db), us
 
     row = service.get_offering(db, slug, user)
     matches = service.match_offering(db, row.slug, user, k=10)
-    return render(request, "market/offering.html", {"row": row, "o": row.data, "matches": matches,
+    remote = service.remote_scenarios_for(db, service.offering_of(row), k=5)
+    return render(request, "market/offering.html", {"row": row, "o": row.data, "matches": matches, "remote": remote,
                                                     "can_edit": can_write(user, row.owner_org_id), **_vocab_ctx()})
 
 
@@ -254,8 +255,12 @@ def api_offerings(q: str = "", task: str = "", domain: str = "", deployment: str
 
 
 @router.get("/api/v1/market/offerings/{slug:path}/scenarios")
-def api_offering_scenarios(slug: str, top: int = 10, db: Session = Depends(get_db), user=Depends(current_user)):
-    return service.match_offering(db, slug, user, k=top)
+def api_offering_scenarios(slug: str, top: int = 10, include_remote: bool = False, db: Session = Depends(get_db),
+                           user=Depends(current_user)):
+    body = service.match_offering(db, slug, user, k=top)
+    if include_remote:  # peer nodes' scenarios, ranked apart from ours
+        body["remote"] = service.remote_scenarios_for(db, service.offering_of(service.get_offering(db, slug, user)), k=top)
+    return body
 
 
 @router.get("/api/v1/market/offerings/{slug:path}")
