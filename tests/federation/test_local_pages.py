@@ -165,3 +165,27 @@ def test_offering_page_lists_peer_scenarios_it_could_serve(client):
         assert "remote" not in client.get("/api/v1/market/offerings/local-gov/scenarios").json()
     finally:
         srv.close()
+
+
+def test_market_scenario_list_shows_peer_scenarios_with_the_same_filters(client):
+    node = make_identity("上海节点")
+    srv = StaticServer()
+    extra = [{"kind": "scenario", "name": "gov-consult", "title": "政务咨询场景", "industry": "government_affairs",
+              "tasks": ["question-answering"], "path": "/market/scenarios/gov-consult"}]
+    try:
+        _serve(srv, node, ENTRIES + extra, "2026-11-30T10:00:00+00:00")
+        with session_scope() as s:
+            service.add_peer(s, PEER, srv.url)
+        assert 'id="scenario-remote"' not in client.get("/market").text
+        _pull()
+        remote = _section(client.get("/market").text, "scenario-remote")
+        assert "政务咨询场景" in remote and "港口场景" in remote and f'href="{srv.url}/market/scenarios/port"' in remote
+        assert f'<td class="remote-peer">{PEER}</td>' in remote and "海关大模型" not in remote
+        remote = _section(client.get("/market", params={"industry": "government_affairs"}).text, "scenario-remote")
+        assert "政务咨询场景" in remote and "港口场景" not in remote
+        assert 'id="scenario-remote"' not in client.get("/market", params={"task": "translation"}).text
+        body = client.get("/api/v1/market/scenarios", params={"include_remote": 1}).json()
+        assert sorted(r["name"] for r in body["remote"]) == ["gov-consult", "port"]
+        assert "remote" not in client.get("/api/v1/market/scenarios").json()
+    finally:
+        srv.close()

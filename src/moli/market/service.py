@@ -198,6 +198,16 @@ def remote_offerings(session: Session, *, q: str = "", task: str | None = None, 
     return out
 
 
+def remote_scenarios(session: Session, *, industry: str | None = None, task: str | None = None) -> list[dict[str, Any]]:
+    """Peer nodes' active public scenarios, filtered by the same facets as the local list; each row is
+    the federation entry with ``peer`` and ``url``."""
+    from moli.federation import service as federation
+
+    return [d for d in federation.remote_items(session, "scenario")
+            if (not industry or (d.get("industry") or d.get("domain")) == industry)
+            and (not task or task in (d.get("tasks") or []))]
+
+
 def browse_scenarios(session: Session, user: Any | None, *, industry: str | None = None, task: str | None = None) -> list[MarketScenario]:
     return browse_scenarios_faceted(session, user, industry=industry, task=task)["items"]
 

@@ -41,8 +41,9 @@ def _vocab_ctx() -> dict:
 def index_page(request: Request, industry: str = "", task: str = "", db: Session = Depends(get_db),
                user=Depends(current_user)):
     out = service.browse_scenarios_faceted(db, user, industry=industry or None, task=task or None)
+    remote = service.remote_scenarios(db, industry=industry or None, task=task or None)
     return render(request, "market/index.html", {"scenarios": out["items"], "facets": out["facets"], "industry": industry,
-                                                 "task": task, **_vocab_ctx()})
+                                                 "task": task, "remote": remote, **_vocab_ctx()})
 
 
 @router.get("/market/offerings")
@@ -283,9 +284,13 @@ async def api_publish_offering(request: Request, db: Session = Depends(get_db), 
 
 
 @router.get("/api/v1/market/scenarios")
-def api_scenarios(industry: str = "", task: str = "", db: Session = Depends(get_db), user=Depends(current_user)):
+def api_scenarios(industry: str = "", task: str = "", include_remote: bool = False, db: Session = Depends(get_db),
+                  user=Depends(current_user)):
     out = service.browse_scenarios_faceted(db, user, industry=industry or None, task=task or None)
-    return {"items": [_scenario_json(r) for r in out["items"]], "facets": out["facets"]}
+    body = {"items": [_scenario_json(r) for r in out["items"]], "facets": out["facets"]}
+    if include_remote:  # peer nodes' public scenarios, kept apart from ours
+        body["remote"] = service.remote_scenarios(db, industry=industry or None, task=task or None)
+    return body
 
 
 @router.post("/api/v1/market/scenarios")
