@@ -261,8 +261,11 @@ def _runs_of(session: Session, column: Any, row_id: int) -> int:
     return session.scalar(select(func.count(MarketEvaluation.id)).where(column == row_id)) or 0
 
 
+KIND_NAMES = {"offering": ("模型供给", "offering"), "scenario": ("应用场景", "scenario")}
+
+
 def _in_use(kind: str, slug: str, runs: int | None) -> InUse:
-    what_zh, what_en = ("模型供给", "offering") if kind == "offering" else ("应用场景", "scenario")
+    what_zh, what_en = KIND_NAMES[kind]
     if runs is None:  # a run was created concurrently (the foreign key refused the delete)
         return InUse(f"{what_zh} {slug} 刚被评测记录引用，未删除",
                      f"the {what_en} {slug} was just referenced by an evaluation run; nothing was deleted", field="id")
@@ -335,67 +338,64 @@ def match_scenario(session: Session, scenario: Scenario, user: Any | None, *, k:
     return ranking_to_contract(index.match(scenario, k=k, max_excluded=max_excluded, scope=scope))
 
 
-_REMOTE_FIELDS = ("vendor", "description", "tasks", "domains", "languages", "modalities", "context_length",
-                  "parameters_b", "deployment", "license", "commercial_use", "data_residency",
-                  "price_per_million_tokens_cny")
+_REMOTE_FIELDS = {
+    "offering": ("vendor", "description", "tasks", "domains", "languages", "modalities", "context_length",
+                 "parameters_b", "deployment", "license", "commercial_use", "data_residency",
+                 "price_per_million_tokens_cny"),
+    "scenario": ("description", "tasks", "languages", "constraints"),
+}
 
 
-def remote_matches(session: Session, scenario: Scenario, *, k: int = 5) -> dict[str, Any]:
-    """Peer nodes' public offerings ranked for ``scenario`` by the same matcher, kept apart from the
-    local contract: ``{"matches": [... + "peer", "url", "name"], "counts": ...}``. An entry a peer
-    describes in a way the offering schema refuses is skipped (and counted), not guessed at."""
+def _remote_models(session: Session, kind: str) -> tuple[list, dict[str, dict], int]:
+    """Peer nodes' active entries of ``kind`` as market schema objects (``Offering``/``Scenario``) under
+    local ids, the entry behind each id, and how many entries the schema refused (skipped, not guessed
+    at). A field the peer left empty takes the schema's default, as it would for a local record."""
     from pydantic import ValidationError
 
     from moli.federation import service as federation
-    from moli.market.matching import match_offerings
 
-    offerings, by_id, skipped = [], {}, 0
-    for i, d in enumerate(federation.remote_items(session, "offering")):
-        rid = f"peer-{i}/" + re.sub(r"[^A-Za-z0-9._/-]", "-", str(d.get("name", "")))[:100]
-        # a field the peer left empty takes the schema's default, as it would for a local offering
-        fields = {f: d[f] for f in _REMOTE_FIELDS if d.get(f) not in (None, "", [])}
+    models, by_id, skipped = [], {}, 0
+    for i, d in enumerate(federation.remote_items(session, kind)):
+        rid = f"peer-{i}-" + re.sub(r"[^A-Za-z0-9._-]", "-", str(d.get("name", "")))[:100]
+        fields = {f: d[f] for f in _REMOTE_FIELDS[kind] if d.get(f) not in (None, "", [], {})}
+        title = d.get("title") or d.get("name") or rid
         try:
-            off = Offering(id=rid, name=d.get("title") or d.get("name") or rid,
-                           filing={"status": d.get("filing_status") or "none"}, **fields)
+            if kind == "offering":
+                model = Offering(id=rid, name=title, filing={"status": d.get("filing_status") or "none"}, **fields)
+            else:
+                model = Scenario(id=rid, title=title, industry=d.get("industry") or d.get("domain") or "general",
+                                 **fields)
         except ValidationError:
             skipped += 1
             continue
-        offerings.append(off)
+        models.append(model)
         by_id[rid] = d
-    if not offerings:
-        return {"matches": [], "counts": {"candidates": 0, "eligible": 0, "excluded": 0, "skipped": skipped}}
-    out = match_offerings(scenario, offerings, k=k, max_excluded=0)
+    return models, by_id, skipped
+
+
+def _with_peers(out: dict[str, Any], id_key: str, by_id: dict[str, dict], skipped: int) -> dict[str, Any]:
     for m in out["matches"]:
-        d = by_id[m["offering_id"]]
+        d = by_id[m[id_key]]
         m.update(name=d.get("title") or d.get("name"), vendor=d.get("vendor", ""), peer=d["peer"], url=d["url"])
     return {"matches": out["matches"], "counts": {**out["counts"], "skipped": skipped}}
 
 
+def remote_matches(session: Session, scenario: Scenario, *, k: int = 5) -> dict[str, Any]:
+    """Peer nodes' public offerings ranked for ``scenario`` by the same matcher, kept apart from the
+    local contract: ``{"matches": [... + "name", "vendor", "peer", "url"], "counts": {..., "skipped"}}``."""
+    from moli.market.matching import match_offerings
+
+    offerings, by_id, skipped = _remote_models(session, "offering")
+    out = (match_offerings(scenario, offerings, k=k, max_excluded=0) if offerings else
+           {"matches": [], "counts": {"candidates": 0, "eligible": 0, "excluded": 0}})
+    return _with_peers(out, "offering_id", by_id, skipped)
+
+
 def remote_scenarios_for(session: Session, offering: Offering, *, k: int = 5) -> dict[str, Any]:
     """Peer nodes' public scenarios that ``offering`` could serve, by the same reverse matcher, apart
-    from the local list; each match gains ``name``, ``peer`` and ``url``. Entries the scenario schema
-    refuses are skipped and counted."""
-    from pydantic import ValidationError
-
-    from moli.federation import service as federation
-
-    scenarios, by_id, skipped = [], {}, 0
-    for i, d in enumerate(federation.remote_items(session, "scenario")):
-        rid = f"peer-{i}-" + re.sub(r"[^A-Za-z0-9._-]", "-", str(d.get("name", "")))[:100]
-        fields = {f: d[f] for f in ("description", "tasks", "languages", "constraints") if d.get(f) not in (None, "", [], {})}
-        try:
-            scn = Scenario(id=rid, title=d.get("title") or d.get("name") or rid,
-                           industry=d.get("industry") or d.get("domain") or "general", **fields)
-        except ValidationError:
-            skipped += 1
-            continue
-        scenarios.append(scn)
-        by_id[rid] = d
-    out = scenarios_for_offering(offering, scenarios, k=k, max_excluded=0)
-    for m in out["matches"]:
-        d = by_id[m["scenario_id"]]
-        m.update(name=d.get("title") or d.get("name"), peer=d["peer"], url=d["url"])
-    return {"matches": out["matches"], "counts": {**out["counts"], "skipped": skipped}}
+    from the local list; same shape as :func:`remote_matches`."""
+    scenarios, by_id, skipped = _remote_models(session, "scenario")
+    return _with_peers(scenarios_for_offering(offering, scenarios, k=k, max_excluded=0), "scenario_id", by_id, skipped)
 
 
 def match_offering(session: Session, offering_key: str, user: Any | None, *, k: int = 10) -> dict[str, Any]:

@@ -91,12 +91,12 @@ async def offering_submit(request: Request, db: Session = Depends(get_db), user=
     return RedirectResponse(f"/market/offerings/{row.slug}", status_code=303)
 
 
-_KINDS = {"offering": ("模型供给", "offering", "/market/offerings"), "scenario": ("应用场景", "scenario", "/market")}
+_LIST_OF = {"offering": "/market/offerings", "scenario": "/market"}
 
 
 def _delete_page(request: Request, kind: str, check: dict, error: service.InUse | None = None, status: int = 200):
     row = check["row"]
-    what_zh, what_en, back_list = _KINDS[kind]
+    (what_zh, what_en), back_list = service.KIND_NAMES[kind], _LIST_OF[kind]
     base = f"/market/{kind}s/{row.slug}"
     return render(request, "market/delete_confirm.html", {
         "kind": kind, "what_zh": what_zh, "what_en": what_en, "row": row,
@@ -111,7 +111,7 @@ def _delete_submit(request: Request, kind: str, slug: str, db: Session, user):
     except service.InUse as exc:
         db.rollback()
         return _delete_page(request, kind, service.deletion_check(db, kind, slug, user), exc, 409)
-    return RedirectResponse(_KINDS[kind][2], status_code=303)
+    return RedirectResponse(_LIST_OF[kind], status_code=303)
 
 
 @router.get("/market/offerings/{slug:path}/delete")
