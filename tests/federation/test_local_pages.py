@@ -3,6 +3,8 @@
 offerings page's search and facets apply, and the JSON lists gain them only with ?include_remote=1.
 A real signed catalogue is served on 127.0.0.1 and pulled through the service."""
 
+from contextlib import contextmanager
+
 from moli.core.db import session_scope
 from moli.federation import service
 from moli.federation.identity import FORMAT, sign_document
@@ -23,11 +25,28 @@ ENTRIES = [
     {"kind": "scenario", "name": "port", "title": "港口场景", "path": "/market/scenarios/port"},
 ]
 GONE = ("旧语料", "旧模型")
+GOV_SCENARIO = {"kind": "scenario", "name": "gov-consult", "title": "政务咨询场景", "industry": "government_affairs",
+                "tasks": ["question-answering"], "languages": ["zh"], "description": "市民政务咨询问答",
+                "path": "/market/scenarios/gov-consult"}
 
 
 def _serve(srv: StaticServer, node, entries: list[dict], generated_at: str) -> None:
     srv.set(sign_document({"format": FORMAT, "node": node.public_dict(), "generated_at": generated_at,
                            "entries": entries}, node))
+
+
+@contextmanager
+def _peer(entries: list[dict]):
+    """A peer node (its own key) serving ``entries`` as a signed catalogue on loopback, added as PEER."""
+    node = make_identity("上海节点")
+    srv = StaticServer()
+    try:
+        _serve(srv, node, entries, "2026-11-30T10:00:00+00:00")
+        with session_scope() as s:
+            service.add_peer(s, PEER, srv.url)
+        yield srv, node
+    finally:
+        srv.close()
 
 
 def _pull() -> None:
@@ -45,12 +64,8 @@ def test_corpus_and_offerings_pages_list_peer_entries(client):
     from moli.market import service as market_service
     from moli.market.schemas import Offering
 
-    node = make_identity("上海节点")
-    srv = StaticServer()
-    try:
-        _serve(srv, node, ENTRIES, "2026-11-30T10:00:00+00:00")
+    with _peer(ENTRIES) as (srv, node):
         with session_scope() as s:
-            service.add_peer(s, PEER, srv.url)
             market_service.publish_offering(s, Offering(id="local-gov", name="本地政务大模型", vendor="甲公司",
                                                         domains=["government_affairs"]), market_service.OPERATOR,
                                             is_public=True)
@@ -104,20 +119,14 @@ def test_corpus_and_offerings_pages_list_peer_entries(client):
         with session_scope() as s:  # still stored, as withdrawn
             assert {e.name for e, _ in service.search_remote(s, include_withdrawn=True) if e.status == "withdrawn"} == {
                 "旧语料", "old-model"}
-    finally:
-        srv.close()
 
 
 def test_scenario_page_ranks_peer_offerings_apart(client):
     from moli.market import service as market_service
     from moli.market.schemas import Scenario
 
-    node = make_identity("上海节点")
-    srv = StaticServer()
-    try:
-        _serve(srv, node, ENTRIES, "2026-11-30T10:00:00+00:00")
+    with _peer(ENTRIES) as (srv, _):
         with session_scope() as s:
-            service.add_peer(s, PEER, srv.url)
             market_service.publish_scenario(s, Scenario(id="gov-qa", title="政务问答", industry="government_affairs",
                                                         tasks=["question-answering"], description="政务服务问答助手"),
                                             market_service.OPERATOR, is_public=True)
@@ -134,23 +143,14 @@ def test_scenario_page_ranks_peer_offerings_apart(client):
         names = [m["name"] for m in body["remote"]["matches"]]
         assert names[0] == "政务助手" and all(m["peer"] == PEER for m in body["remote"]["matches"])
         assert "remote" not in client.get("/api/v1/market/scenarios/gov-qa/matches").json()
-    finally:
-        srv.close()
 
 
 def test_offering_page_lists_peer_scenarios_it_could_serve(client):
     from moli.market import service as market_service
     from moli.market.schemas import Offering
 
-    node = make_identity("上海节点")
-    srv = StaticServer()
-    extra = [{"kind": "scenario", "name": "gov-consult", "title": "政务咨询场景", "industry": "government_affairs",
-              "tasks": ["question-answering"], "languages": ["zh"], "description": "市民政务咨询问答",
-              "path": "/market/scenarios/gov-consult"}]
-    try:
-        _serve(srv, node, ENTRIES + extra, "2026-11-30T10:00:00+00:00")
+    with _peer([*ENTRIES, GOV_SCENARIO]) as (srv, _):
         with session_scope() as s:
-            service.add_peer(s, PEER, srv.url)
             market_service.publish_offering(s, Offering(id="local-gov", name="本地政务问答模型", tasks=["question-answering"],
                                                         domains=["government_affairs"], description="政务咨询问答"),
                                             market_service.OPERATOR, is_public=True)
@@ -163,19 +163,10 @@ def test_offering_page_lists_peer_scenarios_it_could_serve(client):
         body = client.get("/api/v1/market/offerings/local-gov/scenarios", params={"include_remote": 1}).json()
         assert body["remote"]["matches"][0]["name"] == "政务咨询场景"
         assert "remote" not in client.get("/api/v1/market/offerings/local-gov/scenarios").json()
-    finally:
-        srv.close()
 
 
 def test_market_scenario_list_shows_peer_scenarios_with_the_same_filters(client):
-    node = make_identity("上海节点")
-    srv = StaticServer()
-    extra = [{"kind": "scenario", "name": "gov-consult", "title": "政务咨询场景", "industry": "government_affairs",
-              "tasks": ["question-answering"], "path": "/market/scenarios/gov-consult"}]
-    try:
-        _serve(srv, node, ENTRIES + extra, "2026-11-30T10:00:00+00:00")
-        with session_scope() as s:
-            service.add_peer(s, PEER, srv.url)
+    with _peer([*ENTRIES, GOV_SCENARIO]) as (srv, _):
         assert 'id="scenario-remote"' not in client.get("/market").text
         _pull()
         remote = _section(client.get("/market").text, "scenario-remote")
@@ -187,5 +178,3 @@ def test_market_scenario_list_shows_peer_scenarios_with_the_same_filters(client)
         body = client.get("/api/v1/market/scenarios", params={"include_remote": 1}).json()
         assert sorted(r["name"] for r in body["remote"]) == ["gov-consult", "port"]
         assert "remote" not in client.get("/api/v1/market/scenarios").json()
-    finally:
-        srv.close()
