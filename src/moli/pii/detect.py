@@ -189,7 +189,6 @@ def _coordinated_names(text: str, model: list[Finding], pattern: list[Finding]) 
     out = list(model)
     for run in re.finditer(r"[^，。；：！？\n]*、[^，。；：！？\n]*", text):
         items = [(m.start(1) + run.start(), m.end(1) + run.start()) for m in _ITEM.finditer(run.group(0))]
-        items = [(a, b) for a, b in items if a > run.start() and text[a - 1] in "、和与及"]
         if len(items) < 2:
             continue
         named = [(a, b) for a, b in items if (a, b) in persons]
