@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -197,8 +198,9 @@ class FastCRF:
         e += wq[_lookup(kq, (codes[c] << sh) | wcodes[c])]
         return e, lens
 
-    def _viterbi(self, segs: list[str], word: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Best label index for every character (concatenated in segment order) and the lengths."""
+    def _viterbi(self, segs: list[str], word: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best label index for every character (concatenated in segment order), the lengths, and the
+        emission scores (label biases included)."""
         e, lens = self.emissions(segs, word)
         if self.bias:
             e += self._bias_vector()
@@ -235,13 +237,13 @@ class FastCRF:
                 cur[:k] = back[ar[:k], t, cur[:k]]
         flat = np.empty(len(e), dtype=np.int64)
         flat[src] = out[rows, cols]
-        return flat, lens
+        return flat, lens, e
 
     def tag(self, segs: list[str], word: list[str] | None = None) -> list[list[str]]:
         """Viterbi labels for each segment (all segments decoded in parallel)."""
         if not segs:
             return []
-        flat, lens = self._viterbi(segs, word)
+        flat, lens, _ = self._viterbi(segs, word)
         labels, out, pos = self.labels, [], 0
         for n in lens.tolist():
             out.append([labels[i] for i in flat[pos:pos + n]])
@@ -250,9 +252,14 @@ class FastCRF:
 
     def spans(self, segs: list[str], word: list[str] | None = None) -> list[tuple[int, str, int, int]]:
         """(segment index, label type, start, end) of every entity, as ``model.spans_from_bio`` reads them."""
+        return self.decode(segs, word).spans
+
+    def decode(self, segs: list[str], word: list[str] | None = None) -> Decoded:
+        """The entity spans of ``spans`` and, for each character, how much the model prefers each entity
+        type over O (``Decoded.margins``): the span filter reads its confidence from them."""
         if not segs:
-            return []
-        flat, lens = self._viterbi(segs, word)
+            return Decoded([], np.zeros((0, len(self.kind_names)), dtype=np.float32), np.zeros(0, dtype=np.int64))
+        flat, lens, e = self._viterbi(segs, word)
         typ = self.lab_type[flat]
         isb = self.lab_is_b[flat]
         seg = np.repeat(np.arange(len(segs)), lens)
@@ -266,8 +273,28 @@ class FastCRF:
         endm = (typ >= 0) & (last | (nxt_typ != typ) | nxt_b)
         bi, ei = np.flatnonzero(begin), np.flatnonzero(endm)
         names = self.kind_names
-        return [(int(seg[a]), names[typ[a]], int(pos[a]), int(pos[z]) + 1)
-                for a, z in zip(bi.tolist(), ei.tolist(), strict=True)]
+        spans = [(int(seg[a]), names[typ[a]], int(pos[a]), int(pos[z]) + 1)
+                 for a, z in zip(bi.tolist(), ei.tolist(), strict=True)]
+        o = self.labels.index("O")
+        margins = np.stack([e[:, self.lab_type == k].max(axis=1) - e[:, o] for k in range(len(names))], axis=1)
+        return Decoded(spans, margins, np.concatenate(([0], np.cumsum(lens)[:-1])))
+
+
+@dataclass
+class Decoded:
+    spans: list[tuple[int, str, int, int]]  # (segment index, label type, start, end)
+    margins: np.ndarray  # (characters of all segments, label types): best label of the type minus O
+    offsets: np.ndarray  # where each segment starts in ``margins``
+
+    def margin_stats(self, seg: int, kind: int, start: int, end: int) -> tuple[float, float, float, float, float]:
+        """Mean, minimum and first margin over a span, and the margins of the characters just outside it
+        (-9 at the segment's border)."""
+        base, n = int(self.offsets[seg]), (int(self.offsets[seg + 1]) if seg + 1 < len(self.offsets)
+                                           else len(self.margins)) - int(self.offsets[seg])
+        m = self.margins[base + start:base + end, kind]
+        left = float(self.margins[base + start - 1, kind]) if start > 0 else -9.0
+        right = float(self.margins[base + end, kind]) if end < n else -9.0
+        return float(m.mean()), float(m.min()), float(m[0]), left, right
 
 
 @lru_cache(maxsize=256)

@@ -212,25 +212,50 @@ def batches_by_size(items: Iterable, size, limit: int) -> Iterator[list]:
 def find_entities_many(texts: list[str], kinds: set[str] | frozenset[str] | None,
                        codes: list[str]) -> list[list[Finding]]:
     """PERSON / ADDRESS findings of the CRF for each text (``codes``: ``word_codes`` of each); the
-    sentences of all texts are tagged together, in batches of BATCH_CHARS."""
+    sentences of all texts are tagged together, in batches of BATCH_CHARS. PERSON spans pass the span
+    filter (``span_filter``) when the package ships one; their score is its probability."""
+    from moli.pii.span_filter import shipped
+
+    name_filter = shipped()
     found: list[list[Finding]] = [[] for _ in texts]
-    parts = [(t, o, s, c[o:o + len(s)]) for t, (text, c) in enumerate(zip(texts, codes, strict=True))
-             for o, s in chunks(text, c)]
-    for batch in batches_by_size(parts, lambda p: len(p[2]), BATCH_CHARS):
-        _tag_batch(texts, batch, kinds, found)
+    names: list[tuple[Finding, dict]] = []
+    for t, f, feats in crf_findings(engine(), texts, codes, kinds, with_features=name_filter is not None):
+        found[t].append(f)
+        if feats is not None:
+            names.append((f, feats))
+    if names:
+        keep = name_filter.proba([feats for _, feats in names])
+        for (f, _), p in zip(names, keep.tolist(), strict=True):
+            f.score = round(p, 4)
+        dropped = {id(f) for (f, _), p in zip(names, keep.tolist(), strict=True) if p < name_filter.threshold}
+        found = [[f for f in fs if id(f) not in dropped] for fs in found]
     return found
 
 
-def _tag_batch(texts: list[str], batch: list[tuple[int, int, str, str]], kinds, found: list[list[Finding]]) -> None:
-    for i, lab, a, b in engine().spans([s for _, _, s, _ in batch], [c for *_, c in batch]):
-        kind = LABEL_KIND.get(lab)
-        if kind is None or (kinds is not None and kind not in kinds):
-            continue
-        t, base, seg, _ = batch[i]
-        while b > a and seg[b - 1].isspace():
-            b -= 1
-        while a < b and seg[a].isspace():
-            a += 1
-        if a == b:
-            continue
-        found[t].append(Finding(kind, base + a, base + b, texts[t][base + a:base + b], 0.8, None, True, "crf"))
+def crf_findings(crf, texts: list[str], codes: list[str], kinds=None, with_features: bool = False
+                 ) -> Iterator[tuple[int, Finding, dict | None]]:
+    """(text index, finding, span-filter features of a PERSON span or None) for every entity ``crf``
+    tags in ``texts``, the sentences of all texts decoded together in batches of BATCH_CHARS."""
+    from moli.pii.span_filter import span_features
+
+    parts = [(t, o, s, c[o:o + len(s)]) for t, (text, c) in enumerate(zip(texts, codes, strict=True))
+             for o, s in chunks(text, c)]
+    for batch in batches_by_size(parts, lambda p: len(p[2]), BATCH_CHARS):
+        decoded = crf.decode([s for _, _, s, _ in batch], [c for *_, c in batch])
+        for i, lab, a, b in decoded.spans:
+            kind = LABEL_KIND.get(lab)
+            if kind is None or (kinds is not None and kind not in kinds):
+                continue
+            t, base, seg, _ = batch[i]
+            while b > a and seg[b - 1].isspace():
+                b -= 1
+            while a < b and seg[a].isspace():
+                a += 1
+            if a == b:
+                continue
+            text = texts[t]
+            feats = None
+            if with_features and kind == "PERSON":
+                stats = decoded.margin_stats(i, crf.kind_names.index(lab), a, b)
+                feats = span_features(text, codes[t], base + a, base + b, stats)
+            yield t, Finding(kind, base + a, base + b, text[base + a:base + b], 0.8, None, True, "crf"), feats

@@ -1,0 +1,96 @@
+"""The span filter: margins from the CRF, span features, the hashed classifier and its place in detect."""
+
+import numpy as np
+import pytest
+
+from moli.pii import detect
+from moli.pii import model as M
+from moli.pii import span_filter as SF
+from moli.pii.train import load
+
+
+def test_margins_agree_with_the_decoded_spans():
+    crf = M.engine()
+    texts = [r["text"] for r in load("peoples_daily_ner.jsonl", "dev")[:80] if r["text"]]
+    dec = crf.decode(texts)
+    assert dec.spans == crf.spans(texts)
+    assert dec.margins.shape == (sum(map(len, texts)), len(crf.kind_names))
+    per = crf.kind_names.index("PER")
+    spans = [s for s in dec.spans if s[1] == "PER"]
+    assert spans
+    for seg, _, a, b in spans:
+        mean, low, first, left, right = dec.margin_stats(seg, per, a, b)
+        assert low <= mean and low <= first
+        assert left == -9.0 if a == 0 else left == pytest.approx(float(dec.margins[dec.offsets[seg] + a - 1, per]))
+        assert right == -9.0 if b == len(texts[seg]) else right == pytest.approx(
+            float(dec.margins[dec.offsets[seg] + b, per]))
+    # the model chose these spans: on average it prefers the name label inside them
+    assert np.mean([dec.margin_stats(s, per, a, b)[0] for s, _, a, b in spans]) > 0
+
+
+def test_span_features_read_words_brackets_and_recurrence():
+    t = "电影《张三》上映，张三的父亲说。"
+    codes = M.word_codes(t)
+    a = t.index("张三")
+    f = SF.span_features(t, codes, a, a + 2, (1.0, 0.5, 0.8, -2.0, -9.0))
+    assert f["enclosed=《"] == 1.0 and f["surname=1"] == 1.0 and f["script=han"] == 1.0
+    assert f["recurs"] == pytest.approx(np.log(2)) and f["margin-right"] == -5.0
+    assert f["before=《"] == 1.0 and f["after=》"] == 1.0
+    b = t.index("父亲")
+    g = SF.span_features(t, codes, b, b + 2, (-0.5, -1.0, -0.5, 1.0, -1.0))
+    assert "one-word=n" in g and g["aligned=11"] == 1.0 and g["margin-mean<0"] == 1.0
+    assert "word-before=的" in g and g["recurs"] == 0.0
+    latin = "玩家MagicYang说"
+    assert SF.span_features(latin, M.word_codes(latin), 2, 11, (1, 1, 1, 0, 0))["script=latin"] == 1.0
+
+
+def test_filter_round_trip_and_probabilities():
+    rows = [{"bias": 1.0, "len=3": 1.0}, {"bias": 1.0, "len=2": 1.0, "margin-mean": 2.0}]
+    coef = np.zeros(SF.N_FEATURES, dtype=np.float32)
+    x = SF.vectorize(rows)
+    assert x.shape == (2, SF.N_FEATURES) and x.nnz == 5
+    coef[x[1].indices[x[1].data == 2.0]] = 1.0  # weight on margin-mean only
+    flt = SF.SpanFilter(coef, -1.0, 0.4)
+    again = SF.SpanFilter.from_bytes(flt.to_bytes())
+    p = again.proba(rows)
+    assert p == pytest.approx([1 / (1 + np.exp(1)), 1 / (1 + np.exp(-1))], abs=1e-3)
+    assert again.threshold == pytest.approx(0.4) and len(again.proba([])) == 0
+
+
+def test_detect_drops_the_names_the_filter_rejects(monkeypatch):
+    t = "李明昨天在北京会见了来访的代表团。联系人：王建国，电话13945671234。"
+    before = {(f.text, f.source) for f in detect(t, kinds={"PERSON"})}
+    assert ("李明", "crf") in before
+    reject_all = SF.SpanFilter(np.zeros(SF.N_FEATURES, dtype=np.float32), -20.0, 0.5)
+    monkeypatch.setattr(SF, "_loaded", [reject_all])
+    after = {(f.text, f.source) for f in detect(t, kinds={"PERSON"})}
+    assert ("李明", "crf") not in after
+    assert ("王建国", "cue") in after  # a cue is not the model's guess: it stays
+
+
+def test_shipped_filter_scores_names_and_drops_plain_words(monkeypatch):
+    assert SF.shipped() is not None and 0.0 < SF.shipped().threshold < 1.0
+    found = detect("记者张晓燕报道，总经理陈志强表示，公司将继续投资。", kinds={"PERSON"})
+    assert {"张晓燕", "陈志强"} <= {f.text for f in found}
+    assert all(SF.shipped().threshold <= f.score <= 1.0 for f in found if f.source == "crf")
+    # spans the CRF alone reads as names (People's Daily / CLUENER dev): a four-character idiom, a film title
+    for t in ("造林100万公顷，封山育林386．7万公顷。", "美国电影《狩猎聚会》（thehuntingparty）上映。"):
+        assert detect(t, kinds={"PERSON"}) == []
+        monkeypatch.setattr(SF, "_loaded", [None])
+        assert detect(t, kinds={"PERSON"}) != []
+        monkeypatch.undo()
+
+
+def test_training_writes_a_filter_with_a_threshold_from_its_grid(tmp_path):
+    from moli.pii.fastcrf import FastCRF
+    from moli.pii.train import THRESHOLD_GRID, train
+
+    info = train(max_iterations=5, out_dir=tmp_path, limit=120, evaluate=False)
+    flt = SF.SpanFilter.from_bytes((tmp_path / "span_filter.npz").read_bytes())
+    sf = info["span_filter"]
+    assert flt.threshold == sf["threshold"] and flt.threshold in THRESHOLD_GRID
+    assert 0 < sf["true_names"] < sf["candidates"]  # jackknifed spans of the 4 folds, right and wrong
+    best_f2 = max(v["mean_f2"] for v in sf["tune_person_scores_by_threshold"].values())
+    assert sf["tune_person_scores_by_threshold"][str(flt.threshold)]["mean_f2"] >= best_f2 - 0.005
+    crf = FastCRF((tmp_path / "ner.npz").read_bytes())
+    assert crf.bias.keys() == {"PER", "ADDR"} and np.any(flt.coef != 0)
