@@ -223,13 +223,14 @@ def find_entities_many(texts: list[str], kinds: set[str] | frozenset[str] | None
         found[t].append(f)
         if feats is not None:
             names.append((f, feats))
-    if names:
-        keep = name_filter.proba([feats for _, feats in names])
-        for (f, _), p in zip(names, keep.tolist(), strict=True):
-            f.score = round(p, 4)
-        dropped = {id(f) for (f, _), p in zip(names, keep.tolist(), strict=True) if p < name_filter.threshold}
-        found = [[f for f in fs if id(f) not in dropped] for fs in found]
-    return found
+    if not names:
+        return found
+    dropped = set()
+    for (f, _), p in zip(names, name_filter.proba([feats for _, feats in names]).tolist(), strict=True):
+        f.score = round(p, 4)
+        if p < name_filter.threshold:
+            dropped.add(id(f))
+    return [[f for f in fs if id(f) not in dropped] for fs in found]
 
 
 def crf_findings(crf, texts: list[str], codes: list[str], kinds=None, with_features: bool = False
