@@ -231,13 +231,11 @@ def span_fold(text: str) -> int:
 def name_candidates(crf, records: dict[str, list[dict]]) -> tuple[list[dict], list[int], list[str]]:
     """Span-filter features, gold labels (1 when the span is exactly a gold name) and set of every
     PERSON span ``crf`` proposes in ``records`` (set file -> records), through the inference path."""
-    from moli.pii.model import crf_findings
-
     feats, gold, sets = [], [], []
     for name, recs in records.items():
         texts = [r["text"] for r in recs]
         truth = [{(e["start"], e["end"]) for e in r["entities"] if SETS[name].get(e["type"]) == "PER"} for r in recs]
-        for t, f, x in crf_findings(crf, texts, [M.word_codes(t) for t in texts], {"PERSON"}, with_features=True):
+        for t, f, x in M.crf_findings(crf, texts, [M.word_codes(t) for t in texts], {"PERSON"}, with_features=True):
             feats.append(x)
             gold.append(int((f.start, f.end) in truth[t]))
             sets.append(name)
