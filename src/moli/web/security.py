@@ -9,12 +9,15 @@
 * Bodies over the limit get 413 before anything is handled: urlencoded forms and JSON at
   ``request_limits.max_form_bytes`` (data/security.yaml), multipart uploads at
   ``MOLI_MAX_UPLOAD_MB``, and any single non-file multipart field at ``max_form_field_bytes``.
+* The body is read once into a spooled temporary file (memory up to SPOOL_BYTES, then disk), checked,
+  and replayed to the app from there in chunks: a 100 MB upload does not sit in memory.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import tempfile
 
 from itsdangerous import BadSignature, Signer
 from starlette.datastructures import Headers
@@ -61,8 +64,24 @@ def csrf_token_for(request: Request) -> str:
     return state["csrf_token"]
 
 
-class _TooLarge(Exception):
-    pass
+SPOOL_BYTES = 1 << 20  # a body larger than this is kept on disk while it is checked and replayed
+CHUNK_BYTES = 1 << 16
+
+
+def _receive_from(spool) -> Receive:
+    """An ASGI ``receive`` that plays ``spool`` (from its current position) as the request body."""
+    done = False
+
+    async def receive() -> Message:
+        nonlocal done
+        if done:
+            return {"type": "http.disconnect"}
+        data = spool.read(CHUNK_BYTES)
+        more = len(data) == CHUNK_BYTES
+        done = not more
+        return {"type": "http.request", "body": data, "more_body": more}
+
+    return receive
 
 
 class RequestGuard:
@@ -95,26 +114,29 @@ class RequestGuard:
         if scope["method"] not in UNSAFE:
             await self.app(scope, receive, send_with_cookie)
             return
-        try:
-            body = await self._read_body(scope, receive)
-            await self._check_csrf(scope, body, token)
-        except MoliError as exc:
-            from moli.web.errors import error_response
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+            try:
+                await self._read_body(scope, receive, body)
+                await self._check_csrf(scope, body, token)
+            except MoliError as exc:
+                from moli.web.errors import error_response
 
-            response = error_response(Request(scope), exc)
-            await response(scope, receive, send_with_cookie)
-            return
+                response = error_response(Request(scope), exc)
+                await response(scope, receive, send_with_cookie)
+                return
+            body.seek(0)
+            replay = _receive_from(body)
+            ended = False
 
-        sent = False
+            async def replay_then_receive() -> Message:
+                nonlocal ended
+                if not ended:
+                    message = await replay()
+                    ended = not message.get("more_body", False)
+                    return message
+                return await receive()  # after the body: the client's disconnect
 
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send_with_cookie)
+            await self.app(scope, replay_then_receive, send_with_cookie)
 
     @staticmethod
     def _limit(content_type: str) -> int:
@@ -122,7 +144,8 @@ class RequestGuard:
             return get_settings().max_upload_mb * 1024 * 1024
         return int(accounts.security_rules()["request_limits"]["max_form_bytes"])
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+    async def _read_body(self, scope: Scope, receive: Receive, spool) -> None:
+        """Copy the request body into ``spool``; PayloadTooLarge as soon as it passes the limit."""
         headers = Headers(scope=scope)
         limit = self._limit(headers.get("content-type", ""))
         too_large = PayloadTooLarge(
@@ -131,7 +154,7 @@ class RequestGuard:
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise too_large
-        chunks, size = [], 0
+        size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -140,12 +163,11 @@ class RequestGuard:
             size += len(chunk)
             if size > limit:
                 raise too_large
-            chunks.append(chunk)
+            spool.write(chunk)
             if not message.get("more_body", False):
                 break
-        return b"".join(chunks)
 
-    async def _check_csrf(self, scope: Scope, body: bytes, token: str) -> None:
+    async def _check_csrf(self, scope: Scope, body, token: str) -> None:
         from moli.web.deps import SESSION_COOKIE
 
         request = Request(scope)
@@ -165,18 +187,12 @@ class RequestGuard:
                 field=CSRF_FIELD)
 
     @staticmethod
-    async def _form_token(scope: Scope, body: bytes) -> str | None:
-        done = False
-
-        async def once() -> Message:
-            nonlocal done
-            if done:
-                return {"type": "http.disconnect"}
-            done = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
+    async def _form_token(scope: Scope, body) -> str | None:
+        """The form's ``csrf_token`` field, parsed from the spooled ``body`` (Starlette spools the file
+        parts of a multipart form to temporary files of its own)."""
         field_limit = int(accounts.security_rules()["request_limits"]["max_form_field_bytes"])
-        req = Request(scope, once)
+        body.seek(0)
+        req = Request(scope, _receive_from(body))
         try:
             form = await req.form(max_part_size=field_limit)
         except (MultiPartException, HTTPException) as exc:
