@@ -258,7 +258,8 @@ class FastCRF:
         """The entity spans of ``spans`` and, for each character, how much the model prefers each entity
         type over O (``Decoded.margins``): the span filter reads its confidence from them."""
         if not segs:
-            return Decoded([], np.zeros((0, len(self.kind_names)), dtype=np.float32), np.zeros(0, dtype=np.int64))
+            return Decoded([], np.zeros((0, len(self.kind_names)), dtype=np.float32), np.zeros(0, dtype=np.int64),
+                           np.zeros(0, dtype=np.int64))
         flat, lens, e = self._viterbi(segs, word)
         typ = self.lab_type[flat]
         isb = self.lab_is_b[flat]
@@ -277,7 +278,7 @@ class FastCRF:
                  for a, z in zip(bi.tolist(), ei.tolist(), strict=True)]
         o = self.labels.index("O")
         margins = np.stack([e[:, self.lab_type == k].max(axis=1) - e[:, o] for k in range(len(names))], axis=1)
-        return Decoded(spans, margins, np.concatenate(([0], np.cumsum(lens)[:-1])))
+        return Decoded(spans, margins, np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
 
 
 @dataclass
@@ -285,12 +286,12 @@ class Decoded:
     spans: list[tuple[int, str, int, int]]  # (segment index, label type, start, end)
     margins: np.ndarray  # (characters of all segments, label types): best label of the type minus O
     offsets: np.ndarray  # where each segment starts in ``margins``
+    lengths: np.ndarray  # and how long it is
 
     def margin_stats(self, seg: int, kind: int, start: int, end: int) -> tuple[float, float, float, float, float]:
         """Mean, minimum and first margin over a span, and the margins of the characters just outside it
         (-9 at the segment's border)."""
-        base, n = int(self.offsets[seg]), (int(self.offsets[seg + 1]) if seg + 1 < len(self.offsets)
-                                           else len(self.margins)) - int(self.offsets[seg])
+        base, n = int(self.offsets[seg]), int(self.lengths[seg])
         m = self.margins[base + start:base + end, kind]
         left = float(self.margins[base + start - 1, kind]) if start > 0 else -9.0
         right = float(self.margins[base + end, kind]) if end < n else -9.0
