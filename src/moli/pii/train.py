@@ -352,11 +352,10 @@ def train(max_iterations: int | None = None, ner_dir: Path | None = None, out_di
         name_filter, filter_info = train_span_filter(train_recs, params, name_swaps_per_sentence, laws, biases,
                                                      crf, tune)
         (out_dir / "span_filter.npz").write_bytes(name_filter.to_bytes())
-    tagger_labels = crf.labels
     info = {
         "model": "ner.npz", "algorithm": "python-crfsuite lbfgs (deterministic), weights served by moli.pii.fastcrf",
         "params": params, "name_swaps": name_swaps_per_sentence, "law_sentences": law_sentence_count,
-        "labels": tagger_labels, "crfsuite_model_bytes": len(raw), "npz_bytes": len(npz),
+        "labels": crf.labels, "crfsuite_model_bytes": len(raw), "npz_bytes": len(npz),
         "jieba_version": __import__("jieba").__version__,
         "split_rule": "key = the text without non-word characters; dev iff int(sha1('dev:' + key), 16) % 5 == 0; else tune iff int(sha1('tune:' + key), 16) % 10 == 0 "
                       "(People's Daily, MSRA, CLUENER); the rest train; Weibo: train only",
