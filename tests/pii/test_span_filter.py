@@ -90,7 +90,9 @@ def test_training_writes_a_filter_with_a_threshold_from_its_grid(tmp_path):
     sf = info["span_filter"]
     assert flt.threshold == sf["threshold"] and flt.threshold in THRESHOLD_GRID
     assert 0 < sf["true_names"] < sf["candidates"]  # jackknifed spans of the 4 folds, right and wrong
-    best_f2 = max(v["mean_f2"] for v in sf["tune_person_scores_by_threshold"].values())
-    assert sf["tune_person_scores_by_threshold"][str(flt.threshold)]["mean_f2"] >= best_f2 - 0.005
+    grid = sf["tune_person_scores_by_threshold"]
+    best_f2 = max(v["mean_f2"] for v in grid.values())
+    near_best = [t for t in THRESHOLD_GRID if grid[str(t)]["mean_f2"] >= best_f2 - 0.005]
+    assert flt.threshold == max(near_best)  # the fewest false alarms among the F2-equivalent thresholds
     crf = FastCRF((tmp_path / "ner.npz").read_bytes())
     assert crf.bias.keys() == {"PER", "ADDR"} and np.any(flt.coef != 0)
