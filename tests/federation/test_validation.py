@@ -165,3 +165,18 @@ def test_migrated_schema_matches_models(db_url):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     ours = [d for d in diff if "federation_" in repr(d)]
     assert ours == [], ours
+
+
+def test_only_the_newest_sync_records_are_kept(session, monkeypatch):
+    from moli.federation.models import FederationSync
+
+    monkeypatch.setattr(service, "SYNCS_KEPT", 3)
+    down = service.add_peer(session, "down", "http://127.0.0.1:9")  # nothing listens: each pull fails fast
+    other = service.add_peer(session, "other", "http://127.0.0.1:9")
+    service.pull_peer(session, other, attempts=1)
+    made = [service.pull_peer(session, down, attempts=1).id for _ in range(5)]
+    kept = session.scalars(select(FederationSync.id).where(FederationSync.peer_id == down.id)
+                           .order_by(FederationSync.id)).all()
+    assert kept == made[-3:]
+    assert all(s.status == "failed" for s in session.scalars(select(FederationSync)))
+    assert session.scalars(select(FederationSync.id).where(FederationSync.peer_id == other.id)).all()  # untouched

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -369,11 +369,27 @@ def sync_dict(sync: FederationSync, peer: FederationPeer) -> dict[str, Any]:
             "finished_at": sync.finished_at.isoformat() if sync.finished_at else None}
 
 
+# Sync records kept per peer: an hourly pull would otherwise add 8,760 rows a year per peer; the page
+# shows the latest 20, and a few weeks of history is enough to see when a peer started failing.
+SYNCS_KEPT = 500
+
+
+def _record(session: Session, peer: FederationPeer, sync: FederationSync) -> FederationSync:
+    """Add ``sync`` and drop the peer's records beyond the newest SYNCS_KEPT."""
+    session.add(sync)
+    session.flush()
+    old = session.scalars(select(FederationSync.id).where(FederationSync.peer_id == peer.id)
+                          .order_by(FederationSync.id.desc()).offset(SYNCS_KEPT)).all()
+    if old:
+        session.execute(delete(FederationSync).where(FederationSync.id.in_(old)))
+    return sync
+
+
 def _failed(session: Session, peer: FederationPeer, started: datetime, exc: MoliError | str) -> FederationSync:
     msg = f"{exc.zh} / {exc.en}" if isinstance(exc, MoliError) else str(exc)
-    sync = FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(), status="failed",
-                          added=0, updated=0, withdrawn=0, unchanged=0, errors=[], message=msg[:4000])
-    session.add(sync)
+    sync = _record(session, peer, FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(),
+                                                 status="failed", added=0, updated=0, withdrawn=0, unchanged=0,
+                                                 errors=[], message=msg[:4000]))
     peer.last_sync_at, peer.last_status, peer.last_message = sync.finished_at, "failed", msg[:4000]
     session.flush()
     return sync
@@ -396,9 +412,8 @@ def pull_peer(session: Session, peer: FederationPeer, *, timeout: float = 10.0, 
     n_err = len(checked["errors"])
     msg = (f"{len(checked['entries'])} 条有效，{n_err} 条无效已跳过 / {len(checked['entries'])} valid, "
            f"{n_err} invalid skipped")
-    sync = FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(), status="ok",
-                          errors=checked["errors"][:1000], message=msg, **counts)
-    session.add(sync)
+    sync = _record(session, peer, FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(),
+                                                 status="ok", errors=checked["errors"][:1000], message=msg, **counts))
     peer.last_sync_at, peer.last_status, peer.last_message = sync.finished_at, "ok", msg
     session.flush()
     return sync
