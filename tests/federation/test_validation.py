@@ -167,7 +167,7 @@ def test_migrated_schema_matches_models(db_url):
     assert ours == [], ours
 
 
-def test_only_the_newest_sync_records_are_kept(session, monkeypatch):
+def test_only_the_newest_sync_records_are_kept(session, db_url, monkeypatch):
     from moli.federation.models import FederationSync
 
     monkeypatch.setattr(service, "SYNCS_KEPT", 3)
