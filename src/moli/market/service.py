@@ -400,9 +400,13 @@ def remote_scenarios_for(session: Session, offering: Offering, *, k: int = 5) ->
 
 def match_offering(session: Session, offering_key: str, user: Any | None, *, k: int = 10) -> dict[str, Any]:
     """The other direction: scenarios an offering could serve."""
-    off = offering_of(get_offering(session, offering_key, user))
+    return local_scenarios_for(session, offering_of(get_offering(session, offering_key, user)), user, k=k)
+
+
+def local_scenarios_for(session: Session, offering: Offering, user: Any | None, *, k: int = 10) -> dict[str, Any]:
+    """The scenarios ``user`` may see that ``offering`` could serve (for a caller that has the offering)."""
     scenarios = [scenario_of(r) for r in browse_scenarios(session, user)]
-    return scenarios_for_offering(off, scenarios, k=k, max_excluded=50)
+    return scenarios_for_offering(offering, scenarios, k=k, max_excluded=50)
 
 
 # --- test sets and evaluation -----------------------------------------------------------------

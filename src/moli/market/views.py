@@ -129,8 +129,9 @@ def offering_page(request: Request, slug: str, db: Session = Depends(get_db), us
     from moli.core.access import can_write
 
     row = service.get_offering(db, slug, user)
-    matches = service.match_offering(db, row.slug, user, k=10)
-    remote = service.remote_scenarios_for(db, service.offering_of(row), k=5)
+    off = service.offering_of(row)
+    matches = service.local_scenarios_for(db, off, user, k=10)
+    remote = service.remote_scenarios_for(db, off, k=5)
     return render(request, "market/offering.html", {"row": row, "o": row.data, "matches": matches, "remote": remote,
                                                     "can_edit": can_write(user, row.owner_org_id), **_vocab_ctx()})
 
@@ -258,9 +259,10 @@ def api_offerings(q: str = "", task: str = "", domain: str = "", deployment: str
 @router.get("/api/v1/market/offerings/{slug:path}/scenarios")
 def api_offering_scenarios(slug: str, top: int = 10, include_remote: bool = False, db: Session = Depends(get_db),
                            user=Depends(current_user)):
-    body = service.match_offering(db, slug, user, k=top)
+    off = service.offering_of(service.get_offering(db, slug, user))
+    body = service.local_scenarios_for(db, off, user, k=top)
     if include_remote:  # peer nodes' scenarios, ranked apart from ours
-        body["remote"] = service.remote_scenarios_for(db, service.offering_of(service.get_offering(db, slug, user)), k=top)
+        body["remote"] = service.remote_scenarios_for(db, off, k=top)
     return body
 
 
