@@ -73,3 +73,19 @@ def test_long_laws_are_trained_on_window_by_window():
     assert all(w["text"].startswith("公路法\n") and w["label"] == "transportation" and w["group"] == "law:g1"
                for w in windows)
     assert windows[0]["text"][len("公路法\n"):] == law["text"][MAX_CHARS:2 * MAX_CHARS]
+
+
+def test_ngrams_of_a_single_training_text_get_idf_zero():
+    from moli.corpus.train_domain import N_FEATURES, fit_idf
+
+    idf = fit_idf(["台风暴雨预警", "台风登陆沿海", "股市大涨鳄鱼"], list(DOMAINS))
+    model = get_classifier()
+    chars, words = model.vectorizers
+
+    def columns(text, block=chars, offset=0):
+        return block.transform([text]).indices + offset
+
+    assert (idf[columns("台风")] > 0).all()  # 台, 风, 台风: in two texts
+    assert (idf[columns("鳄鱼")] == 0).all()  # in one text only
+    assert (idf[columns("台风", words, N_FEATURES)] > 0).all() and idf[columns("鳄鱼", words, N_FEATURES)] == 0
+    assert idf[columns("雪")] == 0  # never seen
