@@ -108,10 +108,26 @@ def test_b_pulls_public_entries_and_pins_the_key(nodes):
         assert peer.public_key == key_a and peer.node_name == "浦东节点A" and peer.last_status == "ok"
 
 
+def test_catalogue_has_a_content_etag_and_answers_304(nodes):
+    url = nodes["a"] + "/api/v1/federation/catalogue"
+    first, second = httpx.get(url, timeout=10), httpx.get(url, timeout=10)
+    assert first.json()["generated_at"] != second.json()["generated_at"]  # signed anew each time ...
+    etag = first.headers["etag"]
+    assert etag == second.headers["etag"] == service.catalogue_etag(first.json())  # ... same content, same tag
+    not_modified = httpx.get(url, headers={"If-None-Match": etag}, timeout=10)
+    assert not_modified.status_code == 304 and not_modified.content == b"" and not_modified.headers["etag"] == etag
+    stale = httpx.get(url, headers={"If-None-Match": '"0123", W/"4567"'}, timeout=10)
+    assert stale.status_code == 200 and stale.json()["entries"] == first.json()["entries"]
+
+
 def test_second_pull_changes_nothing(nodes):
     before = remote(nodes)
+    etag = httpx.get(nodes["a"] + "/api/v1/federation/catalogue", timeout=10).headers["etag"]
+    with session_scope(nodes["db_b"]) as s:
+        assert service.get_peer(s, "A").catalogue_etag == etag  # remembered from the accepted catalogue
     out = pull(nodes, "A")["A"]
     assert (out["status"], out["added"], out["updated"], out["withdrawn"], out["unchanged"]) == ("ok", 0, 0, 0, 3)
+    assert "304" in out["message"]  # A answered "not modified": nothing downloaded or re-checked
     assert remote(nodes) == before
     with session_scope(nodes["db_b"]) as s:
         logs = s.scalars(select(FederationSync).order_by(FederationSync.id)).all()

@@ -122,8 +122,10 @@ def test_peers_add_list_replace_remove(session, db_url):
     with pytest.raises(InputError) as exc:
         service.add_peer(session, "上海市", "http://127.0.0.1:8002")
     assert exc.value.field == "name" and "--replace" in exc.value.en
+    service.get_peer(session, "上海市").catalogue_etag = '"from-the-old-address"'
     peer = service.add_peer(session, "上海市", "http://127.0.0.1:8002", node.public_key, replace=True)
     assert peer.url == "http://127.0.0.1:8002" and peer.public_key == node.public_key
+    assert peer.catalogue_etag is None  # the next pull fetches the whole catalogue from the new address
     for bad_url in ("ftp://x", "http://", "not a url", "http://u:p@127.0.0.1", "http://127.0.0.1/?q=1"):
         with pytest.raises(InputError) as exc:
             service.add_peer(session, "x", bad_url)

@@ -30,6 +30,7 @@ class FederationPeer(Base):
     node_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     node_name: Mapped[str] = mapped_column(String(200), default="")
     last_generated_at: Mapped[str | None] = mapped_column(String(40), nullable=True)  # of the last accepted catalogue
+    catalogue_etag: Mapped[str | None] = mapped_column(String(80), nullable=True)  # its validator, sent as If-None-Match
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_status: Mapped[str] = mapped_column(String(20), default="never")  # never | ok | failed
     last_message: Mapped[str] = mapped_column(Text, default="")

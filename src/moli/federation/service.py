@@ -139,6 +139,13 @@ def public_entries(session: Session) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: (e["kind"], e["name"], e["version"]))
 
 
+def catalogue_etag(doc: dict[str, Any]) -> str:
+    """The HTTP validator of a catalogue's content: everything but the signing time and signature,
+    so that two catalogues listing the same entries under the same node identity share it. The
+    puller computes it from the document it accepted and sends it back as ``If-None-Match``."""
+    return '"' + content_hash({k: v for k, v in doc.items() if k not in ("generated_at", "signature")})[:32] + '"'
+
+
 def build_catalogue(session: Session, request_base_url: str | None = None,
                     identity: NodeIdentity | None = None) -> dict[str, Any]:
     """The signed catalogue document: ``format``, ``node``, ``generated_at``, ``entries``, ``signature``."""
@@ -203,6 +210,7 @@ def add_peer(session: Session, name: str, url: str, public_key: str | None = Non
         if key is not None and key != peer.public_key:
             peer.node_id = None
             peer.last_generated_at = None  # a new key starts a new history
+        peer.catalogue_etag = None  # a new address or key: fetch the whole catalogue once more
         peer.url = url
         peer.public_key = key if key is not None else peer.public_key
     session.flush()
@@ -233,12 +241,18 @@ def peer_dict(peer: FederationPeer) -> dict[str, Any]:
 
 # --- fetching ----------------------------------------------------------------------------------
 
+NOT_MODIFIED = object()  # fetch_catalogue's answer to an HTTP 304
+
+
 def fetch_catalogue(base_url: str, *, timeout: float = 10.0, attempts: int = 3, backoff: float = 0.5,
-                    max_bytes: int = MAX_CATALOGUE_BYTES) -> Any:
-    """GET the peer's catalogue as parsed JSON. Retries connection errors, timeouts, 429 and 5xx."""
+                    max_bytes: int = MAX_CATALOGUE_BYTES, etag: str | None = None) -> Any:
+    """GET the peer's catalogue as parsed JSON. Retries connection errors, timeouts, 429 and 5xx.
+    With ``etag`` (of the last accepted catalogue) the peer may answer 304: ``NOT_MODIFIED``."""
     url = base_url.rstrip("/") + CATALOGUE_PATH
     last = ""
     headers = {"Accept": "application/json", "User-Agent": f"moli-federation/{__version__}"}
+    if etag:
+        headers["If-None-Match"] = etag
     with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), headers=headers,
                       follow_redirects=False) as client:
         for attempt in range(max(attempts, 1)):
@@ -249,6 +263,8 @@ def fetch_catalogue(base_url: str, *, timeout: float = 10.0, attempts: int = 3, 
                     if resp.status_code == 429 or resp.status_code >= 500:
                         last = f"HTTP {resp.status_code}"
                         continue
+                    if resp.status_code == 304 and etag:
+                        return NOT_MODIFIED
                     if resp.status_code != 200:
                         raise FetchError(f"节点 {url} 返回 HTTP {resp.status_code}",
                                          f"{url} answered HTTP {resp.status_code}", field="url")
@@ -395,12 +411,28 @@ def _failed(session: Session, peer: FederationPeer, started: datetime, exc: Moli
     return sync
 
 
+def _not_modified(session: Session, peer: FederationPeer, started: datetime) -> FederationSync:
+    """The peer answered 304 to the validator of the catalogue last accepted: nothing to apply."""
+    active = session.scalar(select(func.count()).select_from(FederationRemoteEntry).where(
+        FederationRemoteEntry.peer_id == peer.id, FederationRemoteEntry.status == "active")) or 0
+    msg = "目录未变（HTTP 304）/ catalogue not modified (HTTP 304)"
+    sync = _record(session, peer, FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(),
+                                                 status="ok", added=0, updated=0, withdrawn=0, unchanged=active,
+                                                 errors=[], message=msg))
+    peer.last_sync_at, peer.last_status, peer.last_message = sync.finished_at, "ok", msg
+    session.flush()
+    return sync
+
+
 def pull_peer(session: Session, peer: FederationPeer, *, timeout: float = 10.0, attempts: int = 3,
               backoff: float = 0.5) -> FederationSync:
     """Fetch, verify, validate and apply one peer's catalogue; always records a sync row."""
     started = utcnow()
     try:
-        doc = fetch_catalogue(peer.url, timeout=timeout, attempts=attempts, backoff=backoff)
+        doc = fetch_catalogue(peer.url, timeout=timeout, attempts=attempts, backoff=backoff,
+                              etag=peer.catalogue_etag if peer.public_key else None)
+        if doc is NOT_MODIFIED:
+            return _not_modified(session, peer, started)
         checked = check_catalogue(peer, doc)
     except MoliError as exc:
         return _failed(session, peer, started, exc)
@@ -409,6 +441,7 @@ def pull_peer(session: Session, peer: FederationPeer, *, timeout: float = 10.0, 
     if not peer.public_key:
         peer.public_key = head.node.public_key  # trust on first use: pinned from now on
     peer.node_id, peer.node_name, peer.last_generated_at = head.node.id, head.node.name[:200], head.generated_at
+    peer.catalogue_etag = catalogue_etag(doc)
     n_err = len(checked["errors"])
     msg = (f"{len(checked['entries'])} 条有效，{n_err} 条无效已跳过 / {len(checked['entries'])} valid, "
            f"{n_err} invalid skipped")

@@ -1,6 +1,7 @@
 """Federation pages and JSON API (thin: the work happens in ``service``).
 
-* ``GET /api/v1/federation/catalogue`` — this node's signed public catalogue (anyone).
+* ``GET /api/v1/federation/catalogue`` — this node's signed public catalogue (anyone); an ``ETag``
+  over its content, and 304 to an ``If-None-Match`` that still matches.
 * ``GET /api/v1/federation/node`` — identity and public key; ``GET /api/v1/federation/remote`` —
   the remote catalogue (anyone); ``GET /api/v1/federation/peers`` (anyone).
 * ``GET /federation`` — the page; staff add/remove peers and start a pull (a background job).
@@ -9,7 +10,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from moli.core.access import is_staff
@@ -30,7 +31,12 @@ def _base(request: Request) -> str:
 
 @router.get("/api/v1/federation/catalogue")
 def api_catalogue(request: Request, db: Session = Depends(get_db)):
-    return JSONResponse(service.build_catalogue(db, _base(request)), headers={"Cache-Control": "no-store"})
+    doc = service.build_catalogue(db, _base(request))
+    headers = {"ETag": service.catalogue_etag(doc), "Cache-Control": "no-cache"}
+    wanted = {t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")}
+    if headers["ETag"] in wanted or "*" in wanted:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(doc, headers=headers)
 
 
 @router.get("/api/v1/federation/node")
