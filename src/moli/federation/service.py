@@ -401,27 +401,27 @@ def _record(session: Session, peer: FederationPeer, sync: FederationSync) -> Fed
     return sync
 
 
-def _failed(session: Session, peer: FederationPeer, started: datetime, exc: MoliError | str) -> FederationSync:
-    msg = f"{exc.zh} / {exc.en}" if isinstance(exc, MoliError) else str(exc)
+def _finish(session: Session, peer: FederationPeer, started: datetime, status: str, message: str,
+            errors: list | None = None, **counts: int) -> FederationSync:
+    """Record one sync of ``peer`` and show its outcome on the peer."""
+    counts = {"added": 0, "updated": 0, "withdrawn": 0, "unchanged": 0} | counts
     sync = _record(session, peer, FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(),
-                                                 status="failed", added=0, updated=0, withdrawn=0, unchanged=0,
-                                                 errors=[], message=msg[:4000]))
-    peer.last_sync_at, peer.last_status, peer.last_message = sync.finished_at, "failed", msg[:4000]
+                                                 status=status, errors=errors or [], message=message[:4000], **counts))
+    peer.last_sync_at, peer.last_status, peer.last_message = sync.finished_at, status, message[:4000]
     session.flush()
     return sync
+
+
+def _failed(session: Session, peer: FederationPeer, started: datetime, exc: MoliError | str) -> FederationSync:
+    return _finish(session, peer, started, "failed", f"{exc.zh} / {exc.en}" if isinstance(exc, MoliError) else str(exc))
 
 
 def _not_modified(session: Session, peer: FederationPeer, started: datetime) -> FederationSync:
     """The peer answered 304 to the validator of the catalogue last accepted: nothing to apply."""
     active = session.scalar(select(func.count()).select_from(FederationRemoteEntry).where(
         FederationRemoteEntry.peer_id == peer.id, FederationRemoteEntry.status == "active")) or 0
-    msg = "目录未变（HTTP 304）/ catalogue not modified (HTTP 304)"
-    sync = _record(session, peer, FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(),
-                                                 status="ok", added=0, updated=0, withdrawn=0, unchanged=active,
-                                                 errors=[], message=msg))
-    peer.last_sync_at, peer.last_status, peer.last_message = sync.finished_at, "ok", msg
-    session.flush()
-    return sync
+    return _finish(session, peer, started, "ok", "目录未变（HTTP 304）/ catalogue not modified (HTTP 304)",
+                   unchanged=active)
 
 
 def pull_peer(session: Session, peer: FederationPeer, *, timeout: float = 10.0, attempts: int = 3,
@@ -445,11 +445,7 @@ def pull_peer(session: Session, peer: FederationPeer, *, timeout: float = 10.0, 
     n_err = len(checked["errors"])
     msg = (f"{len(checked['entries'])} 条有效，{n_err} 条无效已跳过 / {len(checked['entries'])} valid, "
            f"{n_err} invalid skipped")
-    sync = _record(session, peer, FederationSync(peer_id=peer.id, started_at=started, finished_at=utcnow(),
-                                                 status="ok", errors=checked["errors"][:1000], message=msg, **counts))
-    peer.last_sync_at, peer.last_status, peer.last_message = sync.finished_at, "ok", msg
-    session.flush()
-    return sync
+    return _finish(session, peer, started, "ok", msg, checked["errors"][:1000], **counts)
 
 
 def pull(session: Session, name: str | None = None, *, timeout: float = 10.0, attempts: int = 3,
