@@ -100,6 +100,7 @@ def register_corpus(session, recipe, result, name: str, access: str, domain: str
 
 
 SECRET_PROMPT = "绝密测试题：浦东2025年第四季度内部预算是多少"
+PUB_SCORE = {"benchmark": "C-Eval", "metric": "accuracy", "score": 68.2, "source": "https://example.org/model-card"}
 
 
 def publish_market(session) -> None:
@@ -110,6 +111,7 @@ def publish_market(session) -> None:
     op = market_service.OPERATOR
     market_service.publish_offering(session, Offering(id="pub-model", name="公开政务大模型", vendor="甲公司",
                                                       tasks=["question-answering"], domains=["government_affairs"],
+                                                      evaluations=[PUB_SCORE],
                                                       endpoint="http://10.0.0.5:9000/v1/secret-endpoint"), op, is_public=True)
     market_service.publish_offering(session, Offering(id="private-model", name="内部模型", tasks=["summarization"]), op,
                                     is_public=False)

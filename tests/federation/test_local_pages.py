@@ -20,7 +20,8 @@ ENTRIES = [
     {"kind": "offering", "name": "customs-llm", "title": "海关大模型", "vendor": "浦东数科", "domain": "finance_trade",
      "domains": ["finance_trade"], "tasks": ["classification"], "path": "/market/offerings/customs-llm"},
     {"kind": "offering", "name": "gov-assistant", "title": "政务助手", "domains": ["government_affairs"],
-     "tasks": ["question-answering"], "path": "/market/offerings/gov-assistant"},
+     "tasks": ["question-answering"], "path": "/market/offerings/gov-assistant",
+     "evaluations": [{"benchmark": "C-Eval", "metric": "accuracy", "score": 71.5, "source": "https://example.org/card"}]},
     {"kind": "offering", "name": "old-model", "title": "旧模型", "path": "/market/offerings/old-model"},
     {"kind": "scenario", "name": "port", "title": "港口场景", "path": "/market/scenarios/port"},
 ]
@@ -142,6 +143,9 @@ def test_scenario_page_ranks_peer_offerings_apart(client):
         body = client.get("/api/v1/market/scenarios/gov-qa/matches", params={"include_remote": 1}).json()
         names = [m["name"] for m in body["remote"]["matches"]]
         assert names[0] == "政务助手" and all(m["peer"] == PEER for m in body["remote"]["matches"])
+        # the peer's published benchmark score counts and is explained, as for a local offering
+        reasons = {r["kind"]: r for r in body["remote"]["matches"][0]["reasons"]}
+        assert reasons["evaluations"]["benchmarks"] == ["C-Eval"] and "C-Eval 71.5" in reasons["evaluations"]["zh"]
         assert "remote" not in client.get("/api/v1/market/scenarios/gov-qa/matches").json()
 
 

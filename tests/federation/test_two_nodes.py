@@ -18,6 +18,7 @@ from moli.federation.models import FederationRemoteEntry, FederationSync
 from tests.support.browser import free_port, live_server, moli_env, run_moli
 
 from .conftest import (
+    PUB_SCORE,
     SECRET_PROMPT,
     StaticServer,
     build_small_corpus,
@@ -89,6 +90,8 @@ def test_a_publishes_only_public_records_signed(nodes):
     assert {f["sha256"] for f in corpus["files"]} == {f["sha256"] for f in manifest_files}
     assert corpus["documents"] == 3 and corpus["characters"] > 0 and len(corpus["recipe_hash"]) == 64
     assert corpus["path"] == "/corpus/fed-public?version=1"
+    offering = next(e for e in doc["entries"] if e["kind"] == "offering")
+    assert offering["evaluations"] == [PUB_SCORE]  # published claims travel; the endpoint does not
     # the link on the entry leads to A's real page for it
     assert httpx.get(nodes["a"] + corpus["path"], timeout=10).status_code == 200
 

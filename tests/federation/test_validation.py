@@ -39,15 +39,17 @@ def test_bad_entries_are_reported_by_index_and_skipped(session):
         corpus_entry("evil-link", path="javascript:alert(1)"),                # 5
         corpus_entry("good-1"),                                               # 6: duplicate of 0
         {"kind": "offering", "name": "m1", "title": "模型一", "tasks": ["question-answering"]},
+        {"kind": "offering", "name": "m2", "evaluations": [{"benchmark": "C-Eval", "score": "高"}]},  # 8
     ]
     checked = service.check_catalogue(peer, catalogue(node, entries))
     assert [e.name for e in checked["entries"]] == ["good-1", "m1"]
-    assert [e["index"] for e in checked["errors"]] == [1, 2, 3, 4, 5, 6]
+    assert [e["index"] for e in checked["errors"]] == [1, 2, 3, 4, 5, 6, 8]
     by_index = {e["index"]: e for e in checked["errors"]}
     assert "name" in by_index[1]["en"] and "第 1 条" in by_index[1]["zh"]
     assert "sha256" in by_index[2]["en"]
     assert "path" in by_index[5]["en"]
     assert "duplicates" in by_index[6]["en"]
+    assert "evaluations.0.score" in by_index[8]["en"]
 
 
 def test_refusals_name_the_problem(session):

@@ -84,6 +84,17 @@ class CorpusEntry(_Entry):
         return _check_path(v)
 
 
+class PublishedScore(BaseModel):
+    """A benchmark figure published for an offering (the vendor's claim, with where it was published)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    benchmark: str = Field(min_length=1, max_length=200)
+    metric: str = Field(default="accuracy", max_length=60)
+    score: float = Field(allow_inf_nan=False)
+    source: str | None = Field(default=None, max_length=500)
+
+
 class OfferingEntry(_Entry):
     """A public model offering (公开模型供给)."""
 
@@ -99,6 +110,7 @@ class OfferingEntry(_Entry):
     parameters_b: float | None = Field(default=None, ge=0)
     price_per_million_tokens_cny: float | None = Field(default=None, ge=0)
     filing_status: str = Field(default="", max_length=40)
+    evaluations: list[PublishedScore] = Field(default_factory=list, max_length=100)
 
 
 class ScenarioEntry(_Entry):

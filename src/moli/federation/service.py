@@ -114,6 +114,8 @@ def _market_entries(session: Session) -> list[dict[str, Any]]:
             "context_length": d.get("context_length"), "parameters_b": d.get("parameters_b"),
             "price_per_million_tokens_cny": d.get("price_per_million_tokens_cny"),
             "filing_status": (d.get("filing") or {}).get("status", ""),
+            "evaluations": [{k: e.get(k) for k in ("benchmark", "metric", "score", "source")}
+                            for e in d.get("evaluations") or [] if isinstance(e, dict)],
             "path": f"/market/offerings/{quote(row.slug, safe='/')}",
             "updated_at": row.updated_at.isoformat() if row.updated_at else None,
         })

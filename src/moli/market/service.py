@@ -341,7 +341,7 @@ def match_scenario(session: Session, scenario: Scenario, user: Any | None, *, k:
 _REMOTE_FIELDS = {
     "offering": ("vendor", "description", "tasks", "domains", "languages", "modalities", "context_length",
                  "parameters_b", "deployment", "license", "commercial_use", "data_residency",
-                 "price_per_million_tokens_cny"),
+                 "price_per_million_tokens_cny", "evaluations"),
     "scenario": ("description", "tasks", "languages", "constraints"),
 }
 
