@@ -69,3 +69,25 @@ def test_slow_peer_fails_the_good_one_syncs(session):
     finally:
         good.close()
         slow.close()
+
+
+def test_pull_follows_an_endorsed_key_rotation_and_then_refuses_the_old_key(session):
+    import dataclasses
+
+    old = make_identity("浦东")
+    new = dataclasses.replace(make_identity("浦东"), node_id=old.node_id, previous_key=old.private_key)
+    srv = StaticServer(signed(old, ["政务问答"]))
+    try:
+        service.add_peer(session, "pudong", srv.url)
+        assert service.pull(session, "pudong", attempts=1)[0]["added"] == 1
+        assert service.get_peer(session, "pudong").public_key == old.public_key  # pinned on first use
+        srv.set(signed(new, ["政务问答", "交通调度"]))
+        [out] = service.pull(session, "pudong", attempts=1)
+        assert out["status"] == "ok" and out["added"] == 1 and "key rotated" in out["message"], out
+        assert service.get_peer(session, "pudong").public_key == new.public_key  # re-pinned, no one had to
+        srv.set(signed(old, ["冒名条目"]))  # the old key alone (say, leaked) no longer speaks for the node
+        [out] = service.pull(session, "pudong", attempts=1)
+        assert out["status"] == "failed" and "changed its public key" in out["message"]
+        assert sorted(e.name for e, _ in service.search_remote(session)) == ["交通调度", "政务问答"]
+    finally:
+        srv.close()

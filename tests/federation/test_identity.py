@@ -69,3 +69,26 @@ def test_bad_public_key_names_the_field(bad):
         identity.decode_public_key(bad)
     assert exc.value.field == "public_key"
     assert "公钥" in exc.value.zh and "public key" in exc.value.en
+
+
+def test_key_rotation_signs_with_the_new_key_endorsed_by_the_old(moli_home):
+    old = load_identity()
+    assert old.previous_key is None and "previous_signature" not in sign_document({"x": 1}, old)
+    out = identity.rotate_key()
+    new = load_identity()
+    assert out == {"previous_public_key": old.public_key, "public_key": new.public_key}
+    assert new.public_key != old.public_key and new.node_id == old.node_id
+    assert identity.public_key_b64(new.previous_key) == old.public_key
+    doc = sign_document({"format": identity.FORMAT, "node": new.public_dict(), "entries": []}, new)
+    assert verify_document(doc, new.public_key)  # a verifier that knows nothing of rotations is satisfied
+    assert identity.endorsed_by(doc, old.public_key) and not identity.endorsed_by(doc, new.public_key)
+    forged = copy.deepcopy(doc)
+    forged["node"]["name"] = "冒名"  # the old key's endorsement covers the whole document
+    assert not identity.endorsed_by(forged, old.public_key) and not verify_document(forged, new.public_key)
+    with pytest.raises(InputError) as exc:
+        identity.rotate_key()  # one rotation at a time
+    assert "--finish" in exc.value.en
+    assert identity.finish_rotation() == {"finished": True} and identity.finish_rotation() == {"finished": False}
+    after = load_identity()
+    assert after.public_key == new.public_key and after.previous_key is None
+    assert "previous_signature" not in sign_document({"x": 1}, after)

@@ -184,3 +184,19 @@ def test_only_the_newest_sync_records_are_kept(session, db_url, monkeypatch):
     assert kept == made[-3:]
     assert all(s.status == "failed" for s in session.scalars(select(FederationSync)))
     assert session.scalars(select(FederationSync.id).where(FederationSync.peer_id == other.id)).all()  # untouched
+
+
+def test_a_rotation_endorsed_by_the_pinned_key_is_followed_others_refused(session):
+    import dataclasses
+
+    old, other = make_identity("浦东"), make_identity("冒名")
+    new = dataclasses.replace(make_identity("浦东"), node_id=old.node_id, previous_key=old.private_key)
+    peer = service.add_peer(session, "pudong", "http://127.0.0.1:9", old.public_key)
+    # a new key endorsed by some other key than the pinned one is still a changed key
+    fake = dataclasses.replace(new, previous_key=other.private_key)
+    with pytest.raises(InputError) as exc:
+        service.check_catalogue(peer, catalogue(fake, [corpus_entry("x")]))
+    assert "changed its public key" in exc.value.en
+    checked = service.check_catalogue(peer, catalogue(new, [corpus_entry("x")]))
+    assert checked["rotated_from"] == old.public_key and [e.name for e in checked["entries"]] == ["x"]
+    assert service.check_catalogue(peer, catalogue(old, [corpus_entry("x")]))["rotated_from"] is None

@@ -24,6 +24,16 @@ def identity_cmd() -> None:
     _print(service.node_info())
 
 
+@app.command("rotate-key")
+def rotate_key_cmd(finish: bool = typer.Option(False, "--finish", help="结束轮换，删除旧钥 / end the rotation: "
+                                                                       "delete the old key")) -> None:
+    """轮换节点密钥：新钥签名，旧钥为其背书直到 --finish / rotate the node key: the new key signs, the old
+    one endorses it until --finish, so peers that pinned it follow on their next pull."""
+    from moli.federation import identity
+
+    _print(identity.finish_rotation() if finish else identity.rotate_key())
+
+
 @app.command("catalogue")
 def catalogue_cmd(url: str = typer.Option("", "--url", help="本节点对外地址 / this node's base URL")) -> None:
     """打印本节点签名的公开目录 / print this node's signed public catalogue."""

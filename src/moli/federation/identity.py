@@ -53,6 +53,7 @@ class NodeIdentity:
     name: str
     public_key: str  # base64 of the 32 raw bytes
     private_key: Ed25519PrivateKey
+    previous_key: Ed25519PrivateKey | None = None  # during a key rotation: the key peers still pin
 
     @property
     def fingerprint(self) -> str:
@@ -109,43 +110,99 @@ def _write_once(path: Path, data: bytes) -> None:
         tmp.unlink()
 
 
+KEY_FILE, PREVIOUS_KEY_FILE = "ed25519.pem", "ed25519.previous.pem"
+
+
+def _new_key_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption())
+
+
+def _load_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InputError(f"{path} 不是 Ed25519 私钥", f"{path} is not an Ed25519 private key", field="MOLI_HOME")
+    return key
+
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    return base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                          serialization.PublicFormat.Raw)).decode()
+
+
 def load_identity() -> NodeIdentity:
     """This node's identity, generated on first use into MOLI_HOME/federation/."""
     d = _home_dir()
-    key_path, node_path = d / "ed25519.pem", d / "node.json"
+    key_path, node_path, previous_path = d / KEY_FILE, d / "node.json", d / PREVIOUS_KEY_FILE
     if not key_path.exists():
-        pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption())
-        _write_once(key_path, pem)
+        _write_once(key_path, _new_key_pem())
     if not node_path.exists():
         _write_once(node_path, json.dumps({"node_id": uuid.uuid4().hex}).encode())
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InputError(f"{key_path} 不是 Ed25519 私钥", f"{key_path} is not an Ed25519 private key", field="MOLI_HOME")
+    key = _load_key(key_path)
     node_id = json.loads(node_path.read_text())["node_id"]
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     name = NodeSettings().node_name.strip() or socket.gethostname()
-    return NodeIdentity(node_id=node_id, name=name, public_key=base64.b64encode(raw).decode(), private_key=key)
+    return NodeIdentity(node_id=node_id, name=name, public_key=public_key_b64(key), private_key=key,
+                        previous_key=_load_key(previous_path) if previous_path.exists() else None)
+
+
+def rotate_key() -> dict[str, str]:
+    """Start a key rotation: a new key signs from now on, and the old one (kept aside) endorses every
+    catalogue until :func:`finish_rotation`, so that peers which pinned it move to the new key on
+    their next pull without anyone re-pinning by hand."""
+    d = _home_dir()
+    old = load_identity()
+    if old.previous_key is not None:
+        raise InputError("上一次密钥轮换尚未结束：对等节点都同步后运行 moli federation rotate-key --finish",
+                         "the previous key rotation is not finished: once every peer has pulled, run "
+                         "`moli federation rotate-key --finish`", field="key")
+    os.replace(d / KEY_FILE, d / PREVIOUS_KEY_FILE)
+    _write_once(d / KEY_FILE, _new_key_pem())
+    return {"previous_public_key": old.public_key, "public_key": load_identity().public_key}
+
+
+def finish_rotation() -> dict[str, Any]:
+    """End a key rotation: the old key is deleted and endorses nothing more."""
+    path = _home_dir() / PREVIOUS_KEY_FILE
+    if not path.exists():
+        return {"finished": False}
+    path.unlink()
+    return {"finished": True}
+
+
+def _signature(key: Ed25519PrivateKey, body: dict[str, Any]) -> dict[str, str]:
+    return {"algorithm": ALGORITHM, "public_key": public_key_b64(key),
+            "value": base64.b64encode(key.sign(canonical_json(body))).decode()}
 
 
 def sign_document(doc: dict[str, Any], identity: NodeIdentity) -> dict[str, Any]:
-    """``doc`` plus a detached ``signature`` over the canonical JSON of ``doc``."""
-    body = {k: v for k, v in doc.items() if k != "signature"}
-    sig = identity.private_key.sign(canonical_json(body))
-    return {**body, "signature": {"algorithm": ALGORITHM, "public_key": identity.public_key,
-                                  "value": base64.b64encode(sig).decode()}}
+    """``doc`` plus a detached ``signature`` over the canonical JSON of ``doc``. During a key rotation
+    the old key first signs the document as ``previous_signature``, and the new key's signature
+    covers that too, so a verifier that knows nothing of rotations still checks the whole document."""
+    body = {k: v for k, v in doc.items() if k not in ("signature", "previous_signature")}
+    if identity.previous_key is not None:
+        body["previous_signature"] = _signature(identity.previous_key, body)
+    return {**body, "signature": _signature(identity.private_key, body)}
 
 
-def verify_document(doc: dict[str, Any], public_key_b64: str) -> bool:
-    """True when ``doc['signature']`` is a valid Ed25519 signature by ``public_key_b64`` over the rest."""
-    sig = doc.get("signature")
+def _verify(sig: Any, body: dict[str, Any], public_key_b64: str) -> bool:
     if not isinstance(sig, dict) or sig.get("algorithm") != ALGORITHM or not isinstance(sig.get("value"), str):
         return False
     try:
         raw_sig = base64.b64decode(sig["value"], validate=True)
-        key = Ed25519PublicKey.from_public_bytes(decode_public_key(public_key_b64))
-        body = {k: v for k, v in doc.items() if k != "signature"}
-        key.verify(raw_sig, canonical_json(body))
+        Ed25519PublicKey.from_public_bytes(decode_public_key(public_key_b64)).verify(raw_sig, canonical_json(body))
         return True
     except (InvalidSignature, InputError, binascii.Error, ValueError, TypeError):
         return False
+
+
+def verify_document(doc: dict[str, Any], public_key_b64: str) -> bool:
+    """True when ``doc['signature']`` is a valid Ed25519 signature by ``public_key_b64`` over the rest."""
+    return _verify(doc.get("signature"), {k: v for k, v in doc.items() if k != "signature"}, public_key_b64)
+
+
+def endorsed_by(doc: dict[str, Any], public_key_b64: str) -> bool:
+    """True when ``doc['previous_signature']`` is a valid signature by ``public_key_b64`` (a key a peer
+    pinned) over the document without its signatures: the old key vouches for the new one."""
+    sig = doc.get("previous_signature")
+    body = {k: v for k, v in doc.items() if k not in ("signature", "previous_signature")}
+    return isinstance(sig, dict) and sig.get("public_key") == public_key_b64 and _verify(sig, body, public_key_b64)

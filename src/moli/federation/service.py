@@ -37,8 +37,10 @@ from moli.federation.identity import (
     NodeSettings,
     content_hash,
     decode_public_key,
+    endorsed_by,
     fingerprint,
     load_identity,
+    public_key_b64,
     sign_document,
     verify_document,
 )
@@ -64,7 +66,9 @@ def node_url(request_base_url: str | None = None) -> str:
 
 def node_info(request_base_url: str | None = None) -> dict[str, Any]:
     ident = load_identity()
-    return {**ident.public_dict(node_url(request_base_url)), "fingerprint": ident.fingerprint}
+    previous = public_key_b64(ident.previous_key) if ident.previous_key else None
+    return {**ident.public_dict(node_url(request_base_url)), "fingerprint": ident.fingerprint,
+            "previous_public_key": previous, "previous_fingerprint": fingerprint(previous) if previous else None}
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -145,7 +149,8 @@ def catalogue_etag(doc: dict[str, Any]) -> str:
     """The HTTP validator of a catalogue's content: everything but the signing time and signature,
     so that two catalogues listing the same entries under the same node identity share it. The
     puller computes it from the document it accepted and sends it back as ``If-None-Match``."""
-    return '"' + content_hash({k: v for k, v in doc.items() if k not in ("generated_at", "signature")})[:32] + '"'
+    signed = ("generated_at", "signature", "previous_signature")
+    return '"' + content_hash({k: v for k, v in doc.items() if k not in signed})[:32] + '"'
 
 
 def build_catalogue(session: Session, request_base_url: str | None = None,
@@ -316,7 +321,10 @@ def check_catalogue(peer: FederationPeer, doc: Any) -> dict[str, Any]:
                          field="catalogue") from None
     key = head.node.public_key
     decode_public_key(key, field="node.public_key")
-    if peer.public_key and key != peer.public_key:
+    rotated_from = None
+    if peer.public_key and key != peer.public_key and endorsed_by(doc, peer.public_key):
+        rotated_from = peer.public_key  # the pinned key signed for the new one: a planned rotation
+    elif peer.public_key and key != peer.public_key:
         raise InputError(
             f"节点 {peer.name} 的公钥已变更（已固定 {fingerprint(peer.public_key)}，收到 {fingerprint(key)}），拒绝同步。"
             f"请与对方核实；确认后运行 moli federation peer add {peer.name} {peer.url} --public-key 新公钥 --replace",
@@ -346,7 +354,7 @@ def check_catalogue(peer: FederationPeer, doc: Any) -> dict[str, Any]:
             continue
         seen.add(entry.key)
         entries.append(entry)
-    return {"head": head, "entries": entries, "errors": errors, "listed": listed}
+    return {"head": head, "entries": entries, "errors": errors, "listed": listed, "rotated_from": rotated_from}
 
 
 # --- applying ----------------------------------------------------------------------------------
@@ -440,13 +448,17 @@ def pull_peer(session: Session, peer: FederationPeer, *, timeout: float = 10.0, 
         return _failed(session, peer, started, exc)
     head = checked["head"]
     counts = apply_entries(session, peer, checked["entries"], checked["listed"])
-    if not peer.public_key:
-        peer.public_key = head.node.public_key  # trust on first use: pinned from now on
+    if not peer.public_key or checked["rotated_from"]:
+        peer.public_key = head.node.public_key  # trust on first use, or the pinned key's endorsement
     peer.node_id, peer.node_name, peer.last_generated_at = head.node.id, head.node.name[:200], head.generated_at
     peer.catalogue_etag = catalogue_etag(doc)
     n_err = len(checked["errors"])
     msg = (f"{len(checked['entries'])} 条有效，{n_err} 条无效已跳过 / {len(checked['entries'])} valid, "
            f"{n_err} invalid skipped")
+    if checked["rotated_from"]:
+        msg += (f"；公钥已轮换 {fingerprint(checked['rotated_from'])} → {fingerprint(peer.public_key)}（旧钥签名认可）"
+                f" / key rotated {fingerprint(checked['rotated_from'])} → {fingerprint(peer.public_key)}, "
+                f"endorsed by the pinned key")
     return _finish(session, peer, started, "ok", msg, checked["errors"][:1000], **counts)
 
 
