@@ -189,3 +189,25 @@ def test_jsonl_keys_that_appear_late_are_scanned(tmp_path):
     r = scan([write_jsonl(tmp_path / "late.jsonl", rows)])
     cols = {c["column"]: c for c in r["sources"][0]["columns"]}
     assert cols["手机号"]["kind"] == "PHONE" and r["individuals"] == 50
+
+
+def test_columns_named_for_sensitive_categories_count_without_being_declared(tmp_path):
+    rows = [{"会员号": f"M{i % 40}", "手机号": f"138{i % 40:08d}", "诊断": "高血压" if i % 2 else "",
+             "消费记录": "购物" if i % 5 == 0 else "", "检验批次": "B1", "城市": "上海"} for i in range(200)]
+    r = scan([write_jsonl(tmp_path / "members.jsonl", rows)])
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["诊断"]["sensitive_category"] == "medical_health" and cols["诊断"]["role"] == "pi"
+    assert cols["消费记录"]["sensitive_category"] == "property_transactions"
+    assert "sensitive_category" not in cols["检验批次"] and cols["检验批次"]["role"] == "none"  # product inspection
+    assert r["individuals"] == 40
+    # the odd phone numbers carry a diagnosis: 20 people; transactions (every 5th row, all even
+    # numbers) count only under the strict GB/T 35273 profile: 20 + 4 more there
+    assert r["sensitive_individuals_by_profile"] == {"pipl_gbt45574_2025": 20, "gbt35273_2020_strict": 24}
+    note = next(n for n in r["notes"] if "by their name" in n["en"])
+    assert "诊断（医疗健康信息）" in note["zh"] and "消费记录" in note["zh"]
+    # English headers match whole tokens only: "interface_id" is not a face
+    from moli.crossborder.scanner import sensitive_header
+
+    assert sensitive_header("patient_diagnosis")[0] == "medical_health"
+    assert sensitive_header("monthlySalary")[0] == "financial_account"
+    assert sensitive_header("interface_id") is None and sensitive_header("流水号") is None

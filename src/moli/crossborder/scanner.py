@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,25 @@ class ScanOptions:
     progress: object = None                    # optional callable(fraction, message) for background jobs
 
 
+@lru_cache(maxsize=1)
+def _sensitive_headers():
+    import yaml
+
+    from moli.crossborder.rules import DATA_DIR
+    from moli.pii.tables import HeaderWords
+
+    cats = yaml.safe_load((DATA_DIR / "sensitive_headers.yaml").read_text(encoding="utf-8"))["categories"]
+    return HeaderWords({c: d["zh"] for c, d in cats.items()}, {c: d["en"] for c, d in cats.items()}), cats
+
+
+def sensitive_header(header: str) -> tuple[str, dict] | None:
+    """The category of sensitive personal information a column name announces (``诊断`` ->
+    medical_health), with its YAML entry, or None."""
+    words, cats = _sensitive_headers()
+    cat = words.match(header)
+    return (cat, cats[cat]) if cat else None
+
+
 @dataclass
 class _Column:
     name: str
@@ -65,6 +85,7 @@ class _Column:
     non_empty: int = 0
     kinds_found: Counter = field(default_factory=Counter)       # text columns: findings per kind
     declared_sensitive: bool = False
+    sensitive_category: str | None = None  # read from the header (data/sensitive_headers.yaml)
 
 
 def _norm_py(kind: str, value: str) -> str:
@@ -369,6 +390,9 @@ class Scanner:
                 c.sensitive = dict.fromkeys(self.profiles, True)
                 if c.role == "none":
                     c.role = "pi"
+            elif c.role == "none" and (found := sensitive_header(h)):
+                c.sensitive_category, c.role = found[0], "pi"
+                c.sensitive = {p: bool(found[1]["sensitive"][p]) for p in self.profiles}
             cols.append(c)
         return cols
 
@@ -413,6 +437,8 @@ class Scanner:
             d["sensitive"] = c.sensitive
         if c.declared_sensitive:
             d["declared_sensitive"] = True
+        if c.sensitive_category:
+            d["sensitive_category"] = c.sensitive_category
         if c.kinds_found:
             d["kinds_found"] = dict(c.kinds_found.most_common())
         return d
@@ -525,6 +551,14 @@ class Scanner:
             if k not in seen:
                 raise InputError(f"声明的列 {k} 不在任何数据源中", f"declared column {k!r} is in none of the sources",
                                  field="--key" if k in self.opts.key_columns else "--sensitive-column")
+        read = sorted({(c["column"], c["sensitive_category"]) for s in self.sources for c in s["columns"]
+                       if c.get("sensitive_category")})
+        if read:
+            _, cats = _sensitive_headers()
+            notes.append({"zh": "按列名计为敏感个人信息的列：" + "、".join(f"{h}（{cats[k]['zh_name']}）" for h, k in read)
+                          + "；如列名有误导，请改名后重新扫描",
+                          "en": "columns counted as sensitive personal information by their name: "
+                          + ", ".join(f"{h} ({k})" for h, k in read) + "; rename a misleading column and scan again"})
         if self.unidentified:
             notes.append({"zh": f"{self.unidentified:,} 行/单元格含个人信息但没有可去重的标识（身份证号、手机号、邮箱等），每行按一人计（偏保守）",
                           "en": f"{self.unidentified:,} rows/cells hold PI but no identifier to deduplicate on; each counted as one person (conservative)"})

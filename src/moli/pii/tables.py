@@ -94,36 +94,49 @@ def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False,
             wb.close()
 
 
+class HeaderWords:
+    """Words that give a column its meaning. Chinese words match as substrings of the header (the one
+    ending last, then the longest, wins: 客户手机号 -> the phone); English words match whole tokens
+    (split on ``_ - space . /`` and camelCase): the whole header first, then its tokens from the last
+    (the head noun: customer_phone -> phone). A ``veto`` token stops an English match (company_name)."""
+
+    def __init__(self, zh: dict[str, list[str]], en: dict[str, list[str]], veto: Iterable[str] = ()):
+        self.zh = [(w, label) for label, words in zh.items() for w in words]
+        self.en = {w.lower(): label for label, words in en.items() for w in words}
+        self.veto = frozenset(veto)
+
+    def match(self, header: str) -> str | None:
+        best = None
+        for w, label in self.zh:
+            i = header.rfind(w)
+            if i >= 0:
+                key = (i + len(w), len(w))
+                if best is None or key > best[0]:
+                    best = (key, label)
+        if best:
+            return best[1]
+        tokens = [t.lower() for t in _SPLIT_TOKENS.split(header.strip()) if t]
+        if not tokens or any(t in self.veto for t in tokens):
+            return None
+        joined = "_".join(tokens)
+        if joined in self.en:
+            return self.en[joined]
+        for t in reversed(tokens):
+            if t in self.en:
+                return self.en[t]
+        return None
+
+
 @lru_cache(maxsize=1)
-def _header_rules() -> tuple[list[tuple[str, str]], dict[str, str], frozenset[str]]:
+def _kind_headers() -> HeaderWords:
     h = lexicons()["headers"]
-    zh = [(w, kind) for kind, d in h["kinds"].items() for w in d.get("zh", [])]
-    en = {w.lower(): kind for kind, d in h["kinds"].items() for w in d.get("en", [])}
-    return zh, en, frozenset(h["not_with"])
+    return HeaderWords({k: d.get("zh", []) for k, d in h["kinds"].items()},
+                       {k: d.get("en", []) for k, d in h["kinds"].items()}, h["not_with"])
 
 
 def header_kind(header: str) -> str | None:
     """The kind a column name announces (``客户姓名`` -> PERSON, ``mobile_phone`` -> PHONE), or None."""
-    zh, en, veto = _header_rules()
-    best = None
-    for w, kind in zh:
-        i = header.rfind(w)
-        if i >= 0:
-            key = (i + len(w), len(w))
-            if best is None or key > best[0]:
-                best = (key, kind)
-    if best:
-        return best[1]
-    tokens = [t.lower() for t in _SPLIT_TOKENS.split(header.strip()) if t]
-    if not tokens or any(t in veto for t in tokens):
-        return None
-    joined = "_".join(tokens)
-    if joined in en:
-        return en[joined]
-    for t in reversed(tokens):  # the head noun is last: customer_phone -> PHONE
-        if t in en:
-            return en[t]
-    return None
+    return _kind_headers().match(header)
 
 
 def _looks_like_name(value: str) -> bool:
