@@ -228,3 +228,44 @@ def test_logout_ends_every_session_of_the_user(client, login):
         assert other.get("/api/v1/me").status_code == 200
         assert client.post("/logout", follow_redirects=False).status_code == 303
         assert other.get("/api/v1/me").status_code == 401
+
+
+def test_password_reset_link_works_once_and_ends_old_sessions(client, moli_home):
+    from typer.testing import CliRunner
+
+    from moli.cli import app
+
+    user = make_user(email="reset@example.com")
+    assert client.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 200
+    assert client.get("/api/v1/me").status_code == 200
+    out = CliRunner().invoke(app, ["users", "reset-link", "--email", "RESET@example.com", "--base-url", "https://moli.example/"])
+    assert out.exit_code == 0, out.output
+    url = out.output.strip().splitlines()[-1]
+    assert url.startswith("https://moli.example/reset/")
+    path = url.removeprefix("https://moli.example")
+    page = client.get(path)
+    assert page.status_code == 200 and "reset@example.com" in page.text and 'id="reset-form"' in page.text
+    differ = client.post(path, data={"password": "new-password-1", "password2": "new-password-2"})
+    assert differ.status_code == 400 and "两次输入的密码不一致" in differ.text and 'id="reset-form"' in differ.text
+    short = client.post(path, data={"password": "short", "password2": "short"})
+    assert short.status_code == 400 and 'id="reset-form"' in short.text  # the password rules, link still usable
+    done = client.post(path, data={"password": "new-password-1", "password2": "new-password-1"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/login?reason=")
+    assert client.get("/api/v1/me").status_code == 401  # the session opened with the old password has ended
+    assert client.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 401
+    assert client.post("/login", data={"email": user.email, "password": "new-password-1"}).status_code == 200
+    used = client.post(path, data={"password": "other-password-1", "password2": "other-password-1"})
+    assert used.status_code == 400 and "已使用或已失效" in used.text and 'id="reset-form"' not in used.text
+    forged = client.get(path[:-3] + "abc")
+    assert forged.status_code == 400 and "重设链接无效" in forged.text
+
+
+def test_password_reset_link_expires(client, monkeypatch):
+    from moli.core import accounts
+
+    make_user(email="late@example.com")
+    with session_scope() as s:
+        _, token = accounts.reset_token(s, "late@example.com")
+    monkeypatch.setitem(accounts.security_rules()["password_reset"], "max_age_seconds", -1)
+    page = client.get(f"/reset/{token}")
+    assert page.status_code == 400 and "已过期" in page.text and "expired" in page.text

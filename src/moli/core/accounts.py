@@ -7,6 +7,7 @@ Passwords are hashed with argon2id (argon2-cffi). Login failures are recorded in
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -288,6 +289,62 @@ def set_password(session: Session, email: str, password: str | None = None) -> t
     user.session_epoch = (user.session_epoch or 0) + 1  # sessions opened with the old password end
     session.flush()
     return user, password
+
+
+# A reset link is stateless: it carries the user id and a stamp of the password hash it was made
+# for, signed with the node's secret. Setting a password changes the hash, so the link works once;
+# a newer link, a log-out everywhere or its age do not need a table to be enforced.
+_RESET_SALT = "moli-password-reset"
+
+
+def _reset_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    from moli.core.settings import get_settings
+
+    return URLSafeTimedSerializer(get_settings().effective_secret_key, salt=_RESET_SALT)
+
+
+def _password_stamp(user: User) -> str:
+    return hashlib.sha256(f"{user.password_hash}:{user.session_epoch or 0}".encode()).hexdigest()[:20]
+
+
+def reset_token(session: Session, email: str) -> tuple[User, str]:
+    """A one-time token for ``/reset/{token}`` that lets the user choose a new password."""
+    from moli.core.errors import NotFound
+
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        raise NotFound("该用户不存在或已停用", "no such active user", field="email")
+    return user, _reset_serializer().dumps({"uid": user.id, "pw": _password_stamp(user)})
+
+
+def user_for_reset(session: Session, token: str) -> User:
+    """The user a reset token is for; InputError when it is forged, expired or already used."""
+    from itsdangerous import BadSignature, SignatureExpired
+
+    try:
+        data = _reset_serializer().loads(token, max_age=int(security_rules()["password_reset"]["max_age_seconds"]))
+    except SignatureExpired:
+        raise InputError("重设链接已过期，请向平台工作人员重新索取", "this reset link has expired; ask staff for a new one",
+                         field="token") from None
+    except BadSignature:
+        raise InputError("重设链接无效", "this reset link is not valid", field="token") from None
+    user = session.get(User, data.get("uid")) if isinstance(data, dict) and isinstance(data.get("uid"), int) else None
+    if user is None or not user.is_active or data.get("pw") != _password_stamp(user):
+        raise InputError("重设链接已使用或已失效，请向平台工作人员重新索取",
+                         "this reset link has been used or is no longer valid; ask staff for a new one", field="token")
+    return user
+
+
+def reset_password(session: Session, token: str, password: str) -> User:
+    """Set the password of the token's user (once) and end every session opened with the old one."""
+    user = user_for_reset(session, token)
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    user.session_epoch = (user.session_epoch or 0) + 1
+    session.flush()
+    return user
 
 
 def end_sessions(session: Session, user_id: int) -> None:

@@ -71,6 +71,20 @@ def set_password(email: str = typer.Option(..., "--email"),
         typer.echo(f"密码（只显示这一次）/ password (shown once): {pw}")
 
 
+@users_app.command("reset-link")
+def reset_link(email: str = typer.Option(..., "--email"),
+               base_url: str = typer.Option("http://127.0.0.1:8000", "--base-url",
+                                            help="平台对外地址 / the platform's public URL")) -> None:
+    """生成一次性密码重设链接（24 小时内有效，交给用户本人）/ print a one-time password reset link
+    (valid 24 hours) to hand to the user."""
+    ensure_database()
+    with session_scope() as s:
+        user, token = accounts.reset_token(s, email)
+        email = user.email
+    typer.echo(f"密码重设链接 / password reset link for {email}:")
+    typer.echo(f"{base_url.rstrip('/')}/reset/{token}")
+
+
 @users_app.command("list")
 def list_users() -> None:
     """列出用户（JSON 行）/ list users (JSON lines)."""

@@ -7,7 +7,7 @@ import importlib
 import importlib.util
 import json
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
@@ -97,6 +97,34 @@ def login_submit(request: Request, email: str = Form(""), password: str = Form("
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, user)
     return response
+
+
+@router.get("/reset/{token}")
+def reset_page(request: Request, token: str, db: Session = Depends(get_db)):
+    try:
+        user = accounts.user_for_reset(db, token)
+    except MoliError as exc:
+        return render(request, "auth/reset.html", {"token": None, "error": exc}, status_code=exc.status_code)
+    return render(request, "auth/reset.html", {"token": token, "email": user.email})
+
+
+@router.post("/reset/{token}")
+def reset_submit(request: Request, token: str, password: str = Form(""), password2: str = Form("")):
+    session = new_session()
+    try:
+        if password != password2:
+            raise accounts.InputError("两次输入的密码不一致", "the two passwords differ", field="password2")
+        accounts.reset_password(session, token, password)
+        session.commit()
+    except MoliError as exc:
+        session.rollback()
+        still_valid = exc.field != "token"
+        return render(request, "auth/reset.html", {"token": token if still_valid else None, "error": exc},
+                      status_code=exc.status_code)
+    finally:
+        session.close()
+    return RedirectResponse("/login?reason=" + quote("密码已重设，请用新密码登录 / password changed: log in with it"),
+                            status_code=303)
 
 
 @router.get("/register")
