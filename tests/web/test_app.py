@@ -215,8 +215,8 @@ def test_rate_limit_holds_across_two_app_instances(client):
         assert client.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 429
 
 
-def test_logout_ends_every_session_of_the_user(client, login):
-    """A cookie copied before log-out (another device, or stolen) no longer works afterwards."""
+def test_logout_ends_this_session_and_copies_of_its_cookie(client, login):
+    """A cookie copied before log-out (stolen, say) no longer works afterwards."""
     from fastapi.testclient import TestClient
 
     from moli.web.app import create_app
@@ -269,3 +269,46 @@ def test_password_reset_link_expires(client, monkeypatch):
     monkeypatch.setitem(accounts.security_rules()["password_reset"], "max_age_seconds", -1)
     page = client.get(f"/reset/{token}")
     assert page.status_code == 400 and "已过期" in page.text and "expired" in page.text
+
+
+def test_signed_in_browsers_are_listed_and_ended_one_by_one_or_all(client):
+    from fastapi.testclient import TestClient
+
+    from moli.core.models import UserSession
+    from moli.web.app import create_app
+
+    user = make_user(email="devices@example.com")
+    creds = {"email": user.email, "password": TEST_PASSWORD}
+    client.post("/login", data=creds, headers={"User-Agent": "Firefox on the office PC"})
+    with TestClient(create_app()) as phone, TestClient(create_app()) as tablet:
+        for other, agent in ((phone, "Safari on a phone"), (tablet, "Chrome on a tablet")):
+            other.get("/healthz")
+            other.headers["X-CSRF-Token"] = other.cookies.get("moli_csrf")
+            other.post("/login", data=creds, headers={"User-Agent": agent})
+            assert other.get("/api/v1/me").status_code == 200
+        page = client.get("/account").text
+        rows = page.split('id="session-table"')[1].split("</table>")[0]
+        assert rows.count("<tr id=") == 3 and "Safari on a phone" in rows and "Chrome on a tablet" in rows
+        assert rows.count("this-session") == 1 and "Firefox on the office PC" in rows.split("this-session")[0].rsplit("<tr", 1)[1]
+        with session_scope() as s:
+            phone_id = s.scalar(select(UserSession.id).where(UserSession.user_agent == "Safari on a phone"))
+        assert client.post(f"/account/sessions/{phone_id}/end", follow_redirects=False).status_code == 303
+        assert phone.get("/api/v1/me").status_code == 401  # ended from the office PC
+        assert tablet.get("/api/v1/me").status_code == 200 and client.get("/api/v1/me").status_code == 200
+        assert tablet.post("/logout", follow_redirects=False).status_code == 303  # log out one browser ...
+        assert client.get("/api/v1/me").status_code == 200  # ... the others stay signed in
+        phone.post("/login", data=creds)
+        assert phone.get("/api/v1/me").status_code == 200
+        r = client.post("/account/sessions/end-all", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+        assert client.get("/api/v1/me").status_code == phone.get("/api/v1/me").status_code == 401
+        with session_scope() as s:
+            assert s.scalar(select(func.count(UserSession.id))) == 0
+        # another user's session cannot be ended by guessing its id
+        other_user = make_user(email="other@example.com")
+        phone.post("/login", data={"email": other_user.email, "password": TEST_PASSWORD})
+        client.post("/login", data=creds)
+        with session_scope() as s:
+            theirs = s.scalar(select(UserSession.id).where(UserSession.user_id == other_user.id))
+        client.post(f"/account/sessions/{theirs}/end")
+        assert phone.get("/api/v1/me").status_code == 200

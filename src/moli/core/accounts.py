@@ -19,12 +19,12 @@ from typing import Any
 import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from moli.core.db import utcnow
 from moli.core.errors import ConfigError, InputError, MoliError
-from moli.core.models import ROLES, LoginAttempt, Organisation, User
+from moli.core.models import ROLES, LoginAttempt, Organisation, User, UserSession
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ORG_KINDS = ("enterprise", "government", "institution")  # 企业 / 政府机构 / 科研院所
@@ -286,8 +286,7 @@ def set_password(session: Session, email: str, password: str | None = None) -> t
     password = password or secrets.token_urlsafe(12)
     check_password_rules(password)
     user.password_hash = hash_password(password)
-    user.session_epoch = (user.session_epoch or 0) + 1  # sessions opened with the old password end
-    session.flush()
+    _end_all(session, user)  # sessions opened with the old password end
     return user, password
 
 
@@ -342,14 +341,60 @@ def reset_password(session: Session, token: str, password: str) -> User:
     user = user_for_reset(session, token)
     check_password_rules(password)
     user.password_hash = hash_password(password)
-    user.session_epoch = (user.session_epoch or 0) + 1
-    session.flush()
+    _end_all(session, user)
     return user
+
+
+# --- signed-in browsers ---------------------------------------------------------------------------
+
+SESSION_TOUCH = timedelta(minutes=5)  # last_seen_at is written at most this often (not on every request)
+
+
+def open_session(session: Session, user: User, *, user_agent: str = "", ip: str = "") -> UserSession:
+    """A new signed-in browser for ``user``; the user's sessions older than the cookie's life are dropped."""
+    max_age = timedelta(seconds=int(security_rules()["session"]["max_age_seconds"]))
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                              UserSession.created_at < utcnow() - max_age))
+    row = UserSession(key=secrets.token_hex(16), user_id=user.id, user_agent=(user_agent or "")[:300],
+                      ip=(ip or "")[:64])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_session(session: Session, user_id: int, key: object) -> UserSession | None:
+    """The live session ``key`` of ``user_id`` (None once ended), its last_seen_at brought up to date."""
+    if not isinstance(key, str) or not key:
+        return None
+    row = session.scalar(select(UserSession).where(UserSession.key == key, UserSession.user_id == user_id))
+    if row is not None:
+        now = utcnow()
+        session.execute(update(UserSession).where(UserSession.id == row.id, UserSession.last_seen_at < now - SESSION_TOUCH)
+                        .values(last_seen_at=now).execution_options(synchronize_session="fetch"))
+    return row
+
+
+def list_sessions(session: Session, user_id: int) -> list[UserSession]:
+    return list(session.scalars(select(UserSession).where(UserSession.user_id == user_id)
+                                .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
+
+
+def end_session(session: Session, user_id: int, *, session_id: int | None = None, key: str | None = None) -> bool:
+    """End one signed-in browser of ``user_id`` (by row id or cookie key); False when there was none."""
+    cond = UserSession.id == session_id if session_id is not None else UserSession.key == (key or "")
+    n = session.execute(delete(UserSession).where(UserSession.user_id == user_id, cond)).rowcount
+    session.flush()
+    return bool(n)
 
 
 def end_sessions(session: Session, user_id: int) -> None:
     """Log a user out everywhere: every session cookie issued so far stops working."""
     user = session.get(User, user_id)
     if user is not None:
-        user.session_epoch = (user.session_epoch or 0) + 1
-        session.flush()
+        _end_all(session, user)
+
+
+def _end_all(session: Session, user: User) -> None:
+    user.session_epoch = (user.session_epoch or 0) + 1
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.flush()

@@ -36,7 +36,7 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # bumped on log-out and password change: every session cookie issued before stops working
+    # bumped on "log out everywhere" and password change: every session cookie issued before stops working
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
@@ -44,6 +44,21 @@ class User(Base):
     @property
     def is_staff(self) -> bool:
         return self.role in ("admin", "staff")
+
+
+class UserSession(Base):
+    """One signed-in browser (登录设备): listed on /account, ended one by one or all at once. The
+    random ``key`` travels in the signed session cookie; ending a session deletes its row."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Job(Base):

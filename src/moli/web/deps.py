@@ -56,8 +56,9 @@ def session_max_age() -> int:
     return int(accounts.security_rules()["session"]["max_age_seconds"])
 
 
-def set_session_cookie(response: Response, user: User) -> None:
-    payload = {"uid": user.id, "ep": user.session_epoch or 0}
+def set_session_cookie(response: Response, user: User, key: str) -> None:
+    """The signed cookie of the signed-in browser ``key`` (``accounts.open_session``)."""
+    payload = {"uid": user.id, "ep": user.session_epoch or 0, "sid": key}
     response.set_cookie(SESSION_COOKIE, _serializer().dumps(payload), max_age=session_max_age(),
                         httponly=True, samesite="lax", secure=get_settings().cookie_secure, path="/")
 
@@ -85,10 +86,12 @@ def load_user(request: Request) -> User | None:
             session = new_session()
             try:
                 user = accounts.get_user(session, data["uid"])
+                if (user is not None and user.is_active and data.get("ep", 0) == (user.session_epoch or 0)
+                        and accounts.find_session(session, user.id, data.get("sid")) is not None):
+                    state.user, state.session_key = user, data["sid"]
+                session.commit()  # last_seen_at
             finally:
                 session.close()
-            if user is not None and user.is_active and data.get("ep", 0) == (user.session_epoch or 0):
-                state.user = user
     state.user_loaded = True
     return state.user
 

@@ -87,7 +87,8 @@ def login_page(request: Request, next: str = "/", reason: str = ""):
 def login_submit(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/")):
     session = new_session()
     try:
-        user = accounts.login(session, email, password, ip=request.client.host if request.client else "")
+        user = accounts.login(session, email, password, ip=_ip(request))
+        key = _open_session(session, request, user)
     except MoliError as exc:
         session.rollback()
         return render(request, "auth/login.html", {"next": _safe_next(next), "error": exc, "email": email[:254]},
@@ -95,8 +96,19 @@ def login_submit(request: Request, email: str = Form(""), password: str = Form("
     finally:
         session.close()
     response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session_cookie(response, user)
+    set_session_cookie(response, user, key)
     return response
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _open_session(session: Session, request: Request, user: User) -> str:
+    """Record a signed-in browser for ``user`` (committed) and return the key for its cookie."""
+    key = accounts.open_session(session, user, user_agent=request.headers.get("user-agent", ""), ip=_ip(request)).key
+    session.commit()
+    return key
 
 
 @router.get("/reset/{token}")
@@ -142,30 +154,50 @@ def register_submit(request: Request, email: str = Form(""), password: str = For
             raise accounts.InputError("两次输入的密码不一致", "the two passwords differ", field="password2")
         user = accounts.register(session, email=email, password=password, organisation=organisation,
                                  display_name=display_name)
-        session.commit()
+        key = _open_session(session, request, user)
     except MoliError as exc:
         session.rollback()
         return render(request, "auth/register.html", {"form": form, "error": exc}, status_code=exc.status_code)
     finally:
         session.close()
     response = RedirectResponse("/", status_code=303)
-    set_session_cookie(response, user)
+    set_session_cookie(response, user, key)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, user: User | None = Depends(current_user)):
-    """Log out: the cookie is cleared and every session cookie of this user stops working."""
+    """Log out this browser: its session ends (a copy of the cookie stops working too); the user's
+    other browsers stay signed in (``/account/sessions/end-all`` ends them all)."""
     if user is not None:
-        session = new_session()
-        try:
-            accounts.end_sessions(session, user.id)
-            session.commit()
-        finally:
-            session.close()
+        _end(lambda s: accounts.end_session(s, user.id, key=request.state.session_key))
     response = RedirectResponse("/", status_code=303)
     clear_session_cookie(response)
     return response
+
+
+def _end(action) -> None:
+    session = new_session()
+    try:
+        action(session)
+        session.commit()
+    finally:
+        session.close()
+
+
+@router.post("/account/sessions/end-all")
+def end_all_sessions(request: Request, user: User = Depends(require_user)):
+    """Log out everywhere: every browser of the user, this one included."""
+    _end(lambda s: accounts.end_sessions(s, user.id))
+    response = RedirectResponse("/login?reason=" + quote("已在所有设备上退出登录 / logged out everywhere"), status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_one_session(request: Request, session_id: int, user: User = Depends(require_user)):
+    _end(lambda s: accounts.end_session(s, user.id, session_id=session_id))
+    return RedirectResponse("/account#sessions", status_code=303)
 
 
 @router.get("/api/v1/me")
@@ -177,7 +209,12 @@ def api_me(user: User = Depends(require_user)):
 
 @router.get("/account")
 def account_page(request: Request, user: User = Depends(require_user), db: Session = Depends(get_db)):
-    return render(request, "auth/account.html", {"orgs": accounts.organisation_overview(db, user)})
+    return render(request, "auth/account.html", {"orgs": accounts.organisation_overview(db, user),
+                                                 **_sessions_context(request, db, user)})
+
+
+def _sessions_context(request: Request, db: Session, user: User) -> dict:
+    return {"sessions": accounts.list_sessions(db, user.id), "session_key": getattr(request.state, "session_key", None)}
 
 
 @router.post("/account/members")
@@ -199,9 +236,10 @@ def add_member(request: Request, email: str = Form(""), organisation: str = Form
     s2 = new_session()
     try:
         orgs = accounts.organisation_overview(s2, user)
+        sessions = _sessions_context(request, s2, user)
     finally:
         s2.close()
-    return render(request, "auth/account.html", {"orgs": orgs, "created": created, "error": error,
+    return render(request, "auth/account.html", {"orgs": orgs, "created": created, "error": error, **sessions,
                                                  "form": {"email": email[:254], "organisation": organisation[:200]}},
                   status_code=200 if error is None else error.status_code)
 
