@@ -170,13 +170,13 @@ def logout(request: Request, user: User | None = Depends(current_user)):
     """Log out this browser: its session ends (a copy of the cookie stops working too); the user's
     other browsers stay signed in (``/account/sessions/end-all`` ends them all)."""
     if user is not None:
-        _end(lambda s: accounts.end_session(s, user.id, key=request.state.session_key))
+        _in_own_transaction(lambda s: accounts.end_session(s, user.id, key=request.state.session_key))
     response = RedirectResponse("/", status_code=303)
     clear_session_cookie(response)
     return response
 
 
-def _end(action) -> None:
+def _in_own_transaction(action) -> None:
     session = new_session()
     try:
         action(session)
@@ -188,7 +188,7 @@ def _end(action) -> None:
 @router.post("/account/sessions/end-all")
 def end_all_sessions(request: Request, user: User = Depends(require_user)):
     """Log out everywhere: every browser of the user, this one included."""
-    _end(lambda s: accounts.end_sessions(s, user.id))
+    _in_own_transaction(lambda s: accounts.end_sessions(s, user.id))
     response = RedirectResponse("/login?reason=" + quote("已在所有设备上退出登录 / logged out everywhere"), status_code=303)
     clear_session_cookie(response)
     return response
@@ -196,7 +196,7 @@ def end_all_sessions(request: Request, user: User = Depends(require_user)):
 
 @router.post("/account/sessions/{session_id}/end")
 def end_one_session(request: Request, session_id: int, user: User = Depends(require_user)):
-    _end(lambda s: accounts.end_session(s, user.id, session_id=session_id))
+    _in_own_transaction(lambda s: accounts.end_session(s, user.id, session_id=session_id))
     return RedirectResponse("/account#sessions", status_code=303)
 
 
