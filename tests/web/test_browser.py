@@ -206,3 +206,35 @@ def test_serve_stops_its_worker(tmp_path):
         time.sleep(0.3)
     alive = Path(f"/proc/{worker_pid}").exists() and "State:\tZ" not in Path(f"/proc/{worker_pid}/status").read_text()
     assert not alive, "the worker outlived `moli serve`"
+
+
+def test_reset_link_and_signed_in_browsers(page, server):
+    """Staff hand out a reset link (CLI); the user sets a new password in the browser, signs in with it,
+    sees this browser on /account and logs out everywhere."""
+    from tests.support.browser import run_moli
+
+    _register(page, "d@example.com", "浦东丁公司")
+    page.click("#logout")
+    page.wait_for_selector("#nav-login")
+    out = run_moli(moli_env(SERVER_HOME["path"]), "users", "reset-link", "--email", "d@example.com",
+                   "--base-url", server)
+    assert out.returncode == 0, out.stderr
+    page.goto(out.stdout.strip().splitlines()[-1])
+    assert "d@example.com" in page.inner_text("main")
+    page.fill("input[name=password]", "new-password-456")
+    page.fill("input[name=password2]", "new-password-456")
+    page.click("#reset-submit")
+    page.wait_for_url("**/login?**")
+    assert "密码已重设" in page.inner_text("main")
+    page.fill("input[name=email]", "d@example.com")
+    page.fill("input[name=password]", "new-password-456")
+    page.click("#login-submit")
+    page.wait_for_url("**/")
+    page.goto("/account")
+    rows = page.inner_text("#session-table")
+    assert "本设备" in rows and "HeadlessChrome" in rows  # this browser, by its user agent
+    page.click("#end-all-sessions")
+    page.wait_for_url("**/login?**")
+    assert "已在所有设备上退出登录" in page.inner_text("main")
+    page.goto("/account")
+    assert "/login" in page.url
