@@ -78,7 +78,7 @@ def test_key_rotation_signs_with_the_new_key_endorsed_by_the_old(moli_home):
     new = load_identity()
     assert out == {"previous_public_key": old.public_key, "public_key": new.public_key}
     assert new.public_key != old.public_key and new.node_id == old.node_id
-    assert identity.public_key_b64(new.previous_key) == old.public_key
+    assert identity.public_key_of(new.previous_key) == old.public_key
     doc = sign_document({"format": identity.FORMAT, "node": new.public_dict(), "entries": []}, new)
     assert verify_document(doc, new.public_key)  # a verifier that knows nothing of rotations is satisfied
     assert identity.endorsed_by(doc, old.public_key) and not identity.endorsed_by(doc, new.public_key)

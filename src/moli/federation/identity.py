@@ -125,7 +125,7 @@ def _load_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def public_key_b64(key: Ed25519PrivateKey) -> str:
+def public_key_of(key: Ed25519PrivateKey) -> str:
     return base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
                                                           serialization.PublicFormat.Raw)).decode()
 
@@ -141,7 +141,7 @@ def load_identity() -> NodeIdentity:
     key = _load_key(key_path)
     node_id = json.loads(node_path.read_text())["node_id"]
     name = NodeSettings().node_name.strip() or socket.gethostname()
-    return NodeIdentity(node_id=node_id, name=name, public_key=public_key_b64(key), private_key=key,
+    return NodeIdentity(node_id=node_id, name=name, public_key=public_key_of(key), private_key=key,
                         previous_key=_load_key(previous_path) if previous_path.exists() else None)
 
 
@@ -170,7 +170,7 @@ def finish_rotation() -> dict[str, Any]:
 
 
 def _signature(key: Ed25519PrivateKey, body: dict[str, Any]) -> dict[str, str]:
-    return {"algorithm": ALGORITHM, "public_key": public_key_b64(key),
+    return {"algorithm": ALGORITHM, "public_key": public_key_of(key),
             "value": base64.b64encode(key.sign(canonical_json(body))).decode()}
 
 

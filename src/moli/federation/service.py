@@ -40,7 +40,7 @@ from moli.federation.identity import (
     endorsed_by,
     fingerprint,
     load_identity,
-    public_key_b64,
+    public_key_of,
     sign_document,
     verify_document,
 )
@@ -66,7 +66,7 @@ def node_url(request_base_url: str | None = None) -> str:
 
 def node_info(request_base_url: str | None = None) -> dict[str, Any]:
     ident = load_identity()
-    previous = public_key_b64(ident.previous_key) if ident.previous_key else None
+    previous = public_key_of(ident.previous_key) if ident.previous_key else None
     return {**ident.public_dict(node_url(request_base_url)), "fingerprint": ident.fingerprint,
             "previous_public_key": previous, "previous_fingerprint": fingerprint(previous) if previous else None}
 
