@@ -211,3 +211,18 @@ def test_columns_named_for_sensitive_categories_count_without_being_declared(tmp
     assert sensitive_header("patient_diagnosis")[0] == "medical_health"
     assert sensitive_header("monthlySalary")[0] == "financial_account"
     assert sensitive_header("interface_id") is None and sensitive_header("流水号") is None
+
+
+def test_a_misleading_column_name_can_be_excluded(tmp_path):
+    rows = [{"手机号": f"138{i:08d}", "行程安排": "展会", "诊断": "高血压"} for i in range(10)]
+    path = write_jsonl(tmp_path / "staff.jsonl", rows)
+    assert scan([path])["sensitive_individuals"] == 10
+    r = scan([path], options=ScanOptions(plain_columns=("行程安排",)))
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert "sensitive_category" not in cols["行程安排"] and cols["行程安排"]["role"] == "none"
+    assert cols["诊断"]["sensitive_category"] == "medical_health" and r["sensitive_individuals"] == 10
+    r = scan([path], options=ScanOptions.from_dict({"plain_columns": ["行程安排", "诊断"]}))
+    assert r["sensitive_individuals"] == 0 and r["individuals"] == 10
+    with pytest.raises(InputError) as info:
+        scan([path], options=ScanOptions(plain_columns=("没有这列",)))
+    assert info.value.field == "--not-sensitive-column" and "没有这列" in info.value.zh

@@ -103,3 +103,21 @@ def test_background_job_scans_upload_and_shows_report(client, login, tmp_path, p
     client.post("/logout")
     login(client, role="enterprise", org="Org B")
     assert client.get(f"/crossborder/jobs/{job_id}").status_code == 403
+
+
+def test_form_column_lists_take_chinese_separators(client, tmp_path):
+    from .conftest import write_jsonl
+
+    rows = [{"手机号": f"138{i:08d}", "行程安排": "展会", "病情": "感冒"} for i in range(12)]
+    path = write_jsonl(tmp_path / "staff.jsonl", rows)
+    form = {**FORM, "individuals": "", "history": "", "sensitive_individuals": ""}
+
+    def sensitive_count(**extra) -> str:
+        with open(path, "rb") as fh:
+            r = client.post("/crossborder/assess", data={**form, **extra}, files=[("data", ("staff.jsonl", fh, "x"))])
+        assert r.status_code == 200, r.text[:2000]
+        return r.text.split("本次敏感个人信息人数")[1].split("</td>")[0]
+
+    assert sensitive_count().endswith(">12")  # 病情 and 行程安排 read as sensitive by their names
+    assert sensitive_count(plain_columns="行程安排、病情").endswith(">0")
+    assert sensitive_count(plain_columns="行程安排，").endswith(">12")

@@ -15,11 +15,14 @@ def _dump(obj) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=1, default=str))
 
 
-def _options(profile, key, sensitive_column, allow_partial, exact_limit):
+def _options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit):
     from moli.crossborder.scanner import ScanOptions
 
     return ScanOptions(profile=profile, key_columns=tuple(key or ()), sensitive_columns=tuple(sensitive_column or ()),
-                       allow_partial=allow_partial, exact_limit=exact_limit)
+                       plain_columns=tuple(plain_column or ()), allow_partial=allow_partial, exact_limit=exact_limit)
+
+
+PLAIN_HELP = "列名像敏感类别但不是（如 检验记录 指产品检验）/ a column whose name only looks like a sensitive category"
 
 
 @app.command("assess")
@@ -40,6 +43,7 @@ def assess_cmd(
     key: list[str] = typer.Option(None, "--key", help="声明的个人标识列 / a column that identifies the person"),
     sensitive_column: list[str] = typer.Option(None, "--sensitive-column",
                                                help="声明为敏感个人信息的列（如 诊断）/ a column to treat as sensitive"),
+    plain_column: list[str] = typer.Option(None, "--not-sensitive-column", help=PLAIN_HELP),
     exact_limit: int = typer.Option(5_000_000, "--exact-limit", help="精确去重上限，超过用 HyperLogLog / exact limit"),
 ) -> None:
     """判定出境路径：不属于监管 / 豁免 / 标准合同或认证 / 安全评估 / 负面清单 / decide the export path."""
@@ -47,7 +51,7 @@ def assess_cmd(
     from moli.crossborder import service
 
     p = service.plan_from_file(plan)
-    opts = _options(profile, key, sensitive_column, allow_partial, exact_limit)
+    opts = _options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit)
     if record or ledger:
         from moli.core.db import ensure_database, session_scope
 
@@ -87,6 +91,7 @@ def scan_cmd(
     profile: str | None = typer.Option(None, "--profile", help="敏感个人信息口径 / sensitivity profile"),
     key: list[str] = typer.Option(None, "--key", help="声明的个人标识列 / a column that identifies the person"),
     sensitive_column: list[str] = typer.Option(None, "--sensitive-column", help="声明为敏感的列 / a sensitive column"),
+    plain_column: list[str] = typer.Option(None, "--not-sensitive-column", help=PLAIN_HELP),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="跳过无法读取的数据源 / skip unreadable sources"),
     exact_limit: int = typer.Option(5_000_000, "--exact-limit", help="精确去重上限 / exact distinct-count limit"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
@@ -95,7 +100,7 @@ def scan_cmd(
     from moli.crossborder.scanner import scan
 
     result = scan(list(data or []), sql=sql, table=table,
-                  options=_options(profile, key, sensitive_column, allow_partial, exact_limit))
+                  options=_options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit))
     if as_json:
         _dump(result)
         return

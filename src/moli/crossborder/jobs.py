@@ -17,16 +17,14 @@ def assess_job(job_id: int, params: dict, progress) -> dict:
     """数据出境评估（后台扫描上传数据）/ cross-border assessment over uploaded data.
 
     ``params``: ``plan`` (the plan as JSON), ``folder`` (uploaded files, removed afterwards),
-    ``options`` (profile, key_columns, sensitive_columns, allow_partial), ``record``, ``user``
+    ``options`` (profile, key_columns, sensitive_columns, plain_columns, allow_partial), ``record``, ``user``
     ({id, organisation_id, role}).
     """
     folder = Path(params["folder"])
     try:
         plan = service.plan_from_mapping(params["plan"])
         o = params.get("options", {})
-        opts = ScanOptions(profile=o.get("profile"), key_columns=tuple(o.get("key_columns", ())),
-                           sensitive_columns=tuple(o.get("sensitive_columns", ())),
-                           allow_partial=bool(o.get("allow_partial")), progress=progress)
+        opts = ScanOptions.from_dict(o, progress)
         user = SimpleNamespace(**params["user"]) if params.get("user") else None
         paths = sorted(p for p in folder.iterdir() if p.is_file())
         with session_scope() as session:

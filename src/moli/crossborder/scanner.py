@@ -49,12 +49,21 @@ class ScanOptions:
     profile: str | None = None                # profile the report leads with (default: pii's default)
     key_columns: tuple[str, ...] = ()          # declared person keys (checked first)
     sensitive_columns: tuple[str, ...] = ()    # columns the user declares sensitive (e.g. 诊断)
+    plain_columns: tuple[str, ...] = ()        # columns whose name misleads: never read as a sensitive category
     exact_limit: int = 5_000_000               # distinct people counted exactly up to this, HLL beyond
     sample_rows: int = 64
     batch_rows: int = 65_536
     allow_partial: bool = False
     text_max_cells: int | None = None          # cap the per-cell search of free-text columns
     progress: object = None                    # optional callable(fraction, message) for background jobs
+
+    @classmethod
+    def from_dict(cls, o: dict, progress: object = None) -> ScanOptions:
+        """From the JSON options a form or a background job carries (lists of column names)."""
+        return cls(profile=o.get("profile") or None, key_columns=tuple(o.get("key_columns") or ()),
+                   sensitive_columns=tuple(o.get("sensitive_columns") or ()),
+                   plain_columns=tuple(o.get("plain_columns") or ()),
+                   allow_partial=bool(o.get("allow_partial")), progress=progress)
 
 
 @lru_cache(maxsize=1)
@@ -390,7 +399,7 @@ class Scanner:
                 c.sensitive = dict.fromkeys(self.profiles, True)
                 if c.role == "none":
                     c.role = "pi"
-            elif c.role == "none" and (found := sensitive_header(h)):
+            elif c.role == "none" and h not in self.opts.plain_columns and (found := sensitive_header(h)):
                 c.sensitive_category, c.role = found[0], "pi"
                 c.sensitive = {p: bool(found[1]["sensitive"][p]) for p in self.profiles}
             cols.append(c)
@@ -547,18 +556,20 @@ class Scanner:
                           if c["role"] in ("key", "identifier")})
         seen = {c["column"] for s in self.sources for c in s["columns"]}
         notes = []
-        for k in self.opts.key_columns + self.opts.sensitive_columns:
-            if k not in seen:
-                raise InputError(f"声明的列 {k} 不在任何数据源中", f"declared column {k!r} is in none of the sources",
-                                 field="--key" if k in self.opts.key_columns else "--sensitive-column")
+        for option, names in (("--key", self.opts.key_columns), ("--sensitive-column", self.opts.sensitive_columns),
+                              ("--not-sensitive-column", self.opts.plain_columns)):
+            for k in names:
+                if k not in seen:
+                    raise InputError(f"声明的列 {k} 不在任何数据源中", f"declared column {k!r} is in none of the sources",
+                                     field=option)
         read = sorted({(c["column"], c["sensitive_category"]) for s in self.sources for c in s["columns"]
                        if c.get("sensitive_category")})
         if read:
             _, cats = _sensitive_headers()
             notes.append({"zh": "按列名计为敏感个人信息的列：" + "、".join(f"{h}（{cats[k]['zh_name']}）" for h, k in read)
-                          + "；如列名有误导，请改名后重新扫描",
+                          + "；列名有误导时用 --not-sensitive-column 排除",
                           "en": "columns counted as sensitive personal information by their name: "
-                          + ", ".join(f"{h} ({k})" for h, k in read) + "; rename a misleading column and scan again"})
+                          + ", ".join(f"{h} ({k})" for h, k in read) + "; exclude a misleading one with --not-sensitive-column"})
         if self.unidentified:
             notes.append({"zh": f"{self.unidentified:,} 行/单元格含个人信息但没有可去重的标识（身份证号、手机号、邮箱等），每行按一人计（偏保守）",
                           "en": f"{self.unidentified:,} rows/cells hold PI but no identifier to deduplicate on; each counted as one person (conservative)"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -36,6 +37,11 @@ def form_page(request: Request):
     return render(request, "crossborder/form.html", _form_ctx())
 
 
+def _column_names(text: str | None) -> list[str]:
+    """A form's list of column names, separated by commas (half or full width) or 、."""
+    return [k.strip() for k in re.split(r"[,，、]", text or "") if k.strip()]
+
+
 @router.post("/crossborder/assess")
 async def assess_submit(request: Request, db: Session = Depends(get_db), user=Depends(current_user)):
     form = await request.form()
@@ -52,8 +58,9 @@ async def assess_submit(request: Request, db: Session = Depends(get_db), user=De
                                      max_bytes=get_settings().max_upload_mb * 2**20)
         options = {"profile": values.get("profile") or None,
                    "allow_partial": values.get("allow_partial") in ("1", "on"),
-                   "key_columns": [k.strip() for k in values.get("key", "").split(",") if k.strip()],
-                   "sensitive_columns": [k.strip() for k in values.get("sensitive_columns", "").split(",") if k.strip()]}
+                   "key_columns": _column_names(values.get("key")),
+                   "sensitive_columns": _column_names(values.get("sensitive_columns")),
+                   "plain_columns": _column_names(values.get("plain_columns"))}
         if background:  # the job owns the folder now and removes it when done
             job = submit_job(db, "crossborder.assess", f"数据出境评估 / assessment: {plan.exporter.name}",
                              {"plan": plan.model_dump(mode="json"), "folder": str(tmp), "options": options,
@@ -61,8 +68,7 @@ async def assess_submit(request: Request, db: Session = Depends(get_db), user=De
                                                          "role": user.role}}, user)
             tmp = None
             return RedirectResponse(f"/crossborder/jobs/{job.id}", status_code=303)
-        opts = ScanOptions(profile=options["profile"], allow_partial=options["allow_partial"],
-                           key_columns=tuple(options["key_columns"]), sensitive_columns=tuple(options["sensitive_columns"]))
+        opts = ScanOptions.from_dict(options)
         result = service.run_assessment(plan, paths, options=opts, session=db if user else None,
                                         use_ledger=user is not None, record=record, user=user)
     except InputError as exc:
