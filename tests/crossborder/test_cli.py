@@ -98,3 +98,13 @@ def test_scan_record_and_ledger_commands(tmp_path, moli_home, people):
     assert len(rows) == 1 and rows[0]["individuals"] == 70000
     res = runner.invoke(app, ["crossborder", "rules", "--json"])
     assert res.exit_code == 0 and "shanghai_ftz_lingang_2024" in res.stdout
+
+
+def test_scan_reads_sensitive_columns_by_name_unless_excluded(tmp_path):
+    rows = [{"手机号": f"139{i:08d}", "用药记录": "阿司匹林", "检验批次": "B7"} for i in range(5)]
+    data = write_csv(tmp_path / "patients.csv", rows)
+    res = runner.invoke(app, ["crossborder", "scan", str(data), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["sensitive_individuals"] == 5
+    res = runner.invoke(app, ["crossborder", "scan", str(data), "--not-sensitive-column", "用药记录", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["sensitive_individuals"] == 0
