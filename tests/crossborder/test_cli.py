@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from moli.cli import app
 
-from .conftest import write_csv
+from .conftest import write_csv, write_jsonl
 
 runner = CliRunner()
 PLAN = {
@@ -102,7 +102,7 @@ def test_scan_record_and_ledger_commands(tmp_path, moli_home, people):
 
 def test_scan_reads_sensitive_columns_by_name_unless_excluded(tmp_path):
     rows = [{"手机号": f"139{i:08d}", "用药记录": "阿司匹林", "检验批次": "B7"} for i in range(5)]
-    data = write_csv(tmp_path / "patients.csv", rows)
+    data = write_jsonl(tmp_path / "patients.jsonl", rows)
     res = runner.invoke(app, ["crossborder", "scan", str(data), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["sensitive_individuals"] == 5
