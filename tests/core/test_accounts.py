@@ -110,3 +110,19 @@ def test_password_change_and_logout_bump_session_epoch(session):
     assert user.session_epoch == 1 and accounts.verify_password(user.password_hash, new)
     accounts.end_sessions(session, user.id)
     assert user.session_epoch == 2
+
+
+def test_last_seen_is_written_only_when_stale(session, db_url):
+    from datetime import timedelta
+
+    from moli.core.db import utcnow
+
+    user = accounts.register(session, email="seen@example.com", password="password-1", organisation="Seen")
+    row = accounts.open_session(session, user, user_agent="test", ip="127.0.0.1")
+    first = row.last_seen_at
+    assert accounts.find_session(session, user.id, row.key).last_seen_at == first  # fresh: untouched
+    row.last_seen_at = utcnow() - timedelta(minutes=10)
+    session.flush()
+    assert accounts.find_session(session, user.id, row.key).last_seen_at > utcnow() - timedelta(minutes=1)
+    assert accounts.find_session(session, user.id, "not-a-key") is None
+    assert accounts.find_session(session, user.id + 1, row.key) is None  # another user's key

@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from moli.core.db import utcnow
@@ -368,9 +368,11 @@ def find_session(session: Session, user_id: int, key: object) -> UserSession | N
         return None
     row = session.scalar(select(UserSession).where(UserSession.key == key, UserSession.user_id == user_id))
     if row is not None:
-        now = utcnow()
-        session.execute(update(UserSession).where(UserSession.id == row.id, UserSession.last_seen_at < now - SESSION_TOUCH)
-                        .values(last_seen_at=now).execution_options(synchronize_session="fetch"))
+        # compared here, so that a request writes nothing unless the row is stale (SQLite: no write lock)
+        seen = row.last_seen_at if row.last_seen_at.tzinfo else row.last_seen_at.replace(tzinfo=UTC)
+        if utcnow() - seen > SESSION_TOUCH:
+            row.last_seen_at = utcnow()
+            session.flush()
     return row
 
 
