@@ -186,7 +186,7 @@ def _in_own_transaction(action) -> None:
 
 
 @router.post("/account/sessions/end-all")
-def end_all_sessions(request: Request, user: User = Depends(require_user)):
+def end_all_sessions(user: User = Depends(require_user)):
     """Log out everywhere: every browser of the user, this one included."""
     _in_own_transaction(lambda s: accounts.end_sessions(s, user.id))
     response = RedirectResponse("/login?reason=" + quote("已在所有设备上退出登录 / logged out everywhere"), status_code=303)
@@ -195,7 +195,7 @@ def end_all_sessions(request: Request, user: User = Depends(require_user)):
 
 
 @router.post("/account/sessions/{session_id}/end")
-def end_one_session(request: Request, session_id: int, user: User = Depends(require_user)):
+def end_one_session(session_id: int, user: User = Depends(require_user)):
     _in_own_transaction(lambda s: accounts.end_session(s, user.id, session_id=session_id))
     return RedirectResponse("/account#sessions", status_code=303)
 
