@@ -1,8 +1,11 @@
 """The span filter: margins from the CRF, span features, the hashed classifier and its place in detect."""
 
+import json
+
 import numpy as np
 import pytest
 
+from moli.core.errors import ConfigError
 from moli.pii import detect
 from moli.pii import model as M
 from moli.pii import span_filter as SF
@@ -73,8 +76,8 @@ def test_shipped_filter_scores_names_and_drops_plain_words(monkeypatch):
     found = detect("记者张晓燕报道，总经理陈志强表示，公司将继续投资。", kinds={"PERSON"})
     assert {"张晓燕", "陈志强"} <= {f.text for f in found}
     assert all(SF.shipped().threshold <= f.score <= 1.0 for f in found if f.source == "crf")
-    # spans the CRF alone reads as names (People's Daily / CLUENER dev): a four-character idiom, a film title
-    for t in ("造林100万公顷，封山育林386．7万公顷。", "美国电影《狩猎聚会》（thehuntingparty）上映。"):
+    # spans the CRF alone reads as names: film titles in Latin script
+    for t in ("电影《阿凡达》（avatar）将于下月重映。", "美国电影《狩猎聚会》（thehuntingparty）上映。"):
         assert detect(t, kinds={"PERSON"}) == []
         monkeypatch.setattr(SF, "_loaded", [None])
         assert detect(t, kinds={"PERSON"}) != []
@@ -96,3 +99,52 @@ def test_training_writes_a_filter_with_a_threshold_from_its_grid(tmp_path):
     assert flt.threshold == max(near_best)  # the fewest false alarms among the F2-equivalent thresholds
     crf = FastCRF((tmp_path / "ner.npz").read_bytes())
     assert crf.bias.keys() == {"PER", "ADDR"} and np.any(flt.coef != 0)
+
+
+def test_refit_ships_every_split_with_the_holdout_models_biases_and_threshold(tmp_path, monkeypatch):
+    from moli.pii import model as M
+    from moli.pii.fastcrf import FastCRF
+    from moli.pii.train import train
+
+    info = train(max_iterations=5, out_dir=tmp_path / "ship", holdout_dir=tmp_path / "holdout", limit=150,
+                 evaluate=False)
+    held = json.loads((tmp_path / "holdout" / "ner_model.json").read_text("utf-8"))
+    assert json.loads((tmp_path / "ship" / "ner_model.json").read_text("utf-8")) == info
+    cluener = {d["file"]: d for d in info["training_data"]}["data/ner/cluener.jsonl"]
+    held_cluener = {d["file"]: d for d in held["training_data"]}["data/ner/cluener.jsonl"]
+    assert cluener["splits"] == ["train", "tune", "dev"] and held_cluener["splits"] == ["train"]
+    assert cluener["sha256"] == held_cluener["sha256"]
+    assert info["label_bias"] == held["label_bias"]
+    assert info["span_filter"]["threshold"] == held["span_filter"]["threshold"]
+    assert info["holdout"]["training_data"] == held["training_data"]
+    shipped, holdout = (FastCRF((tmp_path / d / "ner.npz").read_bytes()) for d in ("ship", "holdout"))
+    assert shipped.bias == holdout.bias
+    # the detector reads whichever model $MOLI_PII_MODEL_DIR names
+    monkeypatch.setenv(M.MODEL_DIR_ENV, str(tmp_path / "holdout"))
+    monkeypatch.setattr(M, "_engine", None)
+    monkeypatch.setattr(SF, "_loaded", [])
+    held_filter = SF.SpanFilter.from_bytes((tmp_path / "holdout" / "span_filter.npz").read_bytes())
+    assert np.array_equal(SF.shipped().coef, held_filter.coef) and SF.shipped().threshold == held_filter.threshold
+    assert M.engine().bias == holdout.bias
+    monkeypatch.setenv(M.MODEL_DIR_ENV, str(tmp_path / "nowhere"))
+    monkeypatch.setattr(M, "_engine", None)
+    with pytest.raises(ConfigError, match="nowhere"):
+        M.engine()
+
+
+def test_the_holdout_model_beside_the_benchmark_matches_the_shipped_one():
+    """The benchmark measures benchmarks/models/pii when the shipped model learnt from the dev split:
+    the two must come from one training run (same files, biases, threshold), the holdout never on dev."""
+    from moli.pii.fastcrf import FastCRF
+    from moli.pii.train import HOLDOUT_DIR
+
+    shipped = json.loads(M.model_dir().joinpath("ner_model.json").read_text("utf-8"))
+    assert "dev" in {d["file"]: d for d in shipped["training_data"]}["data/ner/cluener.jsonl"]["splits"]
+    held = json.loads((HOLDOUT_DIR / "ner_model.json").read_text("utf-8"))
+    assert held["training_data"] == shipped["holdout"]["training_data"]
+    assert all("dev" not in d.get("splits", []) for d in held["training_data"])
+    assert {d["file"]: d["sha256"] for d in held["training_data"]} == \
+        {d["file"]: d["sha256"] for d in shipped["training_data"]}
+    assert held["label_bias"] == shipped["label_bias"]
+    assert held["span_filter"]["threshold"] == shipped["span_filter"]["threshold"]
+    assert FastCRF((HOLDOUT_DIR / "ner.npz").read_bytes()).bias == M.engine().bias

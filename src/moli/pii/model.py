@@ -10,17 +10,21 @@ which ``fastcrf`` serves with numpy (loaded lazily, once per process).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
 
 from moli.core.errors import ConfigError
 from moli.pii.findings import Finding
 from moli.pii.lexicons import division_tags, surnames
 
-MODEL_RESOURCE = "data/ner.npz"
+MODEL_FILE = "ner.npz"
+MODEL_DIR_ENV = "MOLI_PII_MODEL_DIR"
 LABEL_KIND = {"PER": "PERSON", "ADDR": "ADDRESS"}
 _DIGITS = re.compile("[0-9\uff10-\uff19]")
 
@@ -171,6 +175,14 @@ _lock = threading.Lock()
 _engine = None
 
 
+def model_dir() -> Traversable:
+    """The folder the name/address model (``ner.npz``, ``span_filter.npz``) is read from: the one
+    ``$MOLI_PII_MODEL_DIR`` names (a model retrained with ``python -m moli.pii.train --out-dir``, or the
+    benchmark's holdout model), else the package's own ``data`` folder."""
+    override = os.environ.get(MODEL_DIR_ENV)
+    return Path(override) if override else resources.files("moli.pii").joinpath("data")
+
+
 def engine():
     """The CRF (``data/ner.npz``, served by ``fastcrf``), loaded once per process; after a fork each
     worker process loads its own copy on first use."""
@@ -180,11 +192,11 @@ def engine():
             if _engine is None:
                 from moli.pii.fastcrf import FastCRF
 
-                res = resources.files("moli.pii").joinpath(MODEL_RESOURCE)
+                res = model_dir().joinpath(MODEL_FILE)
                 if not res.is_file():
-                    raise ConfigError("缺少姓名/地址模型，请运行 python -m moli.pii.train",
-                                      "the name/address model is missing; run python -m moli.pii.train",
-                                      field=MODEL_RESOURCE)
+                    raise ConfigError(f"缺少姓名/地址模型 {res}，请运行 python -m moli.pii.train",
+                                      f"the name/address model {res} is missing; run python -m moli.pii.train",
+                                      field=MODEL_DIR_ENV)
                 _engine = FastCRF(res.read_bytes())
     return _engine
 

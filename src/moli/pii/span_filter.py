@@ -17,14 +17,13 @@ import math
 import re
 import threading
 import zlib
-from importlib import resources
 
 import numpy as np
 
 from moli.pii.lexicons import surnames
-from moli.pii.model import _JIEBA_TAGS
+from moli.pii.model import _JIEBA_TAGS, model_dir
 
-RESOURCE = "data/span_filter.npz"
+FILTER_FILE = "span_filter.npz"
 N_FEATURES = 2**18
 _BRACKETS = {"《": "》", "（": "）", "(": ")", "“": "”", "【": "】", "「": "」", '"': '"', "‘": "’"}
 _LATIN = re.compile(r"[A-Za-z]+")
@@ -141,11 +140,11 @@ _loaded: list[SpanFilter | None] = []
 
 
 def shipped() -> SpanFilter | None:
-    """The shipped filter, loaded once per process (None when the package has none: the CRF's spans
-    are then taken as they are)."""
+    """The filter beside the CRF (``model.model_dir``), loaded once per process (None when there is
+    none: the CRF's spans are then taken as they are)."""
     if not _loaded:
         with _lock:
             if not _loaded:
-                res = resources.files("moli.pii").joinpath(RESOURCE)
+                res = model_dir().joinpath(FILTER_FILE)
                 _loaded.append(SpanFilter.from_bytes(res.read_bytes()) if res.is_file() else None)
     return _loaded[0]
