@@ -45,6 +45,16 @@ def _jsonl(path: Path):
                 yield json.loads(line)
 
 
+DATA_FILES = ("classification/csl_discipline.jsonl", "classification/tnews_titles.jsonl",
+              "classification/thucnews_titles.jsonl", "classification/medical_dialogue.jsonl",
+              "gov_docs/laws_regulations.jsonl.gz", "gov_docs/gov_reports.jsonl.gz")
+
+
+def data_manifest(shared: Path) -> dict[str, str]:
+    """sha256 of every training file (under ``shared/data``)."""
+    return {f: hashlib.sha256((shared / "data" / f).read_bytes()).hexdigest() for f in DATA_FILES}
+
+
 def load_examples(shared: Path) -> list[dict]:
     """Every labelled example as {text, label, group, set}."""
     data = shared / "data"
@@ -191,6 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
         "params": {"n_features": N_FEATURES, "n_word_features": N_WORD_FEATURES, "C": C,
                    "class_weight": "balanced", "max_chars": MAX_CHARS, "min_df": MIN_DF},
         "data": {s: sum(e["set"] == s for e in examples) for s in sorted({e["set"] for e in examples})},
+        "files_sha256": data_manifest(shared),
         "label_counts": {lab: sum(e["label"] == lab for e in examples) for lab in labels},
         "dev_split": "20 % of groups by sha1('domain-dev:'+group); figures below from a model trained on the other 80 %",
         "dev": dev_report,
