@@ -148,3 +148,13 @@ def test_the_holdout_model_beside_the_benchmark_matches_the_shipped_one():
     assert held["label_bias"] == shipped["label_bias"]
     assert held["span_filter"]["threshold"] == shipped["span_filter"]["threshold"]
     assert FastCRF((HOLDOUT_DIR / "ner.npz").read_bytes()).bias == M.engine().bias
+
+
+def test_a_model_without_filter_removes_the_old_filter_and_leaves_no_temporary_files(tmp_path):
+    from moli.pii.train import train
+
+    (tmp_path / "span_filter.npz").write_bytes(b"a filter fitted to another CRF")
+    info = train(max_iterations=3, out_dir=tmp_path, limit=60, evaluate=False, span_filter=False)
+    assert info["span_filter"] is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ner.npz", "ner_model.json"]
+    assert json.loads((tmp_path / "ner_model.json").read_text("utf-8")) == info

@@ -383,18 +383,14 @@ def train(max_iterations: int | None = None, ner_dir: Path | None = None, out_di
     tune = {name: [r for r in load(name, "tune", ner_dir) if r["text"]] for name in DEV_SETS}
     biases, tune_scores = choose_biases(raw, tune)
     npz, crf = _fast(raw, biases)
-    first_dir = holdout_dir or out_dir
-    first_dir.mkdir(parents=True, exist_ok=True)
-    (first_dir / "ner.npz").write_bytes(npz)
-    filter_info = None
+    name_filter = filter_info = None
     if span_filter:
         name_filter, filter_info = train_span_filter(train_recs, params, swaps, laws, biases, crf, tune)
-        (first_dir / "span_filter.npz").write_bytes(name_filter.to_bytes())
     info = _info(params, swaps, laws, crf, raw, npz, _manifest(train_recs, ner_dir, laws, ["train"]), t0, train_s) | {
         "label_bias": biases, "bias_grid_scores_on_tune_split": tune_scores, "span_filter": filter_info,
         "dev_scores_crf_only": evaluate_crf(crf, ner_dir) if evaluate else None,
     }
-    (first_dir / "ner_model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    write_model(holdout_dir or out_dir, npz, name_filter, info)
     if holdout_dir is None:
         return info
     return refit(info, ner_dir, out_dir, params, swaps, laws, limit, span_filter)
@@ -409,7 +405,7 @@ def refit(holdout: dict, ner_dir: Path, out_dir: Path, params: dict, swaps: int,
     t0 = time.time()
     biases = holdout["label_bias"]
     recs = {name: [r for r in load(name, "all", ner_dir)[:limit] if r["text"]] for name in SETS}
-    filter_info = None
+    name_filter = filter_info = None
     with ProcessPoolExecutor(max_workers=2) as pool:
         parts = [pool.submit(_fold_candidates, (k, recs, params, swaps, laws, biases))
                  for k in range(SPAN_FOLDS if span_filter else 0)]
@@ -420,10 +416,6 @@ def refit(holdout: dict, ner_dir: Path, out_dir: Path, params: dict, swaps: int,
             name_filter, filter_info = _fit_span_filter([p.result() for p in parts])
             name_filter.threshold = holdout["span_filter"]["threshold"]
             filter_info["threshold"] = name_filter.threshold
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "ner.npz").write_bytes(npz)
-    if span_filter:
-        (out_dir / "span_filter.npz").write_bytes(name_filter.to_bytes())
     info = _info(params, swaps, laws, crf, raw, npz, _manifest(recs, ner_dir, laws, ["train", "tune", "dev"]), t0,
                  train_s) | {
         "label_bias": biases, "span_filter": filter_info,
@@ -432,8 +424,26 @@ def refit(holdout: dict, ner_dir: Path, out_dir: Path, params: dict, swaps: int,
         "holdout": {k: holdout[k] for k in ("training_data", "span_filter", "bias_grid_scores_on_tune_split",
                                             "dev_scores_crf_only")},
     }
-    (out_dir / "ner_model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    write_model(out_dir, npz, name_filter, info)
     return info
+
+
+def write_model(directory: Path, npz: bytes, name_filter, info: dict) -> None:
+    """The model's files, each written beside its place and renamed into it once all are written, so
+    that an interrupted run leaves the folder's previous model whole. Without a filter, an older
+    ``span_filter.npz`` is removed: it was fitted to another CRF's margins."""
+    import os
+
+    files = {"ner.npz": npz, "ner_model.json": (json.dumps(info, ensure_ascii=False, indent=1) + "\n").encode()}
+    if name_filter is not None:
+        files["span_filter.npz"] = name_filter.to_bytes()
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (directory / f".{name}.tmp").write_bytes(data)
+    for name in files:
+        os.replace(directory / f".{name}.tmp", directory / name)
+    if name_filter is None:
+        (directory / "span_filter.npz").unlink(missing_ok=True)
 
 
 def main() -> None:
