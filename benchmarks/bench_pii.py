@@ -25,7 +25,7 @@ from pathlib import Path
 from moli.core.paths import shared_dir
 from moli.pii import detect, detect_many
 from moli.pii.findings import PATTERN_KINDS
-from moli.pii.model import MODEL_DIR_ENV, model_dir
+from moli.pii.model import MODEL_DIR_ENV, model_dir, unload
 from moli.pii.patterns import load_patterns
 from moli.pii.train import HOLDOUT_DIR, SETS, load, sha256, span_prf
 
@@ -136,24 +136,17 @@ def model_under_test() -> dict:
         sys.exit(f"the shipped model trained on the dev split of {', '.join(seen)}, and no holdout model is in "
                  f"{HOLDOUT_DIR}: run python -m moli.pii.train")
     os.environ[MODEL_DIR_ENV] = str(HOLDOUT_DIR)
-    _reload_model()
-    return {"model": "holdout", "dir": str(Path(HOLDOUT_DIR).relative_to(Path(__file__).resolve().parents[1])),
+    unload()
+    return {"model": "holdout", "dir": str(HOLDOUT_DIR.relative_to(Path(__file__).resolve().parents[1])),
             "why": f"the shipped model is refitted on every split of {', '.join(seen)}; the holdout model is the "
                    "same recipe on the train split only, its biases and threshold chosen on the tune split"}
-
-
-def _reload_model() -> None:
-    from moli.pii import model, span_filter
-
-    model._engine = None
-    span_filter._loaded.clear()
 
 
 def use_shipped_model() -> None:
     """Back to the shipped model, for what it never trained on (MultiPriv) and for the speeds (it is a
     little larger than the holdout model: it saw more n-grams)."""
     if os.environ.pop(MODEL_DIR_ENV, None) is not None:
-        _reload_model()
+        unload()
 
 
 # ---------------------------------------------------------------- accuracy

@@ -183,6 +183,17 @@ def model_dir() -> Traversable:
     return Path(override) if override else resources.files("moli.pii").joinpath("data")
 
 
+def unload() -> None:
+    """Forget the loaded CRF and span filter: the next call reads ``model_dir()`` again (after
+    ``$MOLI_PII_MODEL_DIR`` has changed)."""
+    global _engine
+    from moli.pii import span_filter
+
+    with _lock:
+        _engine = None
+    span_filter.forget()
+
+
 def engine():
     """The CRF (``data/ner.npz``, served by ``fastcrf``), loaded once per process; after a fork each
     worker process loads its own copy on first use."""

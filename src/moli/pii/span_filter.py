@@ -139,6 +139,11 @@ _lock = threading.Lock()
 _loaded: list[SpanFilter | None] = []
 
 
+def forget() -> None:
+    with _lock:
+        _loaded.clear()
+
+
 def shipped() -> SpanFilter | None:
     """The filter beside the CRF (``model.model_dir``), loaded once per process (None when there is
     none: the CRF's spans are then taken as they are)."""

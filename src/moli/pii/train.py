@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import tempfile
 import time
@@ -432,8 +433,6 @@ def write_model(directory: Path, npz: bytes, name_filter, info: dict) -> None:
     """The model's files, each written beside its place and renamed into it once all are written, so
     that an interrupted run leaves the folder's previous model whole. Without a filter, an older
     ``span_filter.npz`` is removed: it was fitted to another CRF's margins."""
-    import os
-
     files = {"ner.npz": npz, "ner_model.json": (json.dumps(info, ensure_ascii=False, indent=1) + "\n").encode()}
     if name_filter is not None:
         files["span_filter.npz"] = name_filter.to_bytes()
