@@ -1,4 +1,4 @@
-"""Train the domain classifier: ``python -m moli.corpus.train_domain [--shared DIR] [--eval-only] [--cv]``.
+"""Train the domain classifier: ``python -m moli.corpus.train_domain [--shared DIR] [--eval-only] [--no-cv]``.
 
 Training data (``../shared/data``; see its README for sources and licences):
 - classification/csl_discipline.jsonl: title + keywords + abstract, label ``domain``;
@@ -11,7 +11,7 @@ Training data (``../shared/data``; see its README for sources and licences):
 
 A deterministic 20 % of groups (sha1 of the group key) is held out to report dev figures; the
 shipped model is then refitted on everything. Parameters are chosen by grouped 5-fold CV inside
-the other 80 % (``--cv`` reports it for the current configuration), never on the dev split.
+the other 80 % (reported for the current configuration unless ``--no-cv``), never on the dev split.
 Output: ``data/domain/model.npz`` and ``data/domain/training.json`` (data manifest, parameters,
 CV and dev figures, confusion matrices).
 """
@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--shared", type=Path, default=None, help="shared data folder (default: beside the repo)")
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--eval-only", action="store_true", help="report dev figures, do not write the model")
-    ap.add_argument("--cv", action="store_true", help="also report grouped 5-fold CV inside the training part")
+    ap.add_argument("--no-cv", dest="cv", action="store_false",
+                    help="skip the grouped 5-fold CV inside the training part (its figures then leave training.json)")
     args = ap.parse_args(argv)
     shared = args.shared or shared_dir()
     examples = load_examples(shared)
