@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from moli.core.paths import shared_dir
 from moli.pii import detect, detect_many
 from moli.pii.findings import PATTERN_KINDS
@@ -158,15 +160,31 @@ def ner_scores(n_max: int | None) -> dict:
         for label, kind in (("PER", "PERSON"), ("ADDR", "ADDRESS")):
             if label not in mapping.values():
                 continue
-            gold, pred = set(), set()
+            gold, pred, counts = set(), set(), []
             for r in recs:
-                for e in r["entities"]:
-                    if mapping.get(e["type"]) == label:
-                        gold.add((r["id"], e["start"], e["end"]))
-                for f in detect(r["text"], kinds={kind}):
-                    pred.add((r["id"], f.start, f.end))
-            out[f"{kind}.{short}"] = span_prf(gold, pred) | {"records": len(recs)}
+                g = {(r["id"], e["start"], e["end"]) for e in r["entities"] if mapping.get(e["type"]) == label}
+                p = {(r["id"], f.start, f.end) for f in detect(r["text"], kinds={kind})}
+                gold |= g
+                pred |= p
+                counts.append((len(g & p), len(p), len(g)))
+            out[f"{kind}.{short}"] = span_prf(gold, pred) | {"records": len(recs)} | intervals(np.array(counts))
     return out
+
+
+def intervals(counts: np.ndarray) -> dict:
+    """95 % bootstrap intervals of span F1 and recall over the sentences (rows: true positives,
+    predicted, gold spans of one sentence): a dev split holds 300 to 500 names per set."""
+    from moli.text.metrics import bootstrap_interval
+
+    def f1(i):
+        tp, n_pred, n_gold = counts[i].sum(axis=0)
+        return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+
+    def recall(i):
+        tp, _, n_gold = counts[i].sum(axis=0)
+        return tp / n_gold if n_gold else 0.0
+
+    return {"f1_ci95": bootstrap_interval(f1, len(counts)), "recall_ci95": bootstrap_interval(recall, len(counts))}
 
 
 def multipriv(n_max: int | None, analyzer=None) -> tuple[dict, dict]:
@@ -264,7 +282,8 @@ def main() -> None:
     ours_same = throughput(lambda d: detect(d, kinds=set(PATTERN_KINDS)), pdocs)
     theirs = throughput(lambda d: analyzer.analyze(text=d, language="zh"), pdocs)
 
-    results = {k: {m: v[m] for m in ("precision", "recall", "f1", "gold", "predicted")} for k, v in acc.items()}
+    results = {k: {m: v[m] for m in ("precision", "recall", "f1", "gold", "predicted", "f1_ci95", "recall_ci95")
+                   if m in v} for k, v in acc.items()}
     targets = {}
     for k in TARGETS:
         if k in results:

@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 
 from moli.text.metrics import (
     METRICS,
     accuracy,
+    bootstrap_interval,
     char_f1,
     exact_match,
     macro_f1,
@@ -52,3 +54,16 @@ def test_length_mismatch_is_an_error():
 def test_registry_means():
     assert METRICS["exact_match"](["甲", "乙"], ["甲", "丙"]) == 0.5
     assert set(METRICS) == {"accuracy", "macro_f1", "exact_match", "char_f1", "rouge_l_char"}
+
+
+def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_items():
+    rng = np.random.default_rng(7)
+    small = (rng.random(100) < 0.8).astype(float)
+    large = (rng.random(10_000) < 0.8).astype(float)
+    lo, hi = bootstrap_interval(lambda i: small[i].mean(), len(small))
+    assert lo < small.mean() < hi
+    assert (lo, hi) == bootstrap_interval(lambda i: small[i].mean(), len(small))  # same seed, same interval
+    lo_l, hi_l = bootstrap_interval(lambda i: large[i].mean(), len(large))
+    assert lo_l < large.mean() < hi_l
+    assert hi_l - lo_l < (hi - lo) / 5  # 100x the items: about a tenth of the width
+    assert bootstrap_interval(lambda i: 1.0, 0) == (0.0, 0.0)
