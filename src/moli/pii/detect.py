@@ -10,6 +10,7 @@ from moli.core.errors import InputError
 from moli.pii.findings import KINDS, MODEL_KINDS, Finding
 from moli.pii.lexicons import address_tail, gazetteer_spans, lexicons, surnames
 from moli.pii.patterns import find_patterns
+from moli.text.spans import Claimed, occurrences
 
 _ALL = frozenset(KINDS)
 # Characters that end a name found after a cue such as 联系人： (电话, 手机, 性别, 地址, 男/女 ...).
@@ -154,17 +155,16 @@ def _consistent_names(text: str, model: list[Finding], pattern: list[Finding]) -
     single, compound = surnames()
     labelled = Counter(f.text for f in model if f.kind == "PERSON" and 2 <= len(f.text) <= 4
                        and (f.text[0] in single or f.text[:2] in compound))
-    rare = {name for name, k in labelled.items() if 3 * k < text.count(name)}
+    found = occurrences(text, labelled)
+    rare = {name for name, k in labelled.items() if 3 * k < len(found[name])}
     model = [f for f in model if not (f.kind == "PERSON" and f.source == "crf" and f.text in rare)]
-    occupied = sorted((f.start, f.end) for f in model + pattern)
+    claimed = Claimed(len(text), ((f.start, f.end) for f in model + pattern))
     for name in sorted(set(labelled) - rare, key=lambda x: (-len(x), x)):  # deterministic: longest first
-        i = text.find(name)
-        while i >= 0:
+        for i in found[name]:
             j = i + len(name)
-            if not any(a < j and i < b for a, b in occupied):
+            if not claimed.overlaps(i, j):
                 model.append(Finding("PERSON", i, j, name, 0.7, None, True, "repeat"))
-                occupied.append((i, j))
-            i = text.find(name, j)
+                claimed.claim(i, j)
     return model
 
 
@@ -185,7 +185,7 @@ def _coordinated_names(text: str, model: list[Finding], pattern: list[Finding]) 
     persons = {(f.start, f.end) for f in model if f.kind == "PERSON"}
     if len(persons) < 2:
         return model
-    occupied = [(f.start, f.end) for f in model + pattern]
+    claimed = Claimed(len(text), ((f.start, f.end) for f in model + pattern))
     out = list(model)
     for run in re.finditer(r"[^，。；：！？\n]*、[^，。；：！？\n]*", text):
         items = [(m.start(1) + run.start(), m.end(1) + run.start()) for m in _ITEM.finditer(run.group(0))]
@@ -198,10 +198,10 @@ def _coordinated_names(text: str, model: list[Finding], pattern: list[Finding]) 
         for a, b in items:
             if (a, b) in persons or text[b - 1] in _PLACE_END or (a - run.start(), b - run.start()) in places:
                 continue
-            if any(x < b and a < y for x, y in occupied):
+            if claimed.overlaps(a, b):
                 continue
             out.append(Finding("PERSON", a, b, text[a:b], 0.6, None, True, "list"))
-            occupied.append((a, b))
+            claimed.claim(a, b)
     return out
 
 
@@ -218,12 +218,12 @@ def _extend_addresses(text: str, found: list[Finding]) -> None:
 def _merge(pattern: list[Finding], model: list[Finding]) -> list[Finding]:
     """Pattern findings win over overlapping model spans; model spans de-duplicated."""
     out = list(pattern)
-    occupied = sorted((f.start, f.end) for f in pattern)
+    claimed = Claimed(max((f.end for f in pattern + model), default=0), ((f.start, f.end) for f in pattern))
     for f in sorted(model, key=lambda f: (f.start, -(f.end - f.start))):
-        if any(a < f.end and f.start < b for a, b in occupied):
+        if claimed.overlaps(f.start, f.end):
             continue
         out.append(f)
-        occupied.append((f.start, f.end))
+        claimed.claim(f.start, f.end)
     out.sort(key=lambda f: (f.start, f.end))
     return out
 
@@ -274,15 +274,16 @@ def _finish(text: str, pattern: list[Finding], model: list[Finding], codes: str,
     if ks is None or "PERSON" in ks:
         model = _name_lists(text, codes, model)
         have = {(f.start, f.end): f for f in model if f.kind == "PERSON"}
+        names = Claimed(len(text), have)
         for c in _cue_names(text):
             if (c.start, c.end) in have:
                 have[(c.start, c.end)].source = "cue"  # the model agrees with the cue: a cued name
-            elif not any(a < c.end and c.start < b for a, b in have):
+            elif not names.overlaps(c.start, c.end):
                 model.append(c)
         model = _coordinated_names(text, model, pattern)
         model = _consistent_names(text, model, pattern)
     if ks is None or "ADDRESS" in ks:
-        have = [(f.start, f.end) for f in model if f.kind == "ADDRESS"]
-        model += [c for c in _cue_addresses(text) if not any(a < c.end and c.start < b for a, b in have)]
+        addresses = Claimed(len(text), ((f.start, f.end) for f in model if f.kind == "ADDRESS"))
+        model += [c for c in _cue_addresses(text) if not addresses.overlaps(c.start, c.end)]
     _extend_addresses(text, model)
     return _merge(pattern, model)

@@ -237,31 +237,29 @@ def find_entities_many(texts: list[str], kinds: set[str] | frozenset[str] | None
     """PERSON / ADDRESS findings of the CRF for each text (``codes``: ``word_codes`` of each); the
     sentences of all texts are tagged together, in batches of BATCH_CHARS. PERSON spans pass the span
     filter (``span_filter``) when the package ships one; their score is its probability."""
-    from moli.pii.span_filter import shipped
+    from moli.pii.span_filter import shipped, spans_features
 
     name_filter = shipped()
     found: list[list[Finding]] = [[] for _ in texts]
-    names: list[tuple[Finding, dict]] = []
-    for t, f, feats in crf_findings(engine(), texts, codes, kinds, with_features=name_filter is not None):
+    names: list[tuple[int, Finding, tuple]] = []
+    for t, f, margins in crf_findings(engine(), texts, codes, kinds, with_margins=name_filter is not None):
         found[t].append(f)
-        if feats is not None:
-            names.append((f, feats))
+        if margins is not None:
+            names.append((t, f, margins))
     if not names:
         return found
     dropped = set()
-    for (f, _), p in zip(names, name_filter.proba([feats for _, feats in names]).tolist(), strict=True):
+    for (_, f, _), p in zip(names, name_filter.proba(spans_features(texts, codes, names)).tolist(), strict=True):
         f.score = round(p, 4)
         if p < name_filter.threshold:
             dropped.add(id(f))
     return [[f for f in fs if id(f) not in dropped] for fs in found]
 
 
-def crf_findings(crf, texts: list[str], codes: list[str], kinds=None, with_features: bool = False
-                 ) -> Iterator[tuple[int, Finding, dict | None]]:
-    """(text index, finding, span-filter features of a PERSON span or None) for every entity ``crf``
+def crf_findings(crf, texts: list[str], codes: list[str], kinds=None, with_margins: bool = False
+                 ) -> Iterator[tuple[int, Finding, tuple | None]]:
+    """(text index, finding, ``Decoded.margin_stats`` of a PERSON span or None) for every entity ``crf``
     tags in ``texts``, the sentences of all texts decoded together in batches of BATCH_CHARS."""
-    from moli.pii.span_filter import span_features
-
     parts = [(t, o, s, c[o:o + len(s)]) for t, (text, c) in enumerate(zip(texts, codes, strict=True))
              for o, s in chunks(text, c)]
     for batch in batches_by_size(parts, lambda p: len(p[2]), BATCH_CHARS):
@@ -278,8 +276,7 @@ def crf_findings(crf, texts: list[str], codes: list[str], kinds=None, with_featu
             if a == b:
                 continue
             text = texts[t]
-            feats = None
-            if with_features and kind == "PERSON":
-                stats = decoded.margin_stats(i, crf.kind_names.index(lab), a, b)
-                feats = span_features(text, codes[t], base + a, base + b, stats)
-            yield t, Finding(kind, base + a, base + b, text[base + a:base + b], 0.8, None, True, "crf"), feats
+            margins = None
+            if with_margins and kind == "PERSON":
+                margins = decoded.margin_stats(i, crf.kind_names.index(lab), a, b)
+            yield t, Finding(kind, base + a, base + b, text[base + a:base + b], 0.8, None, True, "crf"), margins

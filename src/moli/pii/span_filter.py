@@ -20,8 +20,10 @@ import zlib
 
 import numpy as np
 
+from moli.pii.findings import Finding
 from moli.pii.lexicons import surnames
 from moli.pii.model import _JIEBA_TAGS, model_dir
+from moli.text.spans import occurrences
 
 FILTER_FILE = "span_filter.npz"
 N_FEATURES = 2**18
@@ -59,10 +61,21 @@ def _word_at(codes: str, i: int) -> tuple[int, int, str]:
     return s, e + 1, tag
 
 
+def spans_features(texts: list[str], codes: list[str], spans: list[tuple[int, Finding, tuple]]) -> list[dict]:
+    """``span_features`` of each (text index, PERSON finding, margins), the occurrences of every
+    span's text counted in one pass per text."""
+    names: dict[int, set[str]] = {}
+    for t, f, _ in spans:
+        names.setdefault(t, set()).add(f.text)
+    counts = {t: {s: len(at) for s, at in occurrences(texts[t], strings).items()} for t, strings in names.items()}
+    return [span_features(texts[t], codes[t], f.start, f.end, margins, counts[t][f.text]) for t, f, margins in spans]
+
+
 def span_features(text: str, codes: str, start: int, end: int,
-                  margins: tuple[float, float, float, float, float]) -> dict[str, float]:
+                  margins: tuple[float, float, float, float, float], count: int | None = None) -> dict[str, float]:
     """The features of the PERSON span ``text[start:end]``; ``codes``: ``model.word_codes(text)``;
-    ``margins``: ``fastcrf.Decoded.margin_stats`` of the span."""
+    ``margins``: ``fastcrf.Decoded.margin_stats`` of the span; ``count``: ``text.count`` of the span's
+    text, when the caller has counted it already."""
     single, compound = surnames()
     s = text[start:end]
     before, after = text[start - 1] if start else "^", text[end] if end < len(text) else "$"
@@ -91,7 +104,7 @@ def span_features(text: str, codes: str, start: int, end: int,
         a, b, tag = _word_at(codes, end)
         f["word-after=" + text[a:b]] = f["tag-after=" + tag] = 1.0
     mean, low, first, left, right = margins
-    f.update({"recurs": math.log(text.count(s)), "margin-mean": mean, "margin-min": low, "margin-first": first,
+    f.update({"recurs": math.log(text.count(s) if count is None else count), "margin-mean": mean, "margin-min": low, "margin-first": first,
               "margin-left": max(left, -5.0), "margin-right": max(right, -5.0),
               "margin-mean<0": float(mean < 0), "margin-min<1": float(low < 1)})
     return f

@@ -28,6 +28,7 @@ import numpy as np
 from moli.core.paths import shared_dir
 from moli.pii import model as M
 from moli.pii.fastcrf import FastCRF, export
+from moli.pii.span_filter import spans_features
 
 DATA_DIR = Path(__file__).parent / "data"
 # The model trained without the dev split, beside the benchmark that measures it (a repository folder:
@@ -243,10 +244,11 @@ def name_candidates(crf, records: dict[str, list[dict]]) -> tuple[list[dict], li
     for name, recs in records.items():
         texts = [r["text"] for r in recs]
         truth = [{(e["start"], e["end"]) for e in r["entities"] if SETS[name].get(e["type"]) == "PER"} for r in recs]
-        for t, f, x in M.crf_findings(crf, texts, [M.word_codes(t) for t in texts], {"PERSON"}, with_features=True):
-            feats.append(x)
-            gold.append(int((f.start, f.end) in truth[t]))
-            sets.append(name)
+        codes = [M.word_codes(t) for t in texts]
+        spans = list(M.crf_findings(crf, texts, codes, {"PERSON"}, with_margins=True))
+        feats += spans_features(texts, codes, spans)
+        gold += [int((f.start, f.end) in truth[t]) for t, f, _ in spans]
+        sets += [name] * len(spans)
     return feats, gold, sets
 
 
