@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from moli.core.errors import InputError
-from moli.pii.detect import detect, detect_many
+from moli.pii.detect import GROUP_CHARS, detect_many
 from moli.pii.findings import redaction_policy
 from moli.pii.io import decoded_lines, iter_jsonl
 from moli.pii.model import batches_by_size
@@ -80,8 +80,8 @@ def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: 
                 yield {"id": obj.get(id_field, lineno), "findings": [_fd(f) for f in found]}
         return
     out, offset = [], 0
-    for _, line in decoded_lines(path, encoding, max_chars=MAX_PIECE):
-        for f in detect(line, kinds=kinds):
+    for line, found in _text_lines(path, encoding, kinds):
+        for f in found:
             d = _fd(f)
             d["start"] += offset
             d["end"] += offset
@@ -90,6 +90,15 @@ def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: 
     stats.records += 1
     stats.findings += len(out)
     yield {"id": path.name, "findings": out}
+
+
+def _text_lines(path: Path, encoding: str, kinds: set[str] | None) -> Iterator[tuple[str, list]]:
+    """Each line of a text file (a longer one in pieces of MAX_PIECE characters) with its findings. Lines
+    go to ``detect_many`` in runs of about GROUP_CHARS characters: one model pass per run, not per line
+    (a file of short lines: 15 s per 1.7 MB one line at a time, 3 s in runs)."""
+    lines = (line for _, line in decoded_lines(path, encoding, max_chars=MAX_PIECE))
+    for run in batches_by_size(lines, len, GROUP_CHARS):
+        yield from zip(run, detect_many(run, kinds=kinds), strict=True)
 
 
 def _fd(f) -> dict:
@@ -147,8 +156,8 @@ def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fl
                         stats.findings += len(found)
                         fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
             else:
-                for _, line in decoded_lines(inp, encoding, max_chars=MAX_PIECE):
-                    found = redaction_policy(detect(line, kinds=kinds), allow, names)
+                for line, found in _text_lines(inp, encoding, kinds):
+                    found = redaction_policy(found, allow, names)
                     fh.write(apply_redaction(line, found, mode, key))
                     stats.findings += len(found)
                 stats.records = 1
