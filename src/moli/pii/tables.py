@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from moli.core.errors import InputError
 from moli.pii.categories import category_of, is_sensitive, profiles
-from moli.pii.detect import detect
+from moli.pii.detect import detect_many
 from moli.pii.io import decoded_lines, iter_jsonl
 from moli.pii.lexicons import lexicons, surnames
+from moli.pii.model import batches_by_size
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
            ".xlsx": "xlsx"}
@@ -146,14 +149,29 @@ def _looks_like_name(value: str) -> bool:
 
 def value_kinds(value: str, expect: str | None = None) -> list[str]:
     """Kinds found in one cell; a value that is a bare name counts as PERSON when the header says so."""
-    if not value:
-        return []
-    kinds = [f.kind for f in detect(value)]
-    if expect == "PERSON" and "PERSON" not in kinds and _looks_like_name(value.strip()):
-        kinds.append("PERSON")
-    if expect == "ADDRESS" and "ADDRESS" not in kinds and len(value) >= 4 and not kinds:
-        kinds = ["ADDRESS"] if detect(value, kinds={"ADDRESS"}) or re.search(r"[省市区县路街号镇村]", value) else []
+    return values_kinds([value], [expect])[0]
+
+
+def values_kinds(values: list[str], expects: list[str | None]) -> list[list[str]]:
+    """``value_kinds`` of many cells, detected together (``detect_many``: one model pass for a batch of
+    rows instead of one per cell, which made a table scan 30× slower than its text)."""
+    kinds = [[f.kind for f in found] for found in detect_many(values)]
+    retry = []
+    for i, (value, expect, ks) in enumerate(zip(values, expects, kinds, strict=True)):
+        if not value:
+            continue
+        if expect == "PERSON" and "PERSON" not in ks and _looks_like_name(value.strip()):
+            ks.append("PERSON")
+        if expect == "ADDRESS" and not ks and len(value) >= 4:
+            retry.append(i)
+    # an address column's value with nothing found: the model alone, without names competing for it
+    for i, found in zip(retry, detect_many([values[i] for i in retry], kinds={"ADDRESS"}), strict=True):
+        kinds[i] = ["ADDRESS"] if found or re.search(r"[省市区县路街号镇村]", values[i]) else []
     return kinds
+
+
+# rows whose cells go to the detector together
+ROW_BATCH = 1000
 
 
 def classify_columns(header: Iterable[str], sample_rows: Iterable[dict]) -> dict[str, str | None]:
@@ -163,14 +181,17 @@ def classify_columns(header: Iterable[str], sample_rows: Iterable[dict]) -> dict
     counts = {h: Counter() for h in header}
     nonempty = Counter()
     hk = {h: header_kind(h) for h in header}
+    cells = []
     for row in sample_rows:
         for h in header:
             val = row.get(h)
             if val is None or str(val).strip() == "":
                 continue
             nonempty[h] += 1
-            for k in set(value_kinds(str(val), hk[h])):
-                counts[h][k] += 1
+            cells.append((h, str(val)))
+    for (h, _), ks in zip(cells, values_kinds([v for _, v in cells], [hk[h] for h, _ in cells]), strict=True):
+        for k in set(ks):
+            counts[h][k] += 1
     out: dict[str, str | None] = {}
     for h in header:
         top = counts[h].most_common(1)
@@ -225,25 +246,23 @@ def scan_table(path, *, sample_rows: int | None = None, encoding: str = "utf-8",
     cols: dict[str, ColumnReport] = {}
     counts: dict[str, Counter] = {}
     rows = 0
-    for row in iter_table_rows(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped):
-        if sample_rows is not None and rows >= sample_rows:
-            break
-        rows += 1
-        for h, val in row.items():
-            h = str(h)
-            if h not in cols:
-                cols[h] = ColumnReport(h, header_kind(h), None)
-                counts[h] = Counter()
-            if val is None or str(val).strip() == "":
-                continue
-            c = cols[h]
-            c.non_empty += 1
-            if isinstance(val, (dict, list)):
-                import json
-
-                val = json.dumps(val, ensure_ascii=False)
-            for k, n in Counter(value_kinds(str(val), c.header_kind)).items():
-                counts[h][k] += n
+    table = islice(iter_table_rows(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped), sample_rows)
+    for batch in batches_by_size(table, lambda _: 1, ROW_BATCH):
+        rows += len(batch)
+        cells = []
+        for row in batch:
+            for h, val in row.items():
+                h = str(h)
+                if h not in cols:
+                    cols[h] = ColumnReport(h, header_kind(h), None)
+                    counts[h] = Counter()
+                if val is None or str(val).strip() == "":
+                    continue
+                cols[h].non_empty += 1
+                cells.append((h, json.dumps(val, ensure_ascii=False) if isinstance(val, (dict, list)) else str(val)))
+        found = values_kinds([v for _, v in cells], [cols[h].header_kind for h, _ in cells])
+        for (h, _), ks in zip(cells, found, strict=True):
+            counts[h].update(ks)
     for h, c in cols.items():
         c.kinds = dict(counts[h].most_common())
         values_with = Counter()
