@@ -180,6 +180,15 @@ def test_demo_load_is_idempotent(session):
     seed = full["seed_000_95235587940dae1c.txt"]
     assert "卿逸男" not in seed and "联系人姓名：[PERSON]" in seed  # the seed's contact person (names: cued)
     assert "习近平" in "".join(full.values()) and "数据安全法" in full["law-27e7ff6505f2"]  # body names stay
+    # labelled: every kept document has a domain, the laws span several; screened for safety
+    from moli.corpus.domain import DOMAINS
+    from moli.corpus.views_labels import labels_panel
+
+    domains = {r["id"]: json.loads(r["meta"])["domain"] for f in sorted(Path(corpus.location).glob("data/*.parquet"))
+               for r in pq.read_table(f, columns=["id", "meta"]).to_pylist()}
+    assert set(domains.values()) <= set(DOMAINS) and len(set(domains.values())) >= 3
+    panel = labels_panel(corpus.location)
+    assert sum(panel["domain_chart"]["data"][0]["y"]) == len(full) and panel["safety"] is not None
 
 
 def test_a_build_published_to_a_url_shows_where(client, tmp_path):
