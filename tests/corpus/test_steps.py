@@ -105,3 +105,15 @@ def test_dedup_steps_keep_the_earliest_and_name_it():
     kept2, removed2 = get_step_class("dedup_near")(threshold=0.7).process(kept)
     assert [(r.document.id, r.duplicate_of) for r in removed2] == [("dup-near", "law-3c6bed4e0060")]
     assert [d.id for d in kept2] == ["law-b4f94f25bbe4", "law-3c6bed4e0060", "law-93a3acc412b9"]
+
+
+def test_normalize_drops_markup_comments_unless_told_not_to():
+    text = "# 数据安全法\n\n2021年6月10日通过\n\n<!-- INFO END -->\n\n## 第一章　总则<!-- 编者注：\n多行 -->\n\n第一条　为了规范数据处理活动。"
+    step = get_step_class("normalize")()
+    kept, _ = step.process([Document(id="a", text=text)])
+    assert "<!--" not in kept[0].text and "INFO END" not in kept[0].text and "编者注" not in kept[0].text
+    assert "2021年6月10日通过\n\n## 第一章" in kept[0].text and "第一条" in kept[0].text
+    kept, _ = get_step_class("normalize")(strip_comments=False).process([Document(id="b", text=text)])
+    assert "<!-- INFO END -->" in kept[0].text
+    kept, removed = step.process([Document(id="c", text="<!-- only a comment -->")])
+    assert not kept and removed[0].reason == "empty_after_normalize"

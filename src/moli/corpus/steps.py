@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import tempfile
 from collections import Counter
 from functools import lru_cache
@@ -149,19 +150,26 @@ class GlobalStep(Step):
 # normalize
 
 
+# An HTML/XML comment never renders: what converters and scrapers leave in text (<!-- INFO END -->,
+# <!-- more -->, editor notes) is not language a model should learn.
+_MARKUP_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
 @register_step("normalize")
 class Normalize(Step):
-    """规范化: NFKC/full-width, control characters, whitespace inside Chinese text, optional t2s."""
+    """规范化: NFKC/full-width, control characters, whitespace inside Chinese text, optional t2s,
+    markup comments (<!-- ... -->) removed."""
 
     t2s: bool = False
     width: bool = True
     join_broken_lines: bool = True
+    strip_comments: bool = True
 
     def process(self, docs):
         kept, removed = [], []
         for doc in docs:
-            text = normalize_text(doc.text, t2s=self.t2s, width=self.width,
-                                  join_broken_lines=self.join_broken_lines)
+            text = _MARKUP_COMMENT.sub("", doc.text) if self.strip_comments and "<!--" in doc.text else doc.text
+            text = normalize_text(text, t2s=self.t2s, width=self.width, join_broken_lines=self.join_broken_lines)
             if not text:
                 removed.append(Removed(doc, self.name, "empty_after_normalize"))
                 continue
