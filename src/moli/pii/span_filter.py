@@ -104,7 +104,8 @@ def span_features(text: str, codes: str, start: int, end: int,
         a, b, tag = _word_at(codes, end)
         f["word-after=" + text[a:b]] = f["tag-after=" + tag] = 1.0
     mean, low, first, left, right = margins
-    f.update({"recurs": math.log(text.count(s) if count is None else count), "margin-mean": mean, "margin-min": low, "margin-first": first,
+    recurs = math.log(text.count(s) if count is None else count)
+    f.update({"recurs": recurs, "margin-mean": mean, "margin-min": low, "margin-first": first,
               "margin-left": max(left, -5.0), "margin-right": max(right, -5.0),
               "margin-mean<0": float(mean < 0), "margin-min<1": float(low < 1)})
     return f
