@@ -30,6 +30,12 @@ def test_guided_form_upload_report_and_pdf(page, tmp_path):
     data = write_csv(tmp_path / "orders.csv", people.rows)
     page.goto("/crossborder")
     assert page.locator("h1").inner_text().startswith("数据出境合规自检")
+    # each checkbox sits on one line with its own words, not above the next field's label
+    box = page.locator("input[name=is_ciio]").bounding_box()
+    words = page.get_by_text("关键信息基础设施运营者").bounding_box()
+    next_label = page.get_by_text("处理个人信息总人数").bounding_box()
+    assert box["width"] < 40 and abs((box["y"] + box["height"] / 2) - (words["y"] + words["height"] / 2)) < 12
+    assert next_label["y"] > words["y"] + words["height"] - 1
     page.fill("input[name=exporter_name]", "浏览器测试科技")
     page.select_option("select[name=registration]", "lingang")
     page.fill("input[name=transfer_date]", "2026-05-01")
