@@ -187,12 +187,23 @@ def _parse_day(value: str | dt.date | None, field: str) -> dt.date | None:
                          f"field {field}: the date must be YYYY-MM-DD (got {value!r})", field=field) from None
 
 
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:[^)\s]+)\)")
+_MD_EMPHASIS = re.compile(r"\*\*|__|`")
+
+
+def _plain(line: str) -> str:
+    """A Markdown line as the words a reader sees: links as their text, no emphasis markers (the
+    snippet is shown as plain text)."""
+    return _MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", line)).strip(" #>-|*")
+
+
 def _snippet(body: str, terms: list[str], width: int = 120) -> str:
-    """The body line that contains most matched terms, trimmed to ``width`` characters."""
-    lines = [ln.strip(" #>-|*") for ln in body.splitlines() if ln.strip(" #>-|*")]
+    """The body line that contains most matched terms (the first of equals), as plain text, trimmed to
+    ``width`` characters."""
+    lines = [p for p in (_plain(ln) for ln in body.splitlines()) if p]
     if not lines:
         return ""
-    best = max(lines, key=lambda ln: (sum(t in ln.lower() for t in terms), -lines.index(ln)))
+    best = lines[max(range(len(lines)), key=lambda i: (sum(t in lines[i].lower() for t in terms), -i))]
     if len(best) <= width:
         return best
     pos = min((best.lower().find(t) for t in terms if t in best.lower()), default=0)
