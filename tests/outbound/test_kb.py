@@ -133,7 +133,7 @@ def test_cli_search_and_match(moli_home):
 
 
 def test_snippets_are_plain_text_without_markdown_markers(session):
-    body = "# 外汇登记\n\n汇发〔2015〕13号取消了境外直接投资外汇登记核准，改由**银行**通过[资本项目系统](https://x.example/a)直接审核办理。[S21]"
+    body = "# 办理指引\n\n汇发〔2015〕13号取消了境外直接投资外汇登记核准，改由**银行**通过[资本项目系统](https://x.example/a)直接审核办理。[S21]"
     snippet = service._snippet(body, ["外汇", "登记"])
     assert snippet == "汇发〔2015〕13号取消了境外直接投资外汇登记核准，改由银行通过资本项目系统直接审核办理。[S21]"
     service.sync_knowledge_base(session)
