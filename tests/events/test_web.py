@@ -205,6 +205,28 @@ def test_month_grid_calendar_page(client):
     assert client.get("/events?month=july").status_code == 400
 
 
+
+def test_event_list_puts_upcoming_months_first_and_past_ones_latest_first(client):
+    from datetime import UTC, datetime, timedelta
+
+    with session_scope() as s:
+        demo.load(s)
+        soon = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        service.create_event(s, {"slug": "next-month", "title": "下月沙龙", "starts_at": soon, "online": True}, publish=True)
+        evs = service.list_events(s)
+        upcoming, past, _ = service.events_by_month(evs, now=datetime(2025, 7, 27, tzinfo=UTC))
+        # WAIC 2025 runs 26-28 July: not over on the 27th; WAIC 2024 is
+        assert list(upcoming)[0] == "2025年07月" and "2024年07月" in past
+        assert all(a > b for a, b in zip(list(past), list(past)[1:]))  # latest first
+        assert all(a < b for a, b in zip(list(upcoming), list(upcoming)[1:]))
+    page = client.get("/events").text  # today: both WAICs are past, next month's salon is not
+    upcoming_html = page.split('id="upcoming-events"', 1)[1].split('id="past-events"', 1)[0]
+    past_html = page.split('id="past-events"', 1)[1]
+    assert "下月沙龙" in upcoming_html and "2025世界人工智能大会" not in upcoming_html
+    assert "2025世界人工智能大会" in past_html
+    assert past_html.index("2025世界人工智能大会") < past_html.index("2024世界人工智能大会")
+
+
 def test_uploaded_yaml_cannot_reach_server_files(client, login, tmp_path):
     import yaml
 

@@ -756,6 +756,24 @@ def list_events(session: Session, user: Any | None = None, *, tag: str | None = 
     return sorted(out, key=lambda e: (aware(e.starts_at) or far, e.id))
 
 
+def events_by_month(evs: list[Event], now: datetime | None = None) -> tuple[dict, dict, list[Event]]:
+    """(upcoming, past, undated): dated events grouped by Shanghai month ("2026年12月" -> events);
+    upcoming months first to last, past months latest first. An event is past once it has ended (its
+    start when it has no end)."""
+    t = _now(now)
+    upcoming: dict[str, list[Event]] = {}
+    past: dict[str, list[Event]] = {}
+    undated = []
+    for e in evs:
+        if e.starts_at is None:
+            undated.append(e)
+            continue
+        month = aware(e.starts_at).astimezone(SHANGHAI).strftime("%Y年%m月")
+        ended = aware(e.ends_at or e.starts_at) < t
+        (past if ended else upcoming).setdefault(month, []).append(e)
+    return upcoming, dict(reversed(list(past.items()))), undated
+
+
 def event_dict(session: Session, ev: Event) -> dict:
     counts = registration_counts(session, ev)
     return {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -46,16 +44,10 @@ def events_page(request: Request, month: str | None = None, tag: str | None = No
         today = service.utcnow().astimezone(service.SHANGHAI)
         year, mon = today.year, today.month
     grid = service.month_grid(evs, year, mon)
-    months: OrderedDict[str, list] = OrderedDict()
-    undated = []
-    for e in evs:
-        if e.starts_at is None:
-            undated.append(e)
-        else:
-            months.setdefault(service.aware(e.starts_at).astimezone(service.SHANGHAI).strftime("%Y年%m月"), []).append(e)
+    upcoming, past, undated = service.events_by_month(evs)
     comps = service.list_competitions(db, user)
-    return render(request, "events/list.html", {"months": months, "undated": undated, "competitions": comps,
-                                                "grid": grid, "tag": tag})
+    return render(request, "events/list.html", {"upcoming": upcoming, "past": past, "undated": undated,
+                                                "competitions": comps, "grid": grid, "tag": tag})
 
 
 @router.get("/events/calendar.ics")
