@@ -126,6 +126,6 @@ def bootstrap_interval(statistic: Callable[[np.ndarray], float], n: int, *, resa
     if n == 0:
         return 0.0, 0.0
     rng = np.random.default_rng(seed)
-    values = np.sort([statistic(rng.integers(0, n, n)) for _ in range(resamples)])
+    values = [statistic(rng.integers(0, n, n)) for _ in range(resamples)]
     tail = (1 - level) / 2
     return round(float(np.quantile(values, tail)), 4), round(float(np.quantile(values, 1 - tail)), 4)
