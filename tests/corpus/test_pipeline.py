@@ -1,4 +1,5 @@
 import hashlib
+import itertools
 import json
 import os
 import signal
@@ -249,3 +250,24 @@ def test_a_failed_upload_keeps_the_build_and_publish_finishes_it(docs_dir, tmp_p
     (root / "README.md").rmdir()
     assert publish_output(kept, f"file://{root}")["published_to"] == f"file://{root}"
     assert (root / "manifest.json").read_bytes() == (kept / "manifest.json").read_bytes()
+
+
+def test_step_counts_chain_when_map_steps_follow_global_ones(bad_docs, tmp_path):
+    # Map steps after a dedup step run in the map phase on the documents dedup removes later; the
+    # stats must still read as a funnel: each step takes in what the step before let out.
+    steps = [{"normalize": {"t2s": True}}, {"dedup_exact": {}}, {"language": {}}, {"quality": {}},
+             {"dedup_near": {"threshold": 0.8, "num_perm": 128, "ngram": 5}},
+             {"pii": {"mode": "tag", "kinds": ["PHONE"]}}]
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="out/c", steps=steps))
+    build(recipe, workers=1)
+    out = tmp_path / "out" / "c"
+    stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    s = stats["steps"]
+    assert s[0]["in"] == stats["read"]["documents"] and s[-1]["out"] == stats["kept"]
+    for prev, cur in itertools.pairwise(s):
+        assert cur["in"] == prev["out"], (prev["name"], cur["name"])
+    for step in s:
+        assert step["in"] - step["out"] == sum(step["removed"].values()), step
+    by_step = {step["name"]: sum(step["removed"].values()) for step in s if step["removed"]}
+    assert by_step == {k: v for k, v in stats["removed"].items() if k != "read"}
+    assert by_step["dedup_exact"] >= 1 and by_step["dedup_near"] >= 1
