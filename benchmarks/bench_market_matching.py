@@ -33,6 +33,7 @@ def _since(t):
 def baseline_match(bm25, offs, texts_tokens, scenario, cfg, k=10):
     """The naive matcher: BM25Okapi scores + Python filters + the same weighted score."""
     from moli.market.matching import relevant_benchmarks
+    from moli.market.schemas import vocabulary
     from moli.text.segment import tokenize
 
     c = scenario.constraints
@@ -40,10 +41,16 @@ def baseline_match(bm25, offs, texts_tokens, scenario, cfg, k=10):
     raw = bm25.get_scores(q)
     best = max(raw.max(), 0)
     rel = set(relevant_benchmarks(scenario))
+    tasks = vocabulary()["tasks"]
+    general_purpose = {t for t, e in tasks.items() if e.get("general_purpose")}
+    promptable = {t for t, e in tasks.items() if e.get("by_prompting")}
     w = cfg.weights
     out = []
     for i, o in enumerate(offs):
         if scenario.languages and not {x.split("-")[0] for x in scenario.languages} <= {x.split("-")[0] for x in o.languages}:
+            continue
+        if scenario.tasks and o.tasks and not set(scenario.tasks) & set(o.tasks) and not (
+                set(scenario.tasks) & promptable and set(o.tasks) & general_purpose):
             continue
         if c.deployment is not None and not set(o.deployment) & set(c.deployment):
             continue

@@ -132,3 +132,26 @@ def test_traditional_and_full_width_queries_match_simplified_descriptions(offeri
     assert m["offering_id"] == "med-private"
     terms = next(r for r in m["reasons"] if r["kind"] == "text")["matched_terms"]
     assert {"药物", "研发", "临床", "试验"} <= set(terms)
+
+
+def test_task_constraint_excludes_models_that_cannot_do_any_task():
+    from moli.market.schemas import parse_offering
+
+    def off(i, tasks, desc="交通事故报告分析与日报生成"):
+        return parse_offering({"id": i, "name": i, "description": desc, "tasks": tasks, "languages": ["zh"]})
+
+    offs = [off("embed", ["embedding"]), off("chat", ["question-answering"]), off("asr", ["speech-recognition"]),
+            off("undeclared", []), off("summ", ["summarization"])]
+    report = parse_scenario({"id": "r", "title": "交通事故报告分析", "tasks": ["classification", "summarization"]})
+    out = match_offerings(report, offs)
+    # The embedding and speech models share the description's words but can do none of the tasks.
+    assert {m["offering_id"] for m in out["matches"]} == {"chat", "undeclared", "summ"}
+    v = {e["offering_id"]: e["violations"] for e in out["excluded"]}
+    assert set(v) == {"embed", "asr"}
+    assert v["embed"][0]["kind"] == "tasks" and "向量表示" in v["embed"][0]["zh"] and "embedding" in v["embed"][0]["en"]
+    # A chat model does the text tasks by prompting, but not speech recognition.
+    speech = parse_scenario({"id": "s", "title": "热线录音转写", "tasks": ["speech-recognition"]})
+    assert {m["offering_id"] for m in match_offerings(speech, offs)["matches"]} == {"asr", "undeclared"}
+    # The other direction applies the same rule.
+    back = scenarios_for_offering(offs[0], [report, speech])
+    assert back["matches"] == [] and {e["scenario_id"] for e in back["excluded"]} == {"r", "s"}

@@ -85,6 +85,11 @@ def _mask(values: Sequence[str], bits: dict[str, int]) -> int:
     return m
 
 
+# Tasks that mark an instruction-following model, and tasks such a model does by prompting (vocabulary.yaml).
+GENERAL_PURPOSE_TASKS = _mask([t for t, e in vocabulary()["tasks"].items() if e.get("general_purpose")], TASK_BIT)
+PROMPTABLE_TASKS = _mask([t for t, e in vocabulary()["tasks"].items() if e.get("by_prompting")], TASK_BIT)
+
+
 def _zh(vocab_kind: str, ids: Sequence[str]) -> str:
     voc = vocabulary()[vocab_kind]
     return "、".join(voc[i]["zh"] if i in voc else i for i in ids) or "无"
@@ -222,6 +227,22 @@ class OfferingIndex:
                 lambda i, want=want: Reason("languages", f"支持所需语言：{want}", f"supports the languages needed: {want}"),
                 lambda i, want=want: Reason("languages", f"不支持所需语言 {want}（仅 {'、'.join(offs[i].languages) or '未声明'}）",
                                             f"does not support {want} (only {', '.join(offs[i].languages) or 'none declared'})")))
+        need_tasks = _mask(s.tasks, TASK_BIT)
+        if need_tasks:
+            # An offering that declares its tasks and can serve none of the scenario's (an embedding
+            # model for a report-writing scenario) is no match, whatever its description shares. An
+            # instruction-following model serves the text tasks by prompting (vocabulary.yaml:
+            # general_purpose, by_prompting); one that declares no task is left to the soft signals.
+            # Partial cover is the task-overlap signal's job.
+            ok = (self.task & np.uint16(need_tasks)) != 0
+            ok |= self.task == 0
+            if need_tasks & PROMPTABLE_TASKS:
+                ok |= (self.task & np.uint16(GENERAL_PURPOSE_TASKS)) != 0
+            zh_t, en_t = _zh("tasks", s.tasks), _en("tasks", s.tasks)
+            out.append(HardConstraint(
+                "tasks", ok, lambda i: None,
+                lambda i: Reason("tasks", f"不能承担场景的任何任务：需要 {zh_t}，仅提供 {_zh('tasks', offs[i].tasks)}",
+                                 f"serves none of the tasks needed: needs {en_t}, offers only {_en('tasks', offs[i].tasks)}")))
         if c.deployment is not None:
             allowed = _mask(c.deployment, DEPLOY_BIT)
             ok = (self.deploy & np.uint8(allowed)) != 0
