@@ -56,6 +56,12 @@ def test_assess_with_scanned_data_and_reports(tmp_path, moli_home, people):
     text = html.read_text(encoding="utf-8")
     assert "订立个人信息出境标准合同" in text and "S01 第八条" in text and "@media print" in text
     assert md.read_text(encoding="utf-8").startswith("# 数据出境评估报告")
+    # Deadlines read as sentences with their dates, in the JSON and in both reports.
+    dl = {d["id"]: d for d in out["deadlines"]}
+    assert dl["records"]["zh"] == f"至少保存 3 年，至 {dl['records']['until']}"
+    assert dl["scc_filing"]["en"] == "within 10 working days after the contract takes effect"
+    for report in (text, md.read_text(encoding="utf-8")):
+        assert dl["records"]["zh"] in report and "合同生效后 10 个工作日内" in report and "retain_years" not in report
     assert not list(tmp_path.glob(".*.tmp"))
 
 

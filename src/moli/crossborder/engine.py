@@ -311,6 +311,22 @@ def _obligation_applies(when: str, path: str, regime_id: str, has_pi: bool, has_
     }.get(when, False)
 
 
+def _deadline_text(dl: dict) -> tuple[str, str]:
+    """The deadline as a sentence a reader of the report understands (the JSON keeps kind and value)."""
+    v, kind = dl["value"], dl["kind"]
+    if kind == "working_days_after_export":
+        return f"出境后 {v} 个工作日内，即 {dl['due']} 前", f"within {v} working days after the export: by {dl['due']}"
+    if kind == "retain_years":
+        return f"至少保存 {v} 年，至 {dl['until']}", f"keep for at least {v} years: until {dl['until']}"
+    if kind == "working_days_after_contract":
+        return f"合同生效后 {v} 个工作日内", f"within {v} working days after the contract takes effect"
+    if kind == "validity_years":
+        renew = dl.get("renew_within_working_days_before_expiry")
+        return (f"有效期 {v} 年（自出具之日起）" + (f"，届满前 {renew} 个工作日内申请延期" if renew else ""),
+                f"valid {v} years from issue" + (f"; apply for renewal within {renew} working days before expiry" if renew else ""))
+    return f"{kind} {v}", f"{kind} {v}"
+
+
 def _report(rb: RuleBook, regime, plan: Plan, counts: TransferCounts, path: str, ctx: _Ctx, window: dict) -> dict:
     has_pi = counts.individuals > 0 or counts.sensitive_individuals > 0
     has_sens = counts.sensitive_individuals > 0
@@ -333,6 +349,7 @@ def _report(rb: RuleBook, regime, plan: Plan, counts: TransferCounts, path: str,
                 d = plan.transfer.date
                 dl["until"] = d.replace(year=d.year + o.deadline["value"]).isoformat() if not (
                     d.month == 2 and d.day == 29) else dt.date(d.year + o.deadline["value"], 3, 1).isoformat()
+            dl["zh"], dl["en"] = _deadline_text(dl)
             deadlines.append(dl)
     questions = [_question(q) for q in rb.questions.values() if q.trigger in ctx.triggers]
     cited = sorted({s for r in ctx.rules for s in r["source"]} | {s for o in obligations for s in o["source"]}

@@ -76,8 +76,8 @@ def to_markdown(report: dict) -> str:
     if r["deadlines"]:
         out += ["", "## 期限 / Deadlines", ""]
         for d in r["deadlines"]:
-            when = d.get("due") or d.get("until") or ""
-            out.append(f"- `{d['id']}`：{d['kind']} {d['value']}{' → ' + when if when else ''}（{d['clause']}）")
+            note = f"（{d['note_zh']} / {d['note_en']}）" if d.get("note_zh") else ""
+            out.append(f"- `{d['id']}`：{d['zh']} / {d['en']}{note}（{d['clause']}）")
     if r["open_questions"]:
         out += ["", "## 待确认问题 / Open questions", ""]
         out += [f"- {q['zh']} / {q['en']}（{', '.join(q['source'])}，{q['confidence']}）" for q in r["open_questions"]]
