@@ -90,3 +90,20 @@ def test_publish_match_upload_evaluate_leaderboard(server, request):
         board = page.text_content("#leaderboard")
         assert board.index("医研大模型") < board.index("通用对话模型")
         assert "exact_match = 1.000" in board
+
+
+def test_offering_facets_lay_their_values_in_rows(server, request):
+    base, _ = server
+    with chromium_page(base, request=request, timeout=30_000) as page:
+        page.goto("/market/offerings")
+        links = page.locator("#facet-task a")
+        assert links.count() >= 3
+        tops = [links.nth(i).bounding_box()["y"] for i in range(links.count())]
+        # values share rows (a column of links, one per line, filled a screen)
+        assert len(set(round(t) for t in tops)) < len(tops)
+        task = page.locator("#facet-task").bounding_box()
+        domain = page.locator("#facet-domain").bounding_box()
+        assert abs(task["y"] - domain["y"]) < 2 and domain["x"] > task["x"] + task["width"] - 1  # side by side
+        links.first.click()
+        page.wait_for_url("**task=*")
+        assert page.locator("#facet-task a.active").count() == 1
