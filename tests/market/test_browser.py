@@ -60,6 +60,9 @@ def test_publish_match_upload_evaluate_leaderboard(server, request):
         page.fill("input[name=title]", "新药研发文献问答")
         page.fill("textarea[name=description]", "需要回答临床试验和药物研发文献问题、生成文献摘要的医学大模型。")
         page.select_option("select[name=industry]", "biomedicine")
+        # the task checkboxes stand in columns, several to a row
+        first, second = (page.locator("input[name=tasks]").nth(i).bounding_box() for i in (0, 1))
+        assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"]
         page.check("input[name=tasks][value=question-answering]")
         page.check("input[name=tasks][value=summarization]")
         page.check("input[name=deployment][value=private]")
