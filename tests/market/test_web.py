@@ -73,6 +73,8 @@ def test_test_set_upload_evaluation_job_and_privacy(db_url, client, login, answe
     r = client.post("/api/v1/market/scenarios", json={"id": "qa", "title": "政务问答", "tasks": ["question-answering"],
                                                       "scoring": ["exact_match", "char_f1"]})
     assert r.status_code == 201
+    before = client.get("/market/scenarios/qa").text
+    assert 'id="evaluate-hint"' in before and "请先上传私有测试集" in before  # the button is disabled, and why
     bad = b'{"prompt": "a", "reference": "b"}\n{"reference": "c"}\n'
     r = client.post("/market/scenarios/qa/testset", files={"file": ("mine.jsonl", bad, "application/jsonl")})
     assert r.status_code == 400 and "mine.jsonl:2" in r.text and "缺少 prompt" in r.text
@@ -81,7 +83,7 @@ def test_test_set_upload_evaluation_job_and_privacy(db_url, client, login, answe
                     follow_redirects=False)
     assert r.status_code == 303
     page = client.get("/market/scenarios/qa")
-    assert "12 条" in page.text and 'id="evaluate-form"' in page.text
+    assert "12 条" in page.text and 'id="evaluate-form"' in page.text and 'id="evaluate-hint"' not in page.text
 
     r = client.post("/market/scenarios/qa/evaluate", data={"offering": ["oracle-model", "half-model", "broken"]},
                     follow_redirects=False)
