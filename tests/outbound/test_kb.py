@@ -135,6 +135,38 @@ def test_cli_search_and_match(moli_home):
 def test_snippets_are_plain_text_without_markdown_markers(session):
     body = "# 办理指引\n\n汇发〔2015〕13号取消了境外直接投资外汇登记核准，改由**银行**通过[资本项目系统](https://x.example/a)直接审核办理。[S21]"
     snippet = service._snippet(body, ["外汇", "登记"])
-    assert snippet == "汇发〔2015〕13号取消了境外直接投资外汇登记核准，改由银行通过资本项目系统直接审核办理。[S21]"
+    # the citation marker goes too: a snippet has no source list to follow it to
+    assert snippet == "汇发〔2015〕13号取消了境外直接投资外汇登记核准，改由银行通过资本项目系统直接审核办理。"
+    row = "| 商务部备案 | 盖章的《境外投资备案表》、营业执照复印件 | [S16, S20] |"
+    assert service._snippet(f"| 环节 | 材料 | 来源 |\n|---|---|---|\n{row}", ["备案表"]) == \
+        "商务部备案；盖章的《境外投资备案表》、营业执照复印件"
     service.sync_knowledge_base(session)
-    assert all("**" not in h["snippet"] for h in service.search_kb(session, "境外投资 外汇登记", k=10))
+    for h in service.search_kb(session, "境外投资 备案 外汇登记", k=20):
+        assert "**" not in h["snippet"] and not re.search(r"\[S\d", h["snippet"]) and " | " not in h["snippet"]
+
+
+def test_every_citation_resolves_to_a_registered_source():
+    from moli.outbound.kb import citations, cited_ids
+    from moli.outbound.rules import default_data
+
+    registry = default_data()[0].sources
+    for d in package_documents():
+        ids = cited_ids(d.body)
+        assert ids, f"{d.slug} cites no source"
+        assert set(ids) <= set(registry), f"{d.slug}: unregistered {sorted(set(ids) - set(registry))}"
+        listed = citations(d.body, d.meta.sources)
+        assert [c["id"] for c in listed[:len(ids)]] == ids and all(c["title"] for c in listed)
+    body = "备案。[S15, S16] 另见 [S99]"
+    out = citations(body, ["S15 商务部2014年办法 http://x.example/a", "MOFCOM 国别指南 http://fec.mofcom.gov.cn/x"])
+    assert [c["id"] for c in out] == ["S15", "S16", "S99", None]
+    assert out[0]["url"] == registry["S15"].url and out[2]["title"] is None
+    assert out[3] == {"id": None, "title": "MOFCOM 国别指南", "url": "http://fec.mofcom.gov.cn/x"}
+
+
+def test_every_packaged_topic_has_a_label():
+    from moli.outbound.kb import topic_labels
+
+    labels = topic_labels()
+    topics = {t for d in package_documents() for t in d.meta.topics}
+    assert topics <= set(labels), sorted(topics - set(labels))
+    assert all(v["zh"] and v["en"] for v in labels.values())

@@ -84,6 +84,11 @@ def test_kb_search_page_and_document(client):
     doc = client.get("/outbound/kb/tech-export-ai")
     assert doc.status_code == 200 and 'id="source-url"' in doc.text
     assert "<h1>把模型、算法带出去，算不算技术出口？</h1>" in doc.text
+    # citation markers link to the source list, which gives each source's title and address
+    guide = client.get("/outbound/kb/guide-malaysia").text
+    assert '<a href="#src-S37">S37</a>' in guide and 'id="src-S37"' in guide
+    assert "国别指南、设立公司、数据出境" in guide and "country_guide" not in guide  # topics by their names
+    assert 'href="http://www.rfnc.com.cn/Item/4459.aspx"' in guide.split('id="citations"')[1]
     assert client.get("/outbound/kb/no-such-doc").status_code == 404
     api = client.get("/api/v1/outbound/kb/search", params={"q": "香港 控股平台"}).json()
     assert api["hits"][0]["slug"] == "guide-hong-kong" and api["hits"][0]["source_url"].startswith("http")

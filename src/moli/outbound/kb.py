@@ -95,3 +95,57 @@ def package_documents(directory: Path | None = None) -> list[KbEntry]:
 @lru_cache(maxsize=8)
 def _parse_all(signature: tuple) -> tuple[KbEntry, ...]:
     return tuple(parse_document(Path(p).read_text(encoding="utf-8"), Path(p).name) for p, _, _ in signature)
+
+
+# A citation of the research sources in a document's text: [S15] or [S2, S4, S8] (ids of the
+# ``sources`` registry in rules.yaml, which are platform_anchors.md's).
+CITATION = re.compile(r"\[(S\d+(?:\s*[,，]\s*S\d+)*)\]")
+_URL = re.compile(r"https?://\S+")
+
+
+def cited_ids(body: str) -> list[str]:
+    """The source ids the text cites, in order of first citation."""
+    return list(dict.fromkeys(i.strip() for m in CITATION.finditer(body) for i in re.split(r"[,，]", m.group(1))))
+
+
+def citations(body: str, listed: list[str]) -> list[dict]:
+    """What a document rests on: each cited id resolved from the registry (``title`` and ``url``;
+    both None for an id the registry lacks), then the front matter's ``sources`` lines the text does
+    not cite (an S-id is resolved the same way; other lines give their own words and first URL)."""
+    registry = default_data()[0].sources
+    ids = cited_ids(body)
+
+    def resolved(sid: str) -> dict:
+        src = registry.get(sid)
+        return {"id": sid, "title": src.title if src else None, "url": src.url if src else None}
+
+    out = [resolved(i) for i in ids]
+    for line in listed:
+        first = line.split(maxsplit=1)[0] if line.strip() else ""
+        if first in ids:
+            continue
+        if first in registry:
+            out.append(resolved(first))
+            continue
+        url = _URL.search(line)
+        out.append({"id": None, "title": _URL.sub("", line).strip(), "url": url.group(0) if url else None})
+    return out
+
+
+def strip_citations(text: str) -> str:
+    """The text without its citation markers (for a snippet, where they cannot be followed)."""
+    return CITATION.sub("", text)
+
+
+def link_citations(html: str) -> str:
+    """Rendered HTML with each citation marker's ids linked to the source list (``#src-S15``)."""
+    def link(m: re.Match) -> str:
+        ids = [i.strip() for i in re.split(r"[,，]", m.group(1))]
+        return '<sup class="cite">[' + ", ".join(f'<a href="#src-{i}">{i}</a>' for i in ids) + "]</sup>"
+    return CITATION.sub(link, html)
+
+
+@lru_cache(maxsize=1)
+def topic_labels() -> dict[str, dict[str, str]]:
+    """``{topic: {"zh", "en"}}`` from data/kb_topics.yaml; a topic missing there is shown as its id."""
+    return yaml.safe_load((DATA_DIR / "kb_topics.yaml").read_text(encoding="utf-8")) or {}

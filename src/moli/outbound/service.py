@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from moli.core.access import ensure_can_write, visible
 from moli.core.errors import InputError, NotFound
 from moli.market.ranking import HardConstraint, Reason, SoftSignal, rank
-from moli.outbound.kb import KbEntry, package_documents, parse_document
+from moli.outbound.kb import KbEntry, package_documents, parse_document, strip_citations
 from moli.outbound.models import Enterprise, KbDocument
 from moli.outbound.precheck import parse_plan, precheck
 from moli.outbound.rules import default_data, yaml_load
@@ -192,9 +192,12 @@ _MD_EMPHASIS = re.compile(r"\*\*|__|`")
 
 
 def _plain(line: str) -> str:
-    """A Markdown line as the words a reader sees: links as their text, no emphasis markers (the
-    snippet is shown as plain text)."""
-    return _MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", line)).strip(" #>-|*")
+    """A Markdown line as the words a reader sees: links as their text, no emphasis markers, no
+    citation markers, a table row's cells joined by "；" (the snippet is shown as plain text)."""
+    text = strip_citations(_MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", line))).strip()
+    if text.startswith("|"):
+        text = "；".join(c.strip() for c in text.strip("|").split("|") if c.strip(" -:"))
+    return text.strip(" #>-|*")
 
 
 def _snippet(body: str, terms: list[str], width: int = 120) -> str:

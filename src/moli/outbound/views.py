@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse
 
 from moli.core.errors import InputError
-from moli.outbound import service
+from moli.outbound import kb, service
 from moli.outbound.report import ACTION_LABELS, AUTHORITY_LABELS
 from moli.web.deps import current_user, get_db, require_user
 from moli.web.templating import render
@@ -70,7 +70,7 @@ def kb_page(request: Request, q: str = "", country: str = "", topic: str = "", d
             error = exc
     return render(request, "outbound/kb.html", {
         "q": q, "country": country, "topic": topic, "date_from": date_from, "date_to": date_to, "hits": hits,
-        "error": error, "facets": service.kb_facets(db, user), "searched": bool(q.strip())},
+        "error": error, "facets": service.kb_facets(db, user), "topic_labels": kb.topic_labels(), "searched": bool(q.strip())},
         status_code=400 if error else 200)
 
 
@@ -89,7 +89,7 @@ async def kb_add(request: Request, db: Session = Depends(get_db), user=Depends(r
         service.sync_knowledge_base(db)
         return render(request, "outbound/kb.html", {
             "q": "", "country": "", "topic": "", "date_from": "", "date_to": "", "hits": [], "error": err,
-            "facets": service.kb_facets(db, user), "searched": False, "draft": form}, status_code=400)
+            "facets": service.kb_facets(db, user), "topic_labels": kb.topic_labels(), "searched": False, "draft": form}, status_code=400)
     return RedirectResponse(f"/outbound/kb/{doc.slug}", status_code=303)
 
 
@@ -97,7 +97,9 @@ async def kb_add(request: Request, db: Session = Depends(get_db), user=Depends(r
 def kb_document(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(current_user)):
     service.sync_knowledge_base(db)
     doc = service.get_document(db, slug, user)
-    return render(request, "outbound/kb_document.html", {"doc": doc, "body_html": Markup(_md.render(doc.body))})
+    return render(request, "outbound/kb_document.html", {
+        "doc": doc, "body_html": Markup(kb.link_citations(_md.render(doc.body))),
+        "citations": kb.citations(doc.body, doc.sources), "topic_labels": kb.topic_labels()})
 
 
 @router.get("/api/v1/outbound/kb/search")
