@@ -19,6 +19,9 @@ def test_page_form_and_json_api(client):
     assert r.status_code == 200
     assert "手机[PHONE]，身份证[ID_CARD]" in r.text
     assert "✗" in r.text  # the ID's check digit is wrong
+    # kinds, categories and modes carry their Chinese names
+    assert "居民身份证号码 <small>ID_CARD</small>" in r.text and "个人身份信息（证件）" in r.text
+    assert "假名替换（保持格式） pseudonymize" in r.text
     r = client.post("/pii", data={"text": "  ", "mode": "tag", "csrf_token": token})
     assert r.status_code == 400 and "请输入" in r.text
 
@@ -29,5 +32,6 @@ def test_page_form_and_json_api(client):
     d = r.json()
     assert d["redacted"] == "卡号" + "*" * 19
     assert d["findings"][0]["kind"] == "BANK_CARD" and d["findings"][0]["sensitive"]["pipl_gbt45574_2025"] is True
+    assert d["findings"][0]["category_zh"] == "金融账户信息" and d["findings"][0]["kind_zh"]
     r = client.post("/api/v1/pii/detect", json={"text": "x", "mode": "blur"}, headers={"X-CSRF-Token": token})
     assert r.status_code == 400

@@ -24,6 +24,10 @@ def _data() -> dict:
             if key not in e:
                 raise ConfigError(f"categories.yaml 中 {kind} 缺少 {key}", f"categories.yaml: {kind} lacks {key}",
                                   field=key)
+        if e["category"] not in d.get("categories", {}):
+            raise ConfigError(f"categories.yaml 中 {kind} 的类别 {e['category']} 没有名称",
+                              f"categories.yaml: {kind}'s category {e['category']} has no entry under categories",
+                              field="category")
         if set(e["sensitive"]) != profs:
             raise ConfigError(f"categories.yaml 中 {kind} 的档案不完整", f"categories.yaml: {kind} must list every profile",
                               field="sensitive")
@@ -87,6 +91,16 @@ def is_sensitive(kind: str, profile: str, *, value: str | None = None) -> bool:
 
 def category_of(kind: str) -> str:
     return _entry(kind)["category"]
+
+
+def category_label(category: str) -> dict[str, str]:
+    """``{"zh", "en"}`` name of a category id."""
+    return _data()["categories"].get(category, {"zh": category, "en": category})
+
+
+def kind_label(kind: str) -> str:
+    """The Chinese name of a kind (姓名, 手机号, …)."""
+    return _entry(kind).get("zh") or kind
 
 
 def is_personal(kind: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moli.core.errors import InputError
 from moli.pii import KINDS, MODES, redact_with_findings
-from moli.pii.categories import category_of, is_sensitive, profiles
+from moli.pii.categories import category_label, category_of, is_sensitive, kind_label, profiles
 
 MAX_CHARS = 200_000
 
@@ -23,6 +23,9 @@ def analyse(text: str, mode: str = "tag", kinds: list[str] | None = None, key: b
     for f in findings:
         d = f.to_dict()
         d["category"] = category_of(f.kind)
+        label = category_label(d["category"])
+        d["category_zh"], d["category_en"] = label["zh"], label["en"]
+        d["kind_zh"] = kind_label(f.kind)
         d["sensitive"] = {p: is_sensitive(f.kind, p, value=f.text) for p in profiles()}
         rows.append(d)
     return {"mode": mode, "findings": rows, "redacted": redacted, "kinds": list(KINDS), "modes": list(MODES)}
