@@ -54,6 +54,9 @@ def test_form_checklist_equals_cli_json(client, tmp_path):
         assert str(escape(q["text"])) in html
     embedded = re.search(r'<pre id="result-json">(.*?)</pre>', html, re.S).group(1)
     assert json.loads(htmllib.unescape(embedded)) == cli
+    # ids are shown by their names (the page had shown "（local）", "Route：direct", "provincial")
+    page = html.split('<pre id="result-json">')[0]
+    assert "地方企业 local enterprise" in page and "Route：直接投资 direct" in page and "省级 provincial" in page
     api = client.post("/api/v1/outbound/precheck", json=PLAN)
     assert api.status_code == 200 and api.json() == cli
 

@@ -272,7 +272,9 @@ def _reasons(rule_auth: str, facts: dict[str, Any], explain: dict[str, Any]) -> 
             out.append("境外企业完全以境外资金投资房地产、酒店或无具体实业项目的基金，不属于敏感类项目 / offshore-funded "
                        "carve-out applies")
         if not facts["ndrc_sensitive"]:
-            out.append(f"非敏感类项目；路径 {facts['route']}；投资主体 {facts['investor_type']}；中方投资额 "
+            route = "直接投资" if facts["route"] == "direct" else "通过控制的境外企业"
+            investor = "中央管理企业" if facts["investor_type"] == "central_soe" else "地方企业"
+            out.append(f"非敏感类项目；{route}；{investor}；中方投资额 "
                        f"{facts['amount_usd']:,.0f} 美元 / non-sensitive project")
     elif rule_auth == "MOFCOM":
         if facts["financial"]:

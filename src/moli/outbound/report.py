@@ -26,6 +26,10 @@ ACTION_LABELS = {
     "prohibited": "禁止 prohibited",
     "none": "无需办理 none",
 }
+LEVEL_LABELS = {"national": "国家级 national", "provincial": "省级 provincial", "bank": "银行 bank"}
+ROUTE_LABELS = {"direct": "直接投资 direct", "offshore_controlled": "通过控制的境外企业 via a controlled offshore company"}
+INVESTOR_LABELS = {"central_soe": "中央管理企业 central SOE", "local": "地方企业 local enterprise"}
+CONFIDENCE_LABELS = {"high": "高 high", "medium": "中 medium", "low": "低 low"}
 
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
 
@@ -40,10 +44,15 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}.
 </body></html>"""
 
 
+def checklist_labels() -> dict[str, dict[str, str]]:
+    """The names the checklist template shows for the result's ids (the web page passes the same)."""
+    return {"labels": AUTHORITY_LABELS, "action_labels": ACTION_LABELS, "level_labels": LEVEL_LABELS,
+            "route_labels": ROUTE_LABELS, "investor_labels": INVESTOR_LABELS, "confidence_labels": CONFIDENCE_LABELS}
+
+
 def render_checklist(result: dict[str, Any]) -> str:
     """The checklist fragment (no page chrome)."""
-    tpl = _env.get_template("outbound/_checklist.html")
-    return tpl.render(result=result, labels=AUTHORITY_LABELS, action_labels=ACTION_LABELS)
+    return _env.get_template("outbound/_checklist.html").render(result=result, **checklist_labels())
 
 
 def render_page(result: dict[str, Any]) -> str:

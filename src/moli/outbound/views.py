@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse
 
 from moli.core.errors import InputError
 from moli.outbound import kb, service
-from moli.outbound.report import ACTION_LABELS, AUTHORITY_LABELS
+from moli.outbound.report import checklist_labels
 from moli.web.deps import current_user, get_db, require_user
 from moli.web.templating import render
 
@@ -47,7 +47,7 @@ async def precheck_submit(request: Request):
     except InputError as exc:
         return render(request, "outbound/precheck_form.html", _form_ctx(form, exc), status_code=400)
     return render(request, "outbound/precheck_result.html", {
-        "result": result, "labels": AUTHORITY_LABELS, "action_labels": ACTION_LABELS,
+        "result": result, **checklist_labels(),
         "result_json": json.dumps(result, ensure_ascii=False, indent=1, default=str)})
 
 
