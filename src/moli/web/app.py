@@ -54,7 +54,7 @@ def create_app() -> FastAPI:
     ensure_database()  # a fresh MOLI_HOME is migrated on first start (also without lifespan)
     app = FastAPI(title="模力 moli", version=__version__, lifespan=lifespan,
                   description="大模型产业开放平台 / open platform for the AI large-model industry",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")  # /api/docs: moli.web.apidocs
     app.add_middleware(RequestGuard)
     app.add_exception_handler(MoliError, moli_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -78,6 +78,14 @@ def home(request: Request, db: Session = Depends(get_db)):
 
 # --- accounts ---------------------------------------------------------------------------------
 
+@router.get("/api/docs", include_in_schema=False)
+def api_docs(request: Request):
+    """The JSON API reference, from the app's own OpenAPI document (works without internet access)."""
+    from moli.web.apidocs import reference
+
+    return render(request, "api_docs.html", {"groups": reference(request.app.openapi(), FEATURE_LABELS)})
+
+
 @router.get("/login")
 def login_page(request: Request, next: str = "/", reason: str = ""):
     return render(request, "auth/login.html", {"next": _safe_next(next), "reason": reason[:200]})
