@@ -48,6 +48,15 @@ def test_publish_browse_match_and_reasons(client, login):
     back = client.get("/api/v1/market/offerings/port-llm/scenarios").json()
     assert {"port-reports", "demo-smart-transport"} <= {m["scenario_id"] for m in back["matches"]}
 
+    # more eligible offerings than the page lists: it says so and links to all of them
+    for i in range(11):
+        r = client.post("/market/offerings", data=_offering_form(id=f"port-llm-{i}", name=f"港航模型{i}"),
+                        follow_redirects=False)
+        assert r.status_code == 303
+    page = client.get("/market/scenarios/port-reports").text
+    assert "显示得分最高的 10 个" in page and "/api/v1/market/scenarios/port-reports/matches?top=12" in page
+    assert len(client.get("/api/v1/market/scenarios/port-reports/matches?top=12").json()["matches"]) == 12
+
 
 def test_web_refuses_custom_scorers_and_others_cannot_edit(client, login):
     login(client, org="Org A")
