@@ -39,6 +39,8 @@ def test_enter_submit_score_rank_in_the_browser(server, request):
         page.goto("/login?next=/events/competitions/fixture-cls")
         page.fill("input[name=email]", "player@example.com")
         page.fill("input[name=password]", PASSWORD)
+        # a form's button keeps its own width instead of stretching across the column
+        assert page.locator("#login-submit").bounding_box()["width"] < page.locator("input[name=email]").bounding_box()["width"] / 2
         page.click("#login-submit")
         page.wait_for_url("**/events/competitions/fixture-cls")
         page.fill("input[name=name]", "浏览器队")
