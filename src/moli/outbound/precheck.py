@@ -360,6 +360,8 @@ def precheck(plan: Plan, data: tuple | None = None) -> dict[str, Any]:
             continue
         if q.when_province and plan.investor.province.strip().lower() != q.when_province:
             continue
+        if q.when_technology_export is not None and plan.technology_export.involved != q.when_technology_export:
+            continue
         questions.append({"id": q.id, "text": q.text, "source": ", ".join(q.source), "confidence": q.confidence})
     for n in notes:
         questions.append({**n, "source": ", ".join(n["source"])})

@@ -133,6 +133,7 @@ class OpenQuestion(_Strict):
     when_level: dict[str, str] | None = None
     when_investor_type: str | None = None
     when_province: str | None = None
+    when_technology_export: bool | None = None
 
 
 class SensitivityRule(_Strict):
