@@ -39,6 +39,20 @@ def test_api_reference_lists_every_json_endpoint_without_outside_scripts(client)
     assert client.get("/static/moli.css").headers["content-type"].startswith("text/css")
 
 
+def test_home_cards_link_to_each_feature_and_its_main_actions(client):
+    import re
+
+    home = client.get("/").text
+    cards = re.findall(r'<section class="card feature" id="feature-(\w+)">(.*?)</section>', home, re.S)
+    assert {name for name, _ in cards} >= {"corpus", "crossborder", "market", "outbound", "events", "federation"}
+    for name, body in cards:
+        links = re.findall(r'href="(/[^"]*)"', body)
+        assert len(links) >= 2, name  # the heading and at least one action
+        for href in links:  # no dead link: a page, or the way to log in
+            r = client.get(href, follow_redirects=False)
+            assert r.status_code in (200, 303), (name, href, r.status_code)
+
+
 def test_home_shows_real_counts(client):
     make_user(org="Org A")
     make_user(org="Org B")
