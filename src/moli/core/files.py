@@ -54,3 +54,29 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def save_uploads(files: list[tuple[str, Any]], folder: Path, *, max_bytes: int, suffixes: tuple[str, ...],
+                 field: str = "data") -> list[Path]:
+    """Stream uploaded files (name, binary file object) into ``folder`` in 1 MB chunks, at most
+    ``max_bytes`` in all. Only the base name of each upload is kept (no path from the client), numbered
+    so two uploads of the same name do not collide; a name must end with one of ``suffixes``."""
+    from moli.core.errors import InputError
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out, total = [], 0
+    for i, (name, fh) in enumerate(files):
+        safe = Path(name or f"upload{i}").name
+        if not safe.lower().endswith(suffixes):
+            raise InputError(f"上传文件 {safe} 的格式不受支持（支持 {'、'.join(suffixes)}）",
+                             f"uploaded file {safe}: unsupported format (supported: {', '.join(suffixes)})", field=field)
+        dest = folder / f"{i:02d}_{safe}"
+        with open(dest, "wb") as w:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise InputError(f"上传数据超过 {max_bytes // 2**20} MB 上限",
+                                     f"uploaded data exceed the {max_bytes // 2**20} MB limit", field=field)
+                w.write(chunk)
+        out.append(dest)
+    return out

@@ -6,6 +6,7 @@ Views and the CLI are thin faces over these functions.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,102 @@ def home_counts(session: Session) -> dict[str, int]:
         "公开语料 / Public corpora": len(public),
         "公开语料文档 / Documents in public corpora": sum(int((c.stats or {}).get("kept") or 0) for c in public),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# building from the web: uploaded files through the standard steps, as a background job
+
+# What the readers take (moli.corpus.readers), plus gzip-compressed text formats.
+UPLOAD_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".jsonl", ".json", ".ndjson", ".parquet", ".csv", ".html",
+                   ".htm", ".pdf", ".docx", ".doc", ".jsonl.gz", ".txt.gz", ".csv.gz", ".md.gz")
+_VERSION = re.compile(r"^[\w.\-]{1,40}$")
+
+
+def standard_steps(*, redact_all_names: bool) -> list:
+    """The steps of the shipped demo recipe (clean, language, quality, PII, dedup, domain, safety);
+    ``redact_all_names`` redacts every name the model finds instead of only those a cue announces."""
+    import yaml
+
+    from moli.corpus.demo import DEMO_DIR
+
+    steps = yaml.safe_load((DEMO_DIR / "recipe.yaml").read_text(encoding="utf-8"))["steps"]
+    for step in steps:
+        if isinstance(step, dict) and "pii" in step:
+            step["pii"] = {**step["pii"], "names": "all" if redact_all_names else "cued"}
+    return steps
+
+
+def web_recipe(values: dict[str, str], input_dir: Path, home: Path) -> Recipe:
+    """The recipe of a corpus built from the web form: the files in ``input_dir`` through
+    :func:`standard_steps`, written to ``home/corpora/<name>/<version>``. Bad fields raise
+    :class:`InputError` naming the field."""
+    from moli.core.errors import ConfigError
+    from moli.corpus.domain import DOMAINS
+    from moli.corpus.recipe import recipe_from_dict
+
+    name = (values.get("name") or "").strip()
+    version = (values.get("version") or "1").strip()
+    if not _VERSION.match(version):
+        raise InputError("版本只能含字母、数字、点、短横线和下划线（最多 40 个字符）",
+                         "the version may hold letters, digits, dots, dashes and underscores (at most 40)", field="version")
+    domain = values.get("domain") or "government_affairs"
+    if domain not in DOMAINS:
+        raise InputError(f"未知的领域 {domain}", f"unknown domain {domain}", field="domain")
+    licence = (values.get("licence") or "").strip()
+    if not licence:
+        raise InputError("请写明语料来源的许可（如“公有领域：法律法规与官方文件”）",
+                         "state the licence of the sources (e.g. public domain: laws and official documents)", field="licence")
+    access_level = values.get("access") or "internal"
+    if access_level not in ACCESS_LEVELS:
+        raise InputError(f"未知的访问级别 {access_level}", f"unknown access level {access_level}", field="access")
+    data = {
+        "name": name,
+        "input": {"paths": [str(input_dir / "*")], "format": "auto",
+                  "text_field": (values.get("text_field") or "text").strip(), "id_field": "id"},
+        "steps": standard_steps(redact_all_names=values.get("redact_all_names") in ("1", "on", "true")),
+        "output": {"path": str(home / "corpora" / name / version), "format": "parquet", "shard_size": 10000},
+        "catalogue": {"version": version, "domain": domain, "licence": licence, "access": access_level,
+                      "description": (values.get("description") or "").strip()},
+    }
+    try:
+        return recipe_from_dict(data, base_dir=input_dir, source="表单 form")
+    except ConfigError as exc:
+        field = "name" if (exc.field or "").startswith("name") else exc.field
+        raise InputError(exc.zh, exc.en, field=field) from None
+
+
+def start_web_build(session: Session, values: dict[str, str], uploads: list[tuple[str, Any]], user: Any,
+                    *, home: Path, max_bytes: int):
+    """Check the form, save the uploads and queue the ``corpus.build`` job; returns the job. Nothing
+    is queued (and no upload kept) when a field or file is refused."""
+    import shutil
+    import tempfile
+
+    from moli.core.files import save_uploads
+    from moli.core.jobs import submit_job
+
+    if not uploads:
+        raise InputError("请至少上传一个文件", "upload at least one file", field="files")
+    folder = Path(tempfile.mkdtemp(prefix="corpus_upload_", dir=home))
+    try:
+        recipe = web_recipe(values, folder, home)
+        taken = session.scalar(select(Corpus).where(Corpus.name == recipe.name,
+                                                    Corpus.version == recipe.catalogue.version))
+        if taken is not None:
+            raise InputError(f"语料 {recipe.name} 版本 {recipe.catalogue.version} 已存在，请换一个版本号",
+                             f"corpus {recipe.name} version {recipe.catalogue.version} exists; choose another version",
+                             field="version")
+        save_uploads(uploads, folder, max_bytes=max_bytes, suffixes=UPLOAD_SUFFIXES, field="files")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return submit_job(session, "corpus.build", f"构建语料 / build corpus: {recipe.name} v{recipe.catalogue.version}",
+                      {"recipe": data_of(recipe), "folder": str(folder),
+                       "owner_org_id": getattr(user, "organisation_id", None)},
+                      user)
+
+
+def data_of(recipe: Recipe) -> dict[str, Any]:
+    """A recipe as the plain data :func:`moli.corpus.recipe.recipe_from_dict` reads back."""
+    return {"name": recipe.name, "input": recipe.input.model_dump(mode="json"), "steps": recipe.step_specs(),
+            "output": recipe.output.model_dump(mode="json"), "catalogue": recipe.catalogue.model_dump(mode="json")}

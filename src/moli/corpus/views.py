@@ -44,6 +44,38 @@ def catalogue_page(request: Request, db: Session = Depends(get_db), user=Depends
     return render(request, "corpus/list.html", {"corpora": rows, "remote": federation.remote_items(db, "corpus")})
 
 
+def _new_ctx(values: dict | None = None, error=None) -> dict:
+    from moli.corpus.domain import DOMAINS
+
+    return {"values": values or {"version": "1", "access": "internal", "domain": "government_affairs", "text_field": "text"},
+            "error": error, "domains": DOMAINS, "suffixes": service.UPLOAD_SUFFIXES}
+
+
+@router.get("/corpus/new")
+def new_corpus_page(request: Request, user=Depends(require_user)):
+    return render(request, "corpus/new.html", _new_ctx())
+
+
+@router.post("/corpus/new")
+async def new_corpus_submit(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
+    """Upload documents and build a corpus with the standard steps, as a background job."""
+    from starlette.datastructures import UploadFile
+
+    from moli.core.errors import InputError
+    from moli.core.settings import get_settings
+
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    uploads = [(f.filename, f.file) for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    settings = get_settings()
+    try:
+        job = service.start_web_build(db, values, uploads, user, home=settings.ensure_home(),
+                                      max_bytes=settings.max_upload_mb * 2**20)
+    except InputError as exc:
+        return render(request, "corpus/new.html", _new_ctx(values, exc), status_code=400)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
 @router.get("/corpus/{name}")
 def corpus_page(request: Request, name: str, version: str | None = None, removed_by: str | None = None,
                 db: Session = Depends(get_db), user=Depends(current_user)):

@@ -258,27 +258,11 @@ def _profiles() -> list[str]:
 
 
 def save_uploads(files: list[tuple[str, Any]], folder: Path, *, max_bytes: int) -> list[Path]:
-    """Stream uploaded files (name, binary file object) to ``folder`` in chunks, at most ``max_bytes`` in all."""
+    """Stream uploaded tables (name, binary file object) to ``folder``, at most ``max_bytes`` in all."""
+    from moli.core.files import save_uploads as save
     from moli.crossborder.scanner import TABLE_SUFFIXES
 
-    folder.mkdir(parents=True, exist_ok=True)
-    out, total = [], 0
-    for i, (name, fh) in enumerate(files):
-        safe = Path(name or f"upload{i}").name
-        if Path(safe).suffix.lower() not in TABLE_SUFFIXES:
-            raise InputError(f"上传文件 {safe} 的格式不受支持（支持 {'、'.join(TABLE_SUFFIXES)}）",
-                             f"uploaded file {safe}: unsupported format (supported: {', '.join(TABLE_SUFFIXES)})",
-                             field="data")
-        dest = folder / f"{i:02d}_{safe}"
-        with open(dest, "wb") as w:
-            while chunk := fh.read(1 << 20):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise InputError(f"上传数据超过 {max_bytes // 2**20} MB 上限",
-                                     f"uploaded data exceed the {max_bytes // 2**20} MB limit", field="data")
-                w.write(chunk)
-        out.append(dest)
-    return out
+    return save(files, folder, max_bytes=max_bytes, suffixes=tuple(TABLE_SUFFIXES), field="data")
 
 
 def home_counts(session: Session) -> dict[str, int]:

@@ -34,7 +34,8 @@ FEATURE_LABELS = {
 FEATURE_HOME = {
     "corpus": ("/corpus", "政务与行业语料：抽取、清洗、去除个人信息、去重、领域标注、安全评估，发布训练用分片与数据集说明",
                "government and industry corpora: extract, clean, remove personal information, de-duplicate, label, screen, publish",
-               [("语料目录", "Catalogue", "/corpus"), ("个人信息检查", "PII check", "/pii")]),
+               [("语料目录", "Catalogue", "/corpus"), ("新建语料", "Build a corpus", "/corpus/new"),
+                ("个人信息检查", "PII check", "/pii")]),
     "crossborder": ("/crossborder", "扫描数据集，判定出境路径并逐条引用条款，含自贸区负面清单",
                     "scan a dataset, get the export path the rules require with the clauses cited",
                     [("开始自检", "Start a check", "/crossborder"), ("评估台账", "Ledger", "/crossborder/assessments")]),

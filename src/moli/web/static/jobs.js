@@ -10,6 +10,12 @@
     document.getElementById("job-pct").textContent = Math.round(d.progress * 100) + "%";
     document.getElementById("job-message").textContent = d.message || "";
     document.getElementById("job-result").textContent = d.result ? JSON.stringify(d.result, null, 2) : "—";
+    // a result that names a page on this site (a built corpus) gets a link to it
+    var url = d.result && typeof d.result.url === "string" ? d.result.url : "";
+    if (url.charAt(0) === "/" && url.charAt(1) !== "/") {
+      document.getElementById("job-link").href = url;
+      document.getElementById("job-link-box").hidden = false;
+    }
   }
   function done(d) { return d.status === "succeeded" || d.status === "failed"; }
   function poll() {
