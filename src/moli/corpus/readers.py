@@ -36,6 +36,8 @@ _EXT = {
     ".ndjson": "jsonl", ".parquet": "parquet", ".csv": "csv", ".html": "html", ".htm": "html",
     ".pdf": "pdf", ".docx": "docx", ".doc": "doc",
 }
+# File names the readers take (a compressed .gz / .zst copy of a text format too).
+SUFFIXES = tuple(_EXT) + tuple(f"{ext}{z}" for ext in (".txt", ".md", ".jsonl", ".csv") for z in (".gz", ".zst"))
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 

@@ -19,6 +19,7 @@ from moli.core.db import utcnow
 from moli.core.errors import InputError, NotFound
 from moli.corpus.models import ACCESS_LEVELS, Corpus
 from moli.corpus.pipeline import BuildResult, build
+from moli.corpus.readers import SUFFIXES as READER_SUFFIXES
 from moli.corpus.recipe import Recipe, load_recipe
 
 
@@ -266,9 +267,7 @@ def home_counts(session: Session) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 # building from the web: uploaded files through the standard steps, as a background job
 
-# What the readers take (moli.corpus.readers), plus gzip-compressed text formats.
-UPLOAD_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".jsonl", ".json", ".ndjson", ".parquet", ".csv", ".html",
-                   ".htm", ".pdf", ".docx", ".doc", ".jsonl.gz", ".txt.gz", ".csv.gz", ".md.gz")
+UPLOAD_SUFFIXES = READER_SUFFIXES
 _VERSION = re.compile(r"^[\w.\-]{1,40}$")
 
 
