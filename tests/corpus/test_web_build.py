@@ -44,6 +44,8 @@ def test_upload_build_register_and_see_the_corpus(client, login, moli_home):
     assert 'href="/corpus/web-notices?version=1"' in client.get(r.headers["location"]).text
     corpus = client.get("/corpus/web-notices?version=1")
     assert corpus.status_code == 200 and "网页上传的通知" in corpus.text
+    assert "<strong>政务</strong>" in corpus.text  # the domain by its name
+    assert "政务 <small>government_affairs</small>" in client.get("/corpus").text
     assert "13812345678" not in corpus.text and "[PHONE]" in corpus.text  # redacted before publishing
     assert not list(moli_home.glob("corpus_upload_*"))  # the job removed the uploads
     # internal: the uploader's organisation sees it, another does not

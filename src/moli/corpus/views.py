@@ -41,7 +41,10 @@ def plotly_js() -> FileResponse:
 @router.get("/corpus")
 def catalogue_page(request: Request, db: Session = Depends(get_db), user=Depends(current_user)):
     rows = [service.corpus_summary(c) for c in service.list_corpora(db, user)]
-    return render(request, "corpus/list.html", {"corpora": rows, "remote": federation.remote_items(db, "corpus")})
+    from moli.corpus.domain import DOMAINS
+
+    return render(request, "corpus/list.html", {"corpora": rows, "remote": federation.remote_items(db, "corpus"),
+                                                "domains": DOMAINS})
 
 
 def _new_ctx(values: dict | None = None, error=None) -> dict:
@@ -79,6 +82,8 @@ async def new_corpus_submit(request: Request, db: Session = Depends(get_db), use
 @router.get("/corpus/{name}")
 def corpus_page(request: Request, name: str, version: str | None = None, removed_by: str | None = None,
                 db: Session = Depends(get_db), user=Depends(current_user)):
+    from moli.corpus.domain import DOMAINS
+
     corpus = service.get_corpus(db, name, version, user=user)
     can_docs = service.can_see_documents(user, corpus)
     ctx = {
@@ -91,6 +96,7 @@ def corpus_page(request: Request, name: str, version: str | None = None, removed
         "removed": service.removed_documents(corpus, n=30, removed_by=removed_by, user=user) if can_docs else [],
         "removed_by": removed_by,
         "can_manage": service.can_manage(user, corpus),
+        "domains": DOMAINS,
     }
     return render(request, "corpus/corpus.html", ctx)
 
