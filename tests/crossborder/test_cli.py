@@ -114,3 +114,17 @@ def test_scan_reads_sensitive_columns_by_name_unless_excluded(tmp_path):
     assert json.loads(res.stdout)["sensitive_individuals"] == 5
     res = runner.invoke(app, ["crossborder", "scan", str(data), "--not-sensitive-column", "用药记录", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["sensitive_individuals"] == 0
+
+
+def test_a_report_stored_before_deadline_sentences_still_reads(tmp_path, moli_home):
+    """Ledger reports written before deadlines carried zh/en get the sentences when rendered."""
+    from moli.crossborder import report as rep
+    from moli.crossborder.engine import deadline_text
+
+    res = runner.invoke(app, ["crossborder", "assess", "--plan", str(_plan(tmp_path)), "--json"])
+    report = json.loads(res.stdout)
+    assert report["deadlines"]
+    old = {**report, "deadlines": [{k: v for k, v in d.items() if k not in ("zh", "en")} for d in report["deadlines"]]}
+    html, md = str(rep.render_body(old)), rep.to_markdown(old)
+    for d in report["deadlines"]:
+        assert deadline_text(d)[0] == d["zh"] and d["zh"] in html and d["zh"] in md

@@ -50,6 +50,9 @@ def test_upload_is_scanned_and_download(client, tmp_path, people):
                         files=[("data", ("orders.csv", fh, "text/csv"))])
     assert d.status_code == 200 and "attachment" in d.headers["content-disposition"]
     assert d.text.startswith("<!doctype html>") and "@media print" in d.text
+    # the downloaded file lays out its own page; the site's page keeps the site's layout (the report's
+    # body rule had narrowed the whole page, navigation included, to 60rem)
+    assert "max-width: 60rem" in d.text and "max-width: 60rem" not in r.text
     bad = client.post("/crossborder/assess", data=FORM, files=[("data", ("notes.docx", b"x", "application/octet-stream"))])
     assert bad.status_code == 400 and "notes.docx" in bad.text
 

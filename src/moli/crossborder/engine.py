@@ -311,7 +311,7 @@ def _obligation_applies(when: str, path: str, regime_id: str, has_pi: bool, has_
     }.get(when, False)
 
 
-def _deadline_text(dl: dict) -> tuple[str, str]:
+def deadline_text(dl: dict) -> tuple[str, str]:
     """The deadline as a sentence a reader of the report understands (the JSON keeps kind and value)."""
     v, kind = dl["value"], dl["kind"]
     if kind == "working_days_after_export":
@@ -349,7 +349,7 @@ def _report(rb: RuleBook, regime, plan: Plan, counts: TransferCounts, path: str,
                 d = plan.transfer.date
                 dl["until"] = d.replace(year=d.year + o.deadline["value"]).isoformat() if not (
                     d.month == 2 and d.day == 29) else dt.date(d.year + o.deadline["value"], 3, 1).isoformat()
-            dl["zh"], dl["en"] = _deadline_text(dl)
+            dl["zh"], dl["en"] = deadline_text(dl)
             deadlines.append(dl)
     questions = [_question(q) for q in rb.questions.values() if q.trigger in ctx.triggers]
     cited = sorted({s for r in ctx.rules for s in r["source"]} | {s for o in obligations for s in o["source"]}

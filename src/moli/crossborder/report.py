@@ -27,8 +27,20 @@ def css() -> str:
     return (DATA / "report.css").read_text(encoding="utf-8")
 
 
+def _readable(report: dict) -> dict:
+    """The report with every deadline's sentence: a report stored in the ledger before deadlines
+    carried ``zh``/``en`` gets them from its kind, value and date."""
+    from moli.crossborder.engine import deadline_text
+
+    if all("zh" in d for d in report.get("deadlines", [])):
+        return report
+    deadlines = [d if "zh" in d else {**d, **dict(zip(("zh", "en"), deadline_text(d), strict=True))}
+                 for d in report["deadlines"]]
+    return {**report, "deadlines": deadlines}
+
+
 def render_body(report: dict) -> Markup:
-    return Markup(_env().get_template("report_body.html").render(r=report))
+    return Markup(_env().get_template("report_body.html").render(r=_readable(report)))
 
 
 def to_html(report: dict) -> str:
@@ -42,7 +54,7 @@ def _num(n: int) -> str:
 
 
 def to_markdown(report: dict) -> str:
-    r = report
+    r = _readable(report)
     out: list[str] = []
     if r.get("partial"):
         out += [f"> **{r.get('partial_notice_zh', '注意：本报告基于部分数据。')}** {r.get('partial_notice_en', '')}", ""]
