@@ -123,6 +123,7 @@ def test_pages_render_demo_content_and_edit_forms(client, login):
         demo.load(s)
     page = client.get("/market")
     assert page.status_code == 200 and "一网通办政策问答" in page.text and "供需对接" in page.text
+    assert "私有化部署/端侧部署" in page.text and "部署 private" not in page.text  # constraints by name
     page = client.get("/market/offerings/deepseek-v3")
     assert page.status_code == 200 and "https://huggingface.co/deepseek-ai/DeepSeek-V3" in page.text
     assert 'id="scenario-matches"' in page.text
