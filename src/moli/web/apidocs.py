@@ -13,14 +13,14 @@ METHODS = ("get", "post", "put", "patch", "delete")
 _RST_LITERAL = re.compile(r"``([^`]*)``")
 
 
-def _type(schema: dict[str, Any], spec: dict[str, Any]) -> str:
+def _type(schema: dict[str, Any]) -> str:
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
     if "anyOf" in schema:
-        return " | ".join(_type(s, spec) for s in schema["anyOf"])
+        return " | ".join(_type(s) for s in schema["anyOf"])
     t = schema.get("type", "any")
     if t == "array":
-        return f"array[{_type(schema.get('items', {}), spec)}]"
+        return f"array[{_type(schema.get('items', {}))}]"
     return t
 
 
@@ -34,7 +34,7 @@ def _body(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any] | None:
     if "$ref" in schema:
         schema = spec.get("components", {}).get("schemas", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
     required = set(schema.get("required", []))
-    fields = [{"name": k, "type": _type(v, spec), "required": k in required, "description": v.get("description", "")}
+    fields = [{"name": k, "type": _type(v), "required": k in required, "description": v.get("description", "")}
               for k, v in schema.get("properties", {}).items()]
     return {"content_type": ctype, "fields": fields}
 
@@ -59,7 +59,7 @@ def reference(spec: dict[str, Any], labels: dict[str, tuple[str, str]]) -> list[
             group["operations"].append({
                 "method": method.upper(), "path": path, "description": text,
                 "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required", False),
-                                "type": _type(p.get("schema", {}), spec)} for p in op.get("parameters", [])],
+                                "type": _type(p.get("schema", {}))} for p in op.get("parameters", [])],
                 "body": _body(op, spec),
                 "responses": sorted(op.get("responses", {})),
             })
