@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import importlib.util
 import json
 import logging
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -30,30 +32,12 @@ FEATURE_LABELS = {
     "federation": ("平台互联", "Federation"),
 }
 
-# What each feature does for its users and where to start, for the home page's cards.
-FEATURE_HOME = {
-    "corpus": ("/corpus", "政务与行业语料：抽取、清洗、去除个人信息、去重、领域标注、安全评估，发布训练用分片与数据集说明",
-               "government and industry corpora: extract, clean, remove personal information, de-duplicate, label, screen, publish",
-               [("语料目录", "Catalogue", "/corpus"), ("新建语料", "Build a corpus", "/corpus/new"),
-                ("个人信息检查", "PII check", "/pii")]),
-    "crossborder": ("/crossborder", "扫描数据集，判定出境路径并逐条引用条款，含自贸区负面清单",
-                    "scan a dataset, get the export path the rules require with the clauses cited",
-                    [("开始自检", "Start a check", "/crossborder"), ("评估台账", "Ledger", "/crossborder/assessments")]),
-    "market": ("/market", "业务场景与模型供给互配，给出理由，并用场景自己的测试集评测",
-               "match business scenarios with model offerings, explain each match, evaluate on the scenario's test set",
-               [("应用场景", "Scenarios", "/market"), ("模型供给", "Offerings", "/market/offerings"),
-                ("发布场景", "Publish a scenario", "/market/scenarios/new")]),
-    "outbound": ("/outbound", "境外投资政策检索与投资计划预检，列出需办理的备案与核准",
-                 "outbound-investment policy search and a pre-check listing the filings a plan needs",
-                 [("境外投资预检", "Pre-check", "/outbound/precheck"), ("政策与国别知识库", "Knowledge base", "/outbound/kb"),
-                  ("企业名录", "Directory", "/outbound/directory")]),
-    "events": ("/events", "活动日历与赛事：隐藏测试集、自动评分、排行榜",
-               "event calendar and competitions with hidden test sets, scoring and leaderboards",
-               [("活动与赛事", "Events and competitions", "/events")]),
-    "federation": ("/federation", "与市级语料库和供需平台互联：签名目录与同步",
-                   "link with the municipal corpus and market platforms: signed catalogues, pull-sync",
-                   [("平台互联", "Federation", "/federation")]),
-}
+@functools.lru_cache(maxsize=1)
+def feature_home() -> dict[str, dict]:
+    """What each feature does for its users and where to start (data/home_features.yaml), for the home page."""
+    import yaml
+
+    return yaml.safe_load((Path(__file__).resolve().parent / "data" / "home_features.yaml").read_text(encoding="utf-8"))
 
 
 def _safe_next(target: str | None) -> str:
@@ -88,9 +72,10 @@ def feature_counts(session: Session) -> list[dict]:
         else:
             error = None
         zh, en = FEATURE_LABELS.get(name, (name, name))
-        path, about_zh, about_en, actions = FEATURE_HOME.get(name, (f"/{name}", "", "", []))
-        out.append({"feature": name, "zh": zh, "en": en, "counts": counts, "error": error, "path": path,
-                    "about_zh": about_zh, "about_en": about_en, "actions": actions})
+        home = feature_home().get(name, {})
+        out.append({"feature": name, "zh": zh, "en": en, "counts": counts, "error": error,
+                    "path": home.get("path", f"/{name}"), "about_zh": home.get("zh", ""), "about_en": home.get("en", ""),
+                    "actions": home.get("actions", [])})
     return out
 
 
