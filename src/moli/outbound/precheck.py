@@ -49,6 +49,10 @@ _ZH_TYPE = {
     "dict_type": "应为映射（键: 值）",
 }
 
+# (中文, English) names of the plan's route and investor type, for reasons and the checklist.
+ROUTE_NAMES = {"direct": ("直接投资", "direct"), "offshore_controlled": ("通过控制的境外企业", "via a controlled offshore company")}
+INVESTOR_NAMES = {"central_soe": ("中央管理企业", "central SOE"), "local": ("地方企业", "local enterprise")}
+
 
 def _line_of(text: str, path: tuple) -> int | None:
     """1-based line of the YAML node at ``path`` (or of its nearest existing parent)."""
@@ -272,8 +276,7 @@ def _reasons(rule_auth: str, facts: dict[str, Any], explain: dict[str, Any]) -> 
             out.append("境外企业完全以境外资金投资房地产、酒店或无具体实业项目的基金，不属于敏感类项目 / offshore-funded "
                        "carve-out applies")
         if not facts["ndrc_sensitive"]:
-            route = "直接投资" if facts["route"] == "direct" else "通过控制的境外企业"
-            investor = "中央管理企业" if facts["investor_type"] == "central_soe" else "地方企业"
+            route, investor = ROUTE_NAMES[facts["route"]][0], INVESTOR_NAMES[facts["investor_type"]][0]
             out.append(f"非敏感类项目；{route}；{investor}；中方投资额 "
                        f"{facts['amount_usd']:,.0f} 美元 / non-sensitive project")
     elif rule_auth == "MOFCOM":

@@ -9,6 +9,7 @@ import jinja2
 
 from moli.core.files import atomic_write_text
 from moli.core.paths import PACKAGE_DIR
+from moli.outbound.precheck import INVESTOR_NAMES, ROUTE_NAMES
 
 TEMPLATE_DIR = PACKAGE_DIR / "web" / "templates"
 AUTHORITY_LABELS = {
@@ -27,8 +28,8 @@ ACTION_LABELS = {
     "none": "无需办理 none",
 }
 LEVEL_LABELS = {"national": "国家级 national", "provincial": "省级 provincial", "bank": "银行 bank"}
-ROUTE_LABELS = {"direct": "直接投资 direct", "offshore_controlled": "通过控制的境外企业 via a controlled offshore company"}
-INVESTOR_LABELS = {"central_soe": "中央管理企业 central SOE", "local": "地方企业 local enterprise"}
+ROUTE_LABELS = {k: f"{zh} {en}" for k, (zh, en) in ROUTE_NAMES.items()}
+INVESTOR_LABELS = {k: f"{zh} {en}" for k, (zh, en) in INVESTOR_NAMES.items()}
 CONFIDENCE_LABELS = {"high": "高 high", "medium": "中 medium", "low": "低 low"}
 
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
