@@ -305,23 +305,19 @@ def web_recipe(values: dict[str, str], input_dir: Path, home: Path) -> Recipe:
     if not licence:
         raise InputError("请写明语料来源的许可（如“公有领域：法律法规与官方文件”）",
                          "state the licence of the sources (e.g. public domain: laws and official documents)", field="licence")
-    access_level = values.get("access") or "internal"
-    if access_level not in ACCESS_LEVELS:
-        raise InputError(f"未知的访问级别 {access_level}", f"unknown access level {access_level}", field="access")
     data = {
         "name": name,
         "input": {"paths": [str(input_dir / "*")], "format": "auto",
                   "text_field": (values.get("text_field") or "text").strip(), "id_field": "id"},
         "steps": standard_steps(redact_all_names=values.get("redact_all_names") in ("1", "on", "true")),
         "output": {"path": str(home / "corpora" / name / version), "format": "parquet", "shard_size": 10000},
-        "catalogue": {"version": version, "domain": domain, "licence": licence, "access": access_level,
+        "catalogue": {"version": version, "domain": domain, "licence": licence, "access": values.get("access") or "internal",
                       "description": (values.get("description") or "").strip()},
     }
     try:
         return recipe_from_dict(data, base_dir=input_dir, source="表单 form")
-    except ConfigError as exc:
-        field = "name" if (exc.field or "").startswith("name") else exc.field
-        raise InputError(exc.zh, exc.en, field=field) from None
+    except ConfigError as exc:  # the form's field is the last part of the recipe's (catalogue.access → access)
+        raise InputError(exc.zh, exc.en, field=(exc.field or "").split(".")[-1]) from None
 
 
 def start_web_build(session: Session, values: dict[str, str], uploads: list[tuple[str, Any]], user: Any,
@@ -357,5 +353,4 @@ def start_web_build(session: Session, values: dict[str, str], uploads: list[tupl
 
 def data_of(recipe: Recipe) -> dict[str, Any]:
     """A recipe as the plain data :func:`moli.corpus.recipe.recipe_from_dict` reads back."""
-    return {"name": recipe.name, "input": recipe.input.model_dump(mode="json"), "steps": recipe.step_specs(),
-            "output": recipe.output.model_dump(mode="json"), "catalogue": recipe.catalogue.model_dump(mode="json")}
+    return {**recipe.canonical(), "catalogue": recipe.catalogue.model_dump(mode="json")}
