@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from moli.corpus import service
+from moli.corpus.domain import DOMAINS
 from moli.federation import service as federation
 from moli.web.deps import current_user, get_db, require_user
 from moli.web.templating import render
@@ -41,15 +42,11 @@ def plotly_js() -> FileResponse:
 @router.get("/corpus")
 def catalogue_page(request: Request, db: Session = Depends(get_db), user=Depends(current_user)):
     rows = [service.corpus_summary(c) for c in service.list_corpora(db, user)]
-    from moli.corpus.domain import DOMAINS
-
     return render(request, "corpus/list.html", {"corpora": rows, "remote": federation.remote_items(db, "corpus"),
                                                 "domains": DOMAINS})
 
 
 def _new_ctx(values: dict | None = None, error=None) -> dict:
-    from moli.corpus.domain import DOMAINS
-
     return {"values": values or {"version": "1", "access": "internal", "domain": "government_affairs", "text_field": "text"},
             "error": error, "domains": DOMAINS, "suffixes": service.UPLOAD_SUFFIXES}
 
@@ -82,8 +79,6 @@ async def new_corpus_submit(request: Request, db: Session = Depends(get_db), use
 @router.get("/corpus/{name}")
 def corpus_page(request: Request, name: str, version: str | None = None, removed_by: str | None = None,
                 db: Session = Depends(get_db), user=Depends(current_user)):
-    from moli.corpus.domain import DOMAINS
-
     corpus = service.get_corpus(db, name, version, user=user)
     can_docs = service.can_see_documents(user, corpus)
     ctx = {

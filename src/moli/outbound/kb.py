@@ -103,9 +103,13 @@ CITATION = re.compile(r"\[(S\d+(?:\s*[,，]\s*S\d+)*)\]")
 _URL = re.compile(r"https?://\S+")
 
 
+def _marker_ids(m: re.Match) -> list[str]:
+    return [i.strip() for i in re.split(r"[,，]", m.group(1))]
+
+
 def cited_ids(body: str) -> list[str]:
     """The source ids the text cites, in order of first citation."""
-    return list(dict.fromkeys(i.strip() for m in CITATION.finditer(body) for i in re.split(r"[,，]", m.group(1))))
+    return list(dict.fromkeys(i for m in CITATION.finditer(body) for i in _marker_ids(m)))
 
 
 def citations(body: str, listed: list[str]) -> list[dict]:
@@ -140,8 +144,7 @@ def strip_citations(text: str) -> str:
 def link_citations(html: str) -> str:
     """Rendered HTML with each citation marker's ids linked to the source list (``#src-S15``)."""
     def link(m: re.Match) -> str:
-        ids = [i.strip() for i in re.split(r"[,，]", m.group(1))]
-        return '<sup class="cite">[' + ", ".join(f'<a href="#src-{i}">{i}</a>' for i in ids) + "]</sup>"
+        return '<sup class="cite">[' + ", ".join(f'<a href="#src-{i}">{i}</a>' for i in _marker_ids(m)) + "]</sup>"
     return CITATION.sub(link, html)
 
 

@@ -34,8 +34,7 @@ def _body(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any] | None:
     if "$ref" in schema:
         schema = spec.get("components", {}).get("schemas", {}).get(schema["$ref"].rsplit("/", 1)[-1], {})
     required = set(schema.get("required", []))
-    fields = [{"name": k, "type": _type(v), "required": k in required, "description": v.get("description", "")}
-              for k, v in schema.get("properties", {}).items()]
+    fields = [{"name": k, "type": _type(v), "required": k in required} for k, v in schema.get("properties", {}).items()]
     return {"content_type": ctype, "fields": fields}
 
 
