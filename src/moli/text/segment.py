@@ -58,12 +58,13 @@ def _tokenize_cached(text: str) -> tuple[str, ...]:
     return tuple(t for t in (w.strip() for w in _cut_for_search(text)) if t and not _is_noise(t))
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, *, cache: bool = True) -> list[str]:
     """Tokens for BM25: jieba search-mode words (so 人工智能 also yields 人工, 智能), NFKC, lower-case,
-    with punctuation and stop-words dropped."""
+    with punctuation and stop-words dropped. ``cache=False`` for texts tokenised once (a bulk index
+    of sentences would fill the cache, 140 MB for 48,000 sentences, and push the queries out)."""
     if not text:
         return []
-    if len(text) > 2000:  # long documents: don't fill the cache with them
+    if not cache or len(text) > 2000:  # long documents: don't fill the cache with them
         norm = unicodedata.normalize("NFKC", text).lower()
         return [t for t in (w.strip() for w in _cut_for_search(norm)) if t and not _is_noise(t)]
     return list(_tokenize_cached(text))
