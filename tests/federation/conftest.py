@@ -104,7 +104,8 @@ PUB_SCORE = {"benchmark": "C-Eval", "metric": "accuracy", "score": 68.2, "source
 
 
 def publish_market(session) -> None:
-    """One public and one private offering; one public scenario with a private test set, one private."""
+    """One public and one private offering (and the hosted baseline); one public scenario with a private test
+    set, one private."""
     from moli.market import service as market_service
     from moli.market.schemas import Offering, Scenario, TestItem
 
@@ -115,6 +116,9 @@ def publish_market(session) -> None:
                                                       endpoint="http://10.0.0.5:9000/v1/secret-endpoint"), op, is_public=True)
     market_service.publish_offering(session, Offering(id="private-model", name="内部模型", tasks=["summarization"]), op,
                                     is_public=False)
+    # public, but every node hosts its own: the catalogue leaves it out
+    market_service.publish_offering(session, Offering(id="moli-retrieval-baseline", name="模力检索基线", hosted=True),
+                                    op, is_public=True)
     market_service.publish_scenario(session, Scenario(id="pub-scenario", title="政务问答场景", industry="government_affairs",
                                                       tasks=["question-answering"]), op,
                                     test_set=[TestItem(prompt=SECRET_PROMPT, reference="机密答案")], is_public=True)

@@ -37,6 +37,9 @@ def server(tmp_path_factory):
             o["endpoint"] = f"{abase}/ok/v1"
             o["api_model"] = "oracle" if o["id"] == "med-private" else "half"
             rows.append(json.dumps(o, ensure_ascii=False))
+        # the platform's own baseline, evaluated in the worker through the hosted /v1 API
+        rows.append(json.dumps({"id": "moli-retrieval-baseline", "name": "模力检索基线", "hosted": True,
+                                "tasks": ["question-answering"]}, ensure_ascii=False))
         offs.write_text("\n".join(rows) + "\n", encoding="utf-8")
         for args in (("market", "import-offerings", str(offs)),
                      ("users", "create", "--email", "owner@example.com", "--org", "张江药企", "--password", PASSWORD)):
@@ -79,6 +82,8 @@ def test_publish_match_upload_evaluate_leaderboard(server, request):
         page.wait_for_selector("#testset-preview")
         page.check("#evaluate-form input[value=med-private]")
         page.check("#evaluate-form input[value=general-cheap]")
+        assert "平台托管" in page.text_content("#evaluate-form")
+        page.check("#evaluate-form input[value=moli-retrieval-baseline]")
         page.click("#evaluate-form button[type=submit]")
         page.wait_for_url("**/jobs/*")
         deadline = time.time() + 90
@@ -93,6 +98,7 @@ def test_publish_match_upload_evaluate_leaderboard(server, request):
         board = page.text_content("#leaderboard")
         assert board.index("医研大模型") < board.index("通用对话模型")
         assert "exact_match = 1.000" in board
+        assert board.index("医研大模型") < board.index("模力检索基线")  # the oracle beats the floor
 
 
 def test_offering_facets_lay_their_values_in_rows(server, request):

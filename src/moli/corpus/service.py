@@ -151,6 +151,34 @@ def _parquet_rows(folder: Path, n: int, offset: int = 0, where: dict[str, str] |
     return out
 
 
+def public_signature(session: Session) -> tuple:
+    """What changes when the public documents change: (name, version, recipe hash, updated) per corpus."""
+    rows = session.execute(select(Corpus.name, Corpus.version, Corpus.recipe_hash, Corpus.updated_at)
+                           .where(Corpus.access == "public").order_by(Corpus.name, Corpus.version)).all()
+    return tuple((r[0], r[1], r[2], str(r[3])) for r in rows)
+
+
+def public_texts(session: Session, *, max_chars: int) -> list[tuple[str, str, str]]:
+    """``(id, title, text)`` of the documents of the public corpora, up to ``max_chars`` characters
+    in all (catalogue order, a corpus's documents in shard order). The title is a document's first
+    line."""
+    out: list[tuple[str, str, str]] = []
+    budget = max_chars
+    for corpus in session.scalars(select(Corpus).where(Corpus.access == "public").order_by(Corpus.name, Corpus.version)):
+        folder = Path(corpus.location) / "data"
+        for path in sorted(folder.glob("*.parquet")):
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=256, columns=["id", "text"]):
+                for rec in batch.to_pylist():
+                    text = (rec["text"] or "")[:budget]
+                    if not text:
+                        continue
+                    out.append((f"{corpus.name}@{corpus.version}/{rec['id']}", text.split("\n", 1)[0][:100], text))
+                    budget -= len(text)
+                    if budget <= 0:
+                        return out
+    return out
+
+
 def highlight_segments(text: str, spans: list[dict]) -> list[tuple[str, str | None]]:
     """Split ``text`` into (piece, pii kind or None) using the pii step's output spans."""
     segs: list[tuple[str, str | None]] = []

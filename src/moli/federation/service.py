@@ -106,9 +106,9 @@ def _market_entries(session: Session) -> list[dict[str, Any]]:
 
     out = []
     for row in market_service.browse_offerings(session, None)["items"]:  # anonymous: public only
-        if not row.is_public:
-            continue
         d = row.data or {}
+        if not row.is_public or d.get("hosted"):  # every node hosts its own baseline: not news to a peer
+            continue
         out.append({
             "kind": "offering", "name": row.slug, "version": "", "title": d.get("name") or row.name,
             "domain": ",".join(d.get("domains") or []), "description": d.get("description", ""),

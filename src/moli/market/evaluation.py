@@ -43,6 +43,7 @@ class Target:
     base_url: str
     model: str
     api_key_env: str | None = None  # name of the environment variable holding the key (never the key)
+    cacheable: bool = True  # False for the platform's own baseline, whose answers follow its documents
 
 
 @dataclass
@@ -256,13 +257,17 @@ async def run_evaluation(items: Sequence[TestItem], targets: Sequence[Target], *
                          scorers: dict[str, Callable[[str, TestItem], float]],
                          concurrency: int = 16, timeout: float = 30.0, retries: int = 3, backoff: float = 0.5,
                          cache: ResponseCache | None = None, progress: Progress | None = None,
-                         seed: int = 0) -> dict[str, list[ItemResult]]:
-    """Results per offering id, one per test item, in test-set order."""
+                         seed: int = 0, mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
+                         ) -> dict[str, list[ItemResult]]:
+    """Results per offering id, one per test item, in test-set order. ``mounts`` routes URL prefixes
+    to other transports (httpx's client ``mounts``): the platform-hosted baseline is reached in
+    process, through the same HTTP request and parsing as any endpoint."""
     if concurrency < 1:
         raise InputError("并发数必须 ≥ 1", "concurrency must be at least 1", field="concurrency")
     prompts = [render_prompt(it) for it in items]
     keys = {(t.offering_id, i): cache_key(t.base_url, t.model, p) for t in targets for i, p in enumerate(prompts)}
-    cached = cache.get_many(list(keys.values())) if cache is not None else {}
+    uncached = {t.offering_id for t in targets if not t.cacheable}
+    cached = cache.get_many([k for (oid, _), k in keys.items() if oid not in uncached]) if cache is not None else {}
     results: dict[tuple[str, int], ItemResult] = {}
     total = len(keys)
     done = 0
@@ -299,7 +304,7 @@ async def run_evaluation(items: Sequence[TestItem], targets: Sequence[Target], *
         # O(connections) per request event, which dominated at concurrency 32.
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(timeout=httpx.Timeout(timeout), limits=limits, trust_env=False,
-                                     verify=ssl_context) as client:
+                                     verify=ssl_context, mounts=mounts) as client:
             while True:
                 try:
                     oid, i = queue.get_nowait()
@@ -313,7 +318,8 @@ async def run_evaluation(items: Sequence[TestItem], targets: Sequence[Target], *
                     finish(ItemResult(oid, i, "failed", error=str(exc), attempts=exc.attempts,
                                       latency_ms=(time.perf_counter() - t0) * 1000))
                     continue
-                new_answers.append((keys[(oid, i)], answer))
+                if oid not in uncached:
+                    new_answers.append((keys[(oid, i)], answer))
                 finish(ItemResult(oid, i, "ok", prediction=answer, attempts=attempts,
                                   latency_ms=(time.perf_counter() - t0) * 1000))
                 if cache is not None and len(new_answers) >= 500:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from moli.core.errors import InputError
 
@@ -134,6 +134,10 @@ class Evaluation(BaseModel):
     source: str | None = None  # where the figure was published
 
 
+BASELINE_MODEL = "moli-retrieval-baseline"  # moli.market.baseline, served at /v1/chat/completions
+HOSTED_MODELS = (BASELINE_MODEL,)
+
+
 class Offering(BaseModel):
     """A model offering (model card). Extra fields are kept."""
 
@@ -157,6 +161,8 @@ class Offering(BaseModel):
     price_per_million_tokens_cny: float | None = Field(default=None, ge=0)
     evaluations: list[Evaluation] = Field(default_factory=list)
     endpoint: str | None = None
+    # Served by this platform at /v1 under the model name ``id`` (the reference baseline); no endpoint.
+    hosted: bool = False
 
     @field_validator("tasks", "domains", "languages", "modalities", "deployment", "data_residency",
                      mode="before")
@@ -207,6 +213,13 @@ class Offering(BaseModel):
     @classmethod
     def _endpoint(cls, v: str | None) -> str | None:
         return check_endpoint(v)
+
+    @model_validator(mode="after")
+    def _hosted(self) -> Offering:
+        if self.hosted and self.id not in HOSTED_MODELS:
+            raise ValueError(f"平台只托管 {', '.join(HOSTED_MODELS)}，“{self.id}”不能标为 hosted / the platform hosts only "
+                             f"{', '.join(HOSTED_MODELS)}; '{self.id}' cannot be marked hosted")
+        return self
 
 
 class Constraints(BaseModel):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from moli.core.errors import InputError
-from moli.market import service
+from moli.market import hosted, service
 from moli.market.schemas import (
     BUILTIN_METRICS,
     DEPLOYMENTS,
@@ -24,6 +24,7 @@ from moli.web.deps import current_user, get_db, require_user
 from moli.web.templating import render
 
 router = APIRouter()
+router.include_router(hosted.router)  # /v1: the reference baseline, OpenAI-compatible
 
 PRICE_LABELS = {"free_or_unlisted": "未标价 Unlisted", "le_2": "≤2 元", "le_10": "2–10 元", "le_50": "10–50 元",
                 "gt_50": ">50 元"}

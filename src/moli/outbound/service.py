@@ -175,6 +175,17 @@ def kb_index(session: Session) -> BM25Index:
     return index
 
 
+def public_kb_signature(session: Session) -> tuple:
+    return tuple(session.execute(select(KbDocument.slug, KbDocument.content_hash)
+                                 .where(KbDocument.is_public.is_(True)).order_by(KbDocument.slug)).all())
+
+
+def public_kb_texts(session: Session) -> list[tuple[str, str, str]]:
+    """``(slug, title, body)`` of every public policy document, citation markers removed."""
+    docs = session.scalars(select(KbDocument).where(KbDocument.is_public.is_(True)).order_by(KbDocument.slug))
+    return [(d.slug, d.title, strip_citations(d.body)) for d in docs]
+
+
 def _parse_day(value: str | dt.date | None, field: str) -> dt.date | None:
     if value is None or value == "":
         return None
