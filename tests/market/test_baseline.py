@@ -158,6 +158,8 @@ def test_evaluating_the_baseline_goes_through_the_hosted_api_uncached(db_url, se
         ev = service.evaluations_of(session, "law-qa", service.OPERATOR)[0]
         assert [i["cached"] for i in ev.items] == [False, False], run  # answers follow the documents: never cached
         assert ev.items[1]["prediction"] == "第五十五条本法自2021年9月1日起施行。"
+    board = service.leaderboard(session, "law-qa", service.OPERATOR)
+    assert [(r["offering_id"], r["baseline"]) for r in board] == [(BASELINE_MODEL, True)]
 
 
 def test_the_offering_page_gives_the_hosted_endpoint(client, session):

@@ -99,6 +99,7 @@ def test_publish_match_upload_evaluate_leaderboard(server, request):
         assert board.index("医研大模型") < board.index("通用对话模型")
         assert "exact_match = 1.000" in board
         assert board.index("医研大模型") < board.index("模力检索基线")  # the oracle beats the floor
+        assert page.locator("#leaderboard .baseline-tag").count() == 1
 
 
 def test_offering_facets_lay_their_values_in_rows(server, request):

@@ -546,6 +546,7 @@ def leaderboard(session: Session, scenario_key: str, user: Any | None) -> list[d
         latest.setdefault(ev.offering_id, ev)
     names = {o.id: o for o in session.scalars(select(MarketOffering).where(MarketOffering.id.in_(list(latest))))}
     board = [{"offering_id": names[oid].slug, "name": names[oid].name, "evaluation_id": ev.id,
+              "baseline": bool((names[oid].data or {}).get("hosted")),
               "primary_metric": ev.primary_metric, "score": ev.primary_score or 0.0, "metrics": ev.metrics,
               "counts": ev.counts, "finished_at": ev.finished_at.isoformat() if ev.finished_at else None}
              for oid, ev in latest.items()]
