@@ -53,12 +53,16 @@ def _answer(prompt: str) -> tuple[str, str | None]:
 
 @router.get("/v1/models")
 def list_models() -> dict:
+    """The models this platform serves (OpenAI ``/v1/models``)."""
     return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "moli"}
                                        for m in HOSTED_MODELS]}
 
 
 @router.post("/v1/chat/completions")
 async def chat_completions(request: Request):
+    """OpenAI chat completions, non-streaming: ``{"model": "moli-retrieval-baseline", "messages": [...]}`` →
+    the sentence of the platform's public texts closest to the last user message (``moli.source`` names
+    its document). No key."""
     try:
         body = json.loads(await request.body() or b"null")
     except (ValueError, UnicodeDecodeError):

@@ -38,16 +38,22 @@ def _body(op: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any] | None:
     return {"content_type": ctype, "fields": fields}
 
 
+MODEL_API_LABEL = ("模型接口（OpenAI 兼容，平台参考基线）", "Model API (OpenAI-compatible: the platform's reference baseline)")
+
+
 def reference(spec: dict[str, Any], labels: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
     """The ``/api/`` operations of ``spec`` grouped by feature (the path segment after /api/v1/), each
     with method, path, description, parameters, request body and response codes."""
     groups: dict[str, dict[str, Any]] = {}
     for path, item in spec.get("paths", {}).items():
-        if not path.startswith("/api/"):
+        if path.startswith("/v1/"):  # the hosted model, for OpenAI clients (moli.market.hosted)
+            feature, (zh, en) = "openai", MODEL_API_LABEL
+        elif path.startswith("/api/"):
+            parts = path.split("/")
+            feature = parts[3] if len(parts) > 3 and parts[2] == "v1" and parts[3] in labels else "platform"
+            zh, en = labels.get(feature, ("平台", "Platform"))
+        else:
             continue
-        parts = path.split("/")
-        feature = parts[3] if len(parts) > 3 and parts[2] == "v1" and parts[3] in labels else "platform"
-        zh, en = labels.get(feature, ("平台", "Platform"))
         group = groups.setdefault(feature, {"id": feature, "zh": zh, "en": en, "operations": []})
         for method in METHODS:
             op = item.get(method)
@@ -62,5 +68,5 @@ def reference(spec: dict[str, Any], labels: dict[str, tuple[str, str]]) -> list[
                 "body": _body(op, spec),
                 "responses": sorted(op.get("responses", {})),
             })
-    order = list(labels) + ["platform"]
+    order = list(labels) + ["platform", "openai"]
     return sorted(groups.values(), key=lambda g: order.index(g["id"]) if g["id"] in order else len(order))
