@@ -89,3 +89,36 @@ def test_ngrams_of_a_single_training_text_get_idf_zero():
     assert (idf[columns("鳄鱼")] == 0).all()  # in one text only
     assert (idf[columns("台风", words, N_FEATURES)] > 0).all() and idf[columns("鳄鱼", words, N_FEATURES)] == 0
     assert idf[columns("雪")] == 0  # never seen
+
+
+def test_a_regulations_title_decides_its_domain():
+    from moli.corpus.domain import title_rules
+
+    rules = title_rules()
+    body = "\n第一条 为了规范管理，制定本条例。\n第二条 本条例适用于本行政区域。"
+    assert rules.domain_of("# 浙江省航空港口管理条例" + body) == "transportation"  # first match: 航空 before 港口's peers
+    assert rules.domain_of("# 上海市气象灾害防御办法" + body) == "meteorology"
+    assert rules.domain_of("上海市药品和医疗器械监督管理条例（试行）" + body) == "biomedicine"
+    # 环境卫生 is sanitation, not medicine; a title without any keyword is left to the model
+    assert rules.domain_of("# 上海市市容环境卫生管理条例" + body) is None
+    assert rules.domain_of("# 上海市养老服务条例" + body) is None
+    # not a regulation: a method's title ends in 法, a news headline has no articles
+    assert rules.domain_of("# 一种交通流量预测方法\n第一条") is None
+    assert rules.domain_of("交通运输部发布道路运输新规定") is None
+    # the rule's domain wins and the scores stay a distribution
+    pred = get_classifier().predict(["# 上海市道路运输管理条例" + body])[0]
+    assert pred.domain == "transportation" and pred.scores["transportation"] >= 0.75
+    assert sum(pred.scores.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_bad_title_rule_file_is_named(tmp_path):
+    from moli.corpus.domain import TitleRules
+
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("title_pattern: '(法'\nbody_pattern: x\nweight: 1\nrules: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="rules.yaml"):
+        TitleRules.load(bad)
+    bad.write_text("title_pattern: 法$\nbody_pattern: x\nweight: 1\nrules: [{domain: weather, keywords: [气象]}]\n",
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="weather"):
+        TitleRules.load(bad)

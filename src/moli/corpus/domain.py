@@ -10,11 +10,14 @@ vectorisers and numpy, so the model file is independent of the scikit-learn vers
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 MODEL_DIR = Path(__file__).resolve().parent / "data" / "domain"
 
@@ -61,6 +64,50 @@ def prepare(text: str) -> str:
     text = (text or "").lstrip("# \ufeff")[:MAX_CHARS]
     title = text.split("\n", 1)[0][:100]
     return f"{title}\n{title}\n{text}"
+
+
+@dataclass(frozen=True)
+class TitleRules:
+    """Regulation-title rules (``data/domain/title_rules.yaml``): a regulation whose title names a
+    field is of that field. ``domain_of(text)`` is the rule's domain or None."""
+
+    title_pattern: re.Pattern
+    body_pattern: re.Pattern
+    weight: float
+    rules: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (domain, keywords, exceptions)
+
+    @classmethod
+    def load(cls, path: Path) -> TitleRules:
+        from moli.core.errors import ConfigError
+
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            rules = tuple((r["domain"], tuple(r["keywords"]), tuple(r.get("except") or ())) for r in raw["rules"])
+            out = cls(re.compile(raw["title_pattern"]), re.compile(raw["body_pattern"]), float(raw["weight"]), rules)
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, re.error) as exc:
+            raise ConfigError(f"{path}：标题规则文件无效（{exc}）", f"{path}: invalid title-rule file ({exc})") from None
+        unknown = [d for d, _, _ in rules if d not in DOMAINS]
+        if unknown or out.weight < 0:
+            raise ConfigError(f"{path}：未知领域 {unknown} 或权重为负", f"{path}: unknown domains {unknown} or a negative weight")
+        return out
+
+    def domain_of(self, text: str) -> str | None:
+        opening = (text or "").lstrip("\ufeff")[:MAX_CHARS]
+        title = opening.split("\n", 1)[0].lstrip("# ").strip()
+        if not (self.title_pattern.search(title) and self.body_pattern.search(opening)):
+            return None
+        for domain, keywords, exceptions in self.rules:
+            t = title
+            for x in exceptions:
+                t = t.replace(x, "")
+            if any(k in t for k in keywords):
+                return domain
+        return None
+
+
+@lru_cache(maxsize=1)
+def title_rules() -> TitleRules:
+    return TitleRules.load(MODEL_DIR / "title_rules.yaml")
 
 
 @dataclass
@@ -134,7 +181,14 @@ class DomainClassifier:
         logits = np.asarray(self.features(texts) @ self.coef_t) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        p /= p.sum(axis=1, keepdims=True)
+        rules = title_rules()
+        for i, text in enumerate(texts):
+            domain = rules.domain_of(text)
+            if domain is not None:
+                p[i, self.labels.index(domain)] += rules.weight
+                p[i] /= 1.0 + rules.weight
+        return p
 
     def predict(self, texts: list[str]) -> list[DomainPrediction]:
         proba = self.predict_proba(texts)

@@ -198,9 +198,11 @@ def main(argv: list[str] | None = None) -> dict:
     dev_report = evaluate(fit(train, labels), dev)
     report = {
         "model": "hashed char 1-2-grams + rjieba words, each sublinear TF-IDF and L2-normalised, "
-                 "+ multinomial logistic regression",
+                 "+ multinomial logistic regression; regulation-title rules (title_rules.yaml) at prediction",
         "params": {"n_features": N_FEATURES, "n_word_features": N_WORD_FEATURES, "C": C,
-                   "class_weight": "balanced", "max_chars": MAX_CHARS, "min_df": MIN_DF},
+                   "class_weight": "balanced", "max_chars": MAX_CHARS, "min_df": MIN_DF,
+                   # applied at prediction, so every figure below includes them
+                   "title_rules_sha256": hashlib.sha256((MODEL_DIR / "title_rules.yaml").read_bytes()).hexdigest()},
         "data": {s: sum(e["set"] == s for e in examples) for s in sorted({e["set"] for e in examples})},
         "files_sha256": data_manifest(shared),
         "label_counts": {lab: sum(e["label"] == lab for e in examples) for lab in labels},
