@@ -4,6 +4,7 @@ evaluating it on a scenario's test set like any other offering (in process, thro
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -101,6 +102,15 @@ def test_the_api_answers_from_public_corpora_and_policy_documents(client, sessio
         {"role": "user", "content": [{"type": "text", "text": "企业境外投资管理办法（发改委11号令）何时起施行？"}]}]})
     assert r.status_code == 200 and r.json()["moli"]["source"] == "ndrc-order-11"
     assert "2018年3月1日" in r.json()["choices"][0]["message"]["content"]
+
+
+def test_an_unreadable_shard_is_skipped(session, public_corpus):
+    recipe, result = public_corpus
+    corpus = corpus_service.register(session, recipe, result)
+    (Path(corpus.location) / "data" / "zz-broken.parquet").write_bytes(b"PAR1 not really")
+    texts = corpus_service.public_texts(session, max_chars=10_000)
+    assert [t[0] for t in texts] == ["test-corpus@1/d0", "test-corpus@1/d1"]
+    assert [t[0] for t in corpus_service.public_texts(session, max_chars=30)] == ["test-corpus@1/d0"]  # the budget
 
 
 def test_a_corpus_made_internal_leaves_the_baseline(client, session, public_corpus):

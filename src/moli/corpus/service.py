@@ -6,6 +6,7 @@ Views and the CLI are thin faces over these functions.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from moli.corpus.models import ACCESS_LEVELS, Corpus
 from moli.corpus.pipeline import BuildResult, build
 from moli.corpus.readers import SUFFIXES as READER_SUFFIXES
 from moli.corpus.recipe import Recipe, load_recipe
+
+log = logging.getLogger(__name__)
 
 
 def build_recipe(path: str | Path | Recipe, *, executor: str = "local", address: str | None = None,
@@ -161,13 +164,18 @@ def public_signature(session: Session) -> tuple:
 def public_texts(session: Session, *, max_chars: int) -> list[tuple[str, str, str]]:
     """``(id, title, text)`` of the documents of the public corpora, up to ``max_chars`` characters
     in all (catalogue order, a corpus's documents in shard order). The title is a document's first
-    line."""
+    line. A shard that cannot be read is skipped (logged): the others still count."""
     out: list[tuple[str, str, str]] = []
     budget = max_chars
     for corpus in session.scalars(select(Corpus).where(Corpus.access == "public").order_by(Corpus.name, Corpus.version)):
         folder = Path(corpus.location) / "data"
         for path in sorted(folder.glob("*.parquet")):
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=256, columns=["id", "text"]):
+            try:
+                batches = list(pq.ParquetFile(path).iter_batches(batch_size=256, columns=["id", "text"]))
+            except (OSError, ValueError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                log.warning("skipping unreadable shard %s: %s", path, exc)
+                continue
+            for batch in batches:
                 for rec in batch.to_pylist():
                     text = (rec["text"] or "")[:budget]
                     if not text:
