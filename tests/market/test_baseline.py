@@ -177,3 +177,16 @@ def test_the_offering_page_gives_the_hosted_endpoint(client, session):
     session.commit()
     page = client.get(f"/market/offerings/{BASELINE_MODEL}").text
     assert '<code id="hosted-endpoint">http://testserver/v1</code>' in page and "平台托管" in page
+
+
+def test_editing_the_baselines_card_keeps_it_hosted(client, session, login):
+    service.publish_offering(session, Offering(id=BASELINE_MODEL, name="基线", hosted=True), service.OPERATOR)
+    session.commit()
+    login(client, role="staff")
+    r = client.post("/market/offerings", data={"id": BASELINE_MODEL, "name": "模力检索基线（改）", "tasks": ["question-answering"],
+                                               "is_public": "1"}, follow_redirects=False)
+    assert r.status_code == 303
+    session.expire_all()
+    row = service.get_offering(session, BASELINE_MODEL, service.OPERATOR)
+    assert row.name == "模力检索基线（改）" and row.data["hosted"] is True
+    assert service.is_evaluable(service.offering_of(row))

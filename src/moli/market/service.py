@@ -597,7 +597,7 @@ def _num(form: Any, name: str, kind: type = float) -> Any:
 
 def offering_from_form(form: Any) -> Offering:
     """The publish/edit form → a validated Offering (errors name the field)."""
-    from moli.market.schemas import parse_offering
+    from moli.market.schemas import HOSTED_MODELS, parse_offering
 
     data: dict[str, Any] = {
         "id": str(form.get("id") or "").strip(), "name": str(form.get("name") or "").strip(),
@@ -615,6 +615,8 @@ def offering_from_form(form: Any) -> Offering:
     }
     if str(form.get("api_model") or "").strip():
         data["api_model"] = str(form.get("api_model")).strip()
+    # The form has no "hosted" box: the platform's own model stays hosted when its card is edited.
+    data["hosted"] = data["id"] in HOSTED_MODELS
     return parse_offering(data, "表单 form")
 
 
