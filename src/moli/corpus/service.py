@@ -137,20 +137,29 @@ def corpus_summary(corpus: Corpus) -> dict[str, Any]:
     }
 
 
+def _shard_records(folder: Path, columns: list[str] | None = None):
+    """The records of the shards in ``folder``, streamed in batches. A shard that cannot be read is
+    skipped (logged): the others still count."""
+    for path in sorted(folder.glob("*.parquet")):
+        try:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=256, columns=columns):
+                yield from batch.to_pylist()
+        except (OSError, ValueError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            log.warning("skipping unreadable shard %s: %s", path, exc)
+
+
 def _parquet_rows(folder: Path, n: int, offset: int = 0, where: dict[str, str] | None = None) -> list[dict]:
     out: list[dict] = []
     skipped = 0
-    for path in sorted(folder.glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
-            for rec in batch.to_pylist():
-                if where and any(rec.get(k) != v for k, v in where.items()):
-                    continue
-                if skipped < offset:
-                    skipped += 1
-                    continue
-                out.append(rec)
-                if len(out) >= n:
-                    return out
+    for rec in _shard_records(folder):
+        if where and any(rec.get(k) != v for k, v in where.items()):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        out.append(rec)
+        if len(out) >= n:
+            break
     return out
 
 
@@ -168,22 +177,14 @@ def public_texts(session: Session, *, max_chars: int) -> list[tuple[str, str, st
     out: list[tuple[str, str, str]] = []
     budget = max_chars
     for corpus in session.scalars(select(Corpus).where(Corpus.access == "public").order_by(Corpus.name, Corpus.version)):
-        folder = Path(corpus.location) / "data"
-        for path in sorted(folder.glob("*.parquet")):
-            try:
-                batches = list(pq.ParquetFile(path).iter_batches(batch_size=256, columns=["id", "text"]))
-            except (OSError, ValueError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-                log.warning("skipping unreadable shard %s: %s", path, exc)
+        for rec in _shard_records(Path(corpus.location) / "data", columns=["id", "text"]):
+            text = (rec["text"] or "")[:budget]
+            if not text:
                 continue
-            for batch in batches:
-                for rec in batch.to_pylist():
-                    text = (rec["text"] or "")[:budget]
-                    if not text:
-                        continue
-                    out.append((f"{corpus.name}@{corpus.version}/{rec['id']}", text.split("\n", 1)[0][:100], text))
-                    budget -= len(text)
-                    if budget <= 0:
-                        return out
+            out.append((f"{corpus.name}@{corpus.version}/{rec['id']}", text.split("\n", 1)[0][:100], text))
+            budget -= len(text)
+            if budget <= 0:
+                return out
     return out
 
 
