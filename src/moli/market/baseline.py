@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from moli.market.schemas import BASELINE_MODEL
-from moli.text.normalize import to_simplified
+from moli.text.normalize import SENTENCE_END, to_simplified
 from moli.text.search import BM25Index
 
 __all__ = ["BASELINE_MODEL", "Answer", "RetrievalBaseline", "Source", "sentences", "split_choices"]
@@ -25,7 +25,7 @@ NO_ANSWER = "未找到相关内容。/ Nothing relevant found."
 MAX_SENTENCE_CHARS = 300
 MIN_SENTENCE_CHARS = 4
 
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|\n+")
+_SENTENCE_END = re.compile("(?<=[" + re.escape(SENTENCE_END) + "])|\n+")
 # The options block written by moli.market.evaluation.render_prompt ("A. …" lines, then the instruction).
 _OPTION = re.compile(r"^([A-J])[.．、]\s*(.+)$")
 _LETTER_ONLY = re.compile(r"请只回答选项字母|answer with the letter only", re.IGNORECASE)
