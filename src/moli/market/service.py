@@ -453,19 +453,24 @@ def reference_baseline(session: Session) -> RetrievalBaseline:
     from moli.outbound import service as outbound_service
 
     key = str(session.get_bind().url)
+
+    def signature() -> tuple:
+        return corpus_service.public_signature(session), outbound_service.public_kb_signature(session)
+
     with _BASELINE_LOCK:
-        # The packaged policy library, loaded as the outbound pages do; committed under the lock so that
+        cached = _BASELINE.get(key)
+        if cached is not None and cached[0] == signature():
+            return cached[1]
+        # Before a build (the packaged files change only with the package, i.e. in a new process): the
+        # packaged policy library, loaded as the outbound pages do, committed under the lock so that
         # concurrent first requests do not insert it twice.
         outbound_service.sync_knowledge_base(session)
         session.commit()
-        signature = (corpus_service.public_signature(session), outbound_service.public_kb_signature(session))
-        cached = _BASELINE.get(key)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
+        current = signature()
         texts = (corpus_service.public_texts(session, max_chars=BASELINE_MAX_CHARS)
                  + outbound_service.public_kb_texts(session))
         baseline = RetrievalBaseline(Source(*t) for t in texts)
-        _BASELINE[key] = (signature, baseline)
+        _BASELINE[key] = (current, baseline)
         return baseline
 
 
