@@ -143,3 +143,27 @@ def test_pages_render_demo_content_and_edit_forms(client, login):
     assert 'name="requires_filing" value="1" checked' in r.text
     page = client.get("/market/scenarios/demo-government-services")  # staff sees the private part
     assert "6 条" in page.text and 'id="leaderboard"' in page.text
+
+
+def test_editing_through_the_form_keeps_the_fields_the_form_does_not_show(client, login):
+    from moli.market import service
+    from moli.market.schemas import Evaluation, Offering, Scenario
+
+    with session_scope() as s:
+        service.publish_offering(s, Offering(id="port-llm", name="港航大模型", sources={"model_card": "https://example.org/card"},
+                                             evaluations=[Evaluation(benchmark="C-Eval", score=71.2, source="https://example.org")],
+                                             release="2025-03"), service.OPERATOR)
+        service.publish_scenario(s, Scenario(id="port-reports", title="港口事故报告", benchmarks=["C-Eval"]), service.OPERATOR)
+    login(client, role="staff")
+    r = client.post("/market/offerings", data=_offering_form(description="新的描述"), follow_redirects=False)
+    assert r.status_code == 303
+    r = client.post("/market/scenarios", data={"id": "port-reports", "title": "港口事故报告分类", "tasks": ["classification"],
+                                               "is_public": "1"}, follow_redirects=False)
+    assert r.status_code == 303
+    with session_scope() as s:
+        off = service.offering_of(service.get_offering(s, "port-llm", service.OPERATOR))
+        scn = service.get_scenario(s, "port-reports", service.OPERATOR).data
+    assert off.description == "新的描述" and off.vendor == "临港数科"  # the form's fields changed
+    assert off.sources == {"model_card": "https://example.org/card"} and off.release == "2025-03"
+    assert [(e.benchmark, e.score) for e in off.evaluations] == [("C-Eval", 71.2)]
+    assert scn["title"] == "港口事故报告分类" and scn["benchmarks"] == ["C-Eval"]

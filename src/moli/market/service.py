@@ -600,8 +600,19 @@ def _num(form: Any, name: str, kind: type = float) -> Any:
                          field=name) from None
 
 
-def offering_from_form(form: Any) -> Offering:
-    """The publish/edit form → a validated Offering (errors name the field)."""
+def _with_unlisted(session: Session | None, table: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` plus the stored record's fields that the web form has no input for (an offering's
+    evaluations and sources, a scenario's benchmarks, the extra fields of an imported card), so that an
+    edit through the form changes what it shows and loses nothing else."""
+    row = session.scalar(select(table).where(table.slug == data["id"])) if session is not None and data["id"] else None
+    if row is None:
+        return data
+    return {k: v for k, v in (row.data or {}).items() if k not in data} | data
+
+
+def offering_from_form(form: Any, session: Session | None = None) -> Offering:
+    """The publish/edit form → a validated Offering (errors name the field). With a session, an edit of a
+    stored offering keeps the fields the form does not carry."""
     from moli.market.schemas import HOSTED_MODELS, parse_offering
 
     data: dict[str, Any] = {
@@ -622,10 +633,12 @@ def offering_from_form(form: Any) -> Offering:
         data["api_model"] = str(form.get("api_model")).strip()
     # The form has no "hosted" box: the platform's own model stays hosted when its card is edited.
     data["hosted"] = data["id"] in HOSTED_MODELS
-    return parse_offering(data, "表单 form")
+    return parse_offering(_with_unlisted(session, MarketOffering, data), "表单 form")
 
 
-def scenario_from_form(form: Any) -> Scenario:
+def scenario_from_form(form: Any, session: Session | None = None) -> Scenario:
+    """The scenario form → a validated Scenario; with a session, an edit keeps the fields the form does
+    not carry (the test set is stored apart and kept by ``publish_scenario``)."""
     from moli.market.schemas import parse_scenario
 
     cons: dict[str, Any] = {
@@ -642,7 +655,7 @@ def scenario_from_form(form: Any) -> Scenario:
             "industry": form.get("industry") or "general", "tasks": _form_list(form, "tasks"),
             "languages": _form_list(form, "languages") or ["zh"], "constraints": cons,
             "scoring": _form_list(form, "scoring") or ["exact_match", "char_f1", "rouge_l_char"]}
-    scenario = parse_scenario(data, "表单 form")
+    scenario = parse_scenario(_with_unlisted(session, MarketScenario, data), "表单 form")
     check_web_scoring(scenario)
     return scenario
 

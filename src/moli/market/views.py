@@ -83,7 +83,7 @@ def offering_edit(request: Request, slug: str, db: Session = Depends(get_db), us
 async def offering_submit(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
     form = await request.form()
     try:
-        off = service.offering_from_form(form)
+        off = service.offering_from_form(form, db)
         row = service.publish_offering(db, off, user, is_public=form.get("is_public") in ("1", "on"))
     except InputError as exc:
         values = {k: (form.getlist(k) if k in ("tasks", "domains", "deployment", "modalities") else v)
@@ -165,7 +165,7 @@ def scenario_edit(request: Request, slug: str, db: Session = Depends(get_db), us
 async def scenario_submit(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
     form = await request.form()
     try:
-        scn = service.scenario_from_form(form)
+        scn = service.scenario_from_form(form, db)
         row = service.publish_scenario(db, scn, user, is_public=form.get("is_public") in ("1", "on"))
     except InputError as exc:
         values = {k: (form.getlist(k) if k in ("tasks", "deployment", "modalities", "scoring") else v)
