@@ -122,3 +122,32 @@ def test_a_bad_title_rule_file_is_named(tmp_path):
                    encoding="utf-8")
     with pytest.raises(ConfigError, match="weather"):
         TitleRules.load(bad)
+
+
+def test_a_regulation_without_a_listed_keyword_is_classified_by_its_title(tmp_path):
+    from moli.corpus.domain import DomainClassifier
+    from moli.corpus.train_domain import fit_title_model
+
+    labels = list(DOMAINS)
+    body = "\n第一条 为了规范管理，制定本条例。\n第二条 本条例适用于本行政区域。"
+    laws = [{"text": f"# {t}" + body, "label": lab, "group": t, "set": "laws"} for t, lab in (
+        ("某市母婴保健条例", "biomedicine"), ("某省母婴保健办法", "biomedicine"), ("某市职业病防治保健规定", "biomedicine"),
+        ("某市文物保护条例", "other"), ("某省古树名木保护条例", "other"), ("某市湿地保护条例", "other"))]
+    news = [{"text": "保健品市场火爆", "label": "finance_trade", "group": "n", "set": "tnews_titles"}]
+    title_model = fit_title_model(laws + news, labels)
+    assert title_model is not None and title_model.intercept[labels.index("meteorology")] < -10  # no such title
+    shipped = get_classifier()
+    model = DomainClassifier(labels, shipped.idf, shipped.coef_t.T, shipped.intercept, shipped.n_features,
+                             shipped.n_word_features, title_model)
+    model.save(tmp_path)
+    model = DomainClassifier.load(tmp_path)  # the title model travels in model.npz
+    q = model.title_model.predict_proba(["某县母婴保健条例", "某县名木保护条例"])
+    assert q[0].argmax() == labels.index("biomedicine") and q[1].argmax() == labels.index("other")
+    reg, headline, listed = model.predict_proba(["# 某县母婴保健条例" + body, "某县母婴保健条例", "# 某县气象条例" + body])
+    alone = DomainClassifier(labels, shipped.idf, shipped.coef_t.T, shipped.intercept, shipped.n_features,
+                             shipped.n_word_features).predict_proba(["# 某县母婴保健条例" + body, "某县母婴保健条例"])
+    # a regulation with no listed keyword: the title model's view is added with the rules' weight
+    expected = (alone[0] + 3.0 * model.title_model.predict_proba(["某县母婴保健条例"])[0]) / 4.0
+    assert reg == pytest.approx(expected, abs=1e-5)
+    assert headline == pytest.approx(alone[1], abs=1e-6)  # not a regulation (no article): the model alone
+    assert listed.argmax() == labels.index("meteorology")  # a listed keyword still decides first
