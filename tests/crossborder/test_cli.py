@@ -128,3 +128,16 @@ def test_a_report_stored_before_deadline_sentences_still_reads(tmp_path, moli_ho
     html, md = str(rep.render_body(old)), rep.to_markdown(old)
     for d in report["deadlines"]:
         assert deadline_text(d)[0] == d["zh"] and d["zh"] in html and d["zh"] in md
+
+
+def test_the_report_shows_what_text_columns_say_about_people(tmp_path, moli_home):
+    rows = [{"手机号": f"138{i:08d}", "备注": "客户称上月确诊高血压，要求退换。" if i < 3 else "按时送达。"} for i in range(20)]
+    data = write_jsonl(tmp_path / "calls.jsonl", rows)
+    html = tmp_path / "r.html"
+    res = runner.invoke(app, ["crossborder", "assess", "--plan", str(_plan(tmp_path)), str(data), "--json",
+                              "--html", str(html)])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["counts"]["this_transfer"]["sensitive_individuals"] == 3
+    text = html.read_text(encoding="utf-8")
+    assert "提及 mentions：medical_health 3" in text and "备注 列 3 条医疗健康信息" in text

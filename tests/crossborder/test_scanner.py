@@ -226,3 +226,76 @@ def test_a_misleading_column_name_can_be_excluded(tmp_path):
     with pytest.raises(InputError) as info:
         scan([path], options=ScanOptions(plain_columns=("没有这列",)))
     assert info.value.field == "--not-sensitive-column" and "没有这列" in info.value.zh
+
+
+def test_text_that_mentions_sensitive_information_makes_its_person_sensitive(tmp_path):
+    notes = ["客户来电咨询退货流程，已告知办理方式。", "客户称三年前被诊断为二型糖尿病，要求更换包装。",
+             "客户说明其年收入约30万元，申请提高额度。", "客户询问今天门店几点关门，附近哪家医院开门。"]
+    rows = [{"手机号": f"138{i:08d}", "备注": notes[i % 4] + "请回电确认办理结果并记录。"} for i in range(40)]
+    path = write_jsonl(tmp_path / "calls.jsonl", rows)
+    r = scan([path])
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["备注"]["role"] == "none"  # a short note column: not searched for identifiers, read for mentions
+    assert cols["备注"]["sensitive_mentions"] == {"medical_health": 10, "financial_account": 10}
+    # 40 callers; the 10 with a diagnosis and the 10 with an income are sensitive under both profiles;
+    # 医院 in passing is not a statement about the caller
+    assert r["individuals"] == 40
+    assert r["sensitive_individuals_by_profile"] == {"pipl_gbt45574_2025": 20, "gbt35273_2020_strict": 20}
+    note = next(n for n in r["notes"] if "mentions sensitive" in n["en"])
+    assert "备注 列 10 条医疗健康信息" in note["zh"] and "--not-sensitive-column" in note["en"]
+    # a column the user says is not sensitive is not read for mentions
+    r = scan([path], options=ScanOptions(plain_columns=("备注",)))
+    assert r["sensitive_individuals"] == 0 and "sensitive_mentions" not in r["sources"][0]["columns"][1]
+    # without personal information in the row, a mention is about nobody
+    anon = write_jsonl(tmp_path / "anon.jsonl", [{"备注": notes[1] + "请回电确认办理结果并记录。"}] * 5)
+    r = scan([anon])
+    assert r["individuals"] == 0 and r["sensitive_individuals"] == 0
+
+
+def test_a_text_cell_that_names_its_person_and_a_diagnosis_is_sensitive(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "out" / "data").mkdir(parents=True)
+    docs = [{"id": "d1", "text": "柯志远，81岁，手机13945671234，近期因头晕被诊断为高血压，主治医师为其开具了立普妥。"},
+            {"id": "d2", "text": "钟立诚的手机号是15943217890，他的快递明天送达，请保持电话畅通，谢谢配合。"},
+            {"id": "d3", "text": "再次提醒：13945671234 的机主请于周五前到社区医院复查，携带既往史资料。"}]
+    pq.write_table(pa.Table.from_pylist(docs), tmp_path / "out" / "data" / "part-0000.parquet")
+    r = scan([tmp_path / "out"])
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    # d1 and d3 are the same person (same phone), with health information; d2 is not sensitive
+    assert r["individuals"] == 2 and r["sensitive_individuals"] == 1
+    assert cols["text"]["sensitive_mentions"] == {"medical_health": 2}
+
+
+def test_a_long_text_column_named_for_a_sensitive_category_is_sensitive(tmp_path):
+    record = "主诉头痛三天，伴有恶心，查体血压偏高，建议进一步检查并按时服药，一周后到门诊复查，如有不适随时就诊。"  # no listed phrase
+    rows = [{"手机号": f"139{i:08d}", "病历": record if i % 2 else ""} for i in range(10)]
+    r = scan([write_jsonl(tmp_path / "clinic.jsonl", rows)])
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["病历"]["role"] == "text" and cols["病历"]["sensitive_category"] == "medical_health"
+    assert r["individuals"] == 10 and r["sensitive_individuals"] == 5  # the five with a record
+    r = scan([write_jsonl(tmp_path / "clinic.jsonl", rows)], options=ScanOptions(plain_columns=("病历",)))
+    assert r["sensitive_individuals"] == 0
+
+
+def test_a_bad_mention_file_is_named(tmp_path, monkeypatch):
+    from moli.core.errors import ConfigError
+    from moli.crossborder import rules, scanner
+
+    (tmp_path / "sensitive_headers.yaml").write_bytes((rules.DATA_DIR / "sensitive_headers.yaml").read_bytes())
+    (tmp_path / "sensitive_mentions.yaml").write_text("categories:\n  weather: ['台风']\n", encoding="utf-8")
+    monkeypatch.setattr(rules, "DATA_DIR", tmp_path)
+    scanner.mention_patterns.cache_clear()
+    scanner._sensitive_headers.cache_clear()
+    try:
+        with pytest.raises(ConfigError) as info:
+            scanner.mention_patterns()
+        assert "sensitive_mentions.yaml" in info.value.en and "weather" in info.value.en
+        (tmp_path / "sensitive_mentions.yaml").write_text("categories:\n  medical_health: ['(诊断']\n", encoding="utf-8")
+        scanner.mention_patterns.cache_clear()
+        with pytest.raises(ConfigError, match="sensitive_mentions.yaml"):
+            scanner.mention_patterns()
+    finally:
+        scanner.mention_patterns.cache_clear()
+        scanner._sensitive_headers.cache_clear()

@@ -30,6 +30,10 @@ from moli.crossborder.distinct import DistinctCounter, digests
 IDENTIFIER_KINDS = ("ID_CARD", "PASSPORT", "HK_MACAO_PERMIT", "PHONE", "EMAIL")
 TEXT_HEADERS = ("text", "content", "body", "message", "prompt", "response", "正文", "内容", "文本", "对话", "消息")
 TEXT_MIN_AVG_CHARS = 40
+# Short free-note columns: not searched cell by cell for identifiers (a text column is), but read for
+# mentions of sensitive information about the row's person (data/sensitive_mentions.yaml).
+NOTE_HEADERS = ("备注", "说明", "描述", "情况说明", "附言", "留言", "remark", "remarks", "note", "notes", "comment",
+                "comments", "description")
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
                   ".xlsx": "xlsx"}
 
@@ -77,6 +81,38 @@ def _sensitive_headers():
     return HeaderWords({c: d["zh"] for c, d in cats.items()}, {c: d["en"] for c, d in cats.items()}), cats
 
 
+@lru_cache(maxsize=1)
+def mention_patterns() -> dict[str, tuple[str, re.Pattern]]:
+    """category -> (RE2 pattern for pyarrow, compiled Python pattern) of ``data/sensitive_mentions.yaml``:
+    statements in free text that carry sensitive personal information (诊断为, 犯罪记录, 年收入). The
+    categories must be those of ``sensitive_headers.yaml``, whose entries say where each is sensitive."""
+    import yaml
+
+    from moli.core.errors import ConfigError
+    from moli.crossborder.rules import DATA_DIR
+
+    path = DATA_DIR / "sensitive_mentions.yaml"
+    _, known = _sensitive_headers()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))["categories"]
+        out = {}
+        for cat, parts in raw.items():
+            pattern = "|".join(f"(?:{str(x)})" for x in parts)
+            out[cat] = (pattern, re.compile(pattern))
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError, re.error) as exc:
+        raise ConfigError(f"{path}：敏感信息提及规则无效（{exc}）", f"{path}: invalid sensitive-mention patterns ({exc})") from None
+    unknown = sorted(set(out) - set(known))
+    if unknown:
+        raise ConfigError(f"{path}：未知类别 {unknown}（须为 sensitive_headers.yaml 中的类别）",
+                          f"{path}: unknown categories {unknown} (must be categories of sensitive_headers.yaml)")
+    return out
+
+
+def sensitive_mentions(text: str) -> list[str]:
+    """The categories of sensitive personal information ``text`` mentions (``mention_patterns``)."""
+    return [cat for cat, (_, rx) in mention_patterns().items() if rx.search(text or "")]
+
+
 def sensitive_header(header: str) -> tuple[str, dict] | None:
     """The category of sensitive personal information a column name announces (``诊断`` ->
     medical_health), with its YAML entry, or None."""
@@ -95,6 +131,8 @@ class _Column:
     kinds_found: Counter = field(default_factory=Counter)       # text columns: findings per kind
     declared_sensitive: bool = False
     sensitive_category: str | None = None  # read from the header (data/sensitive_headers.yaml)
+    mentions: Counter = field(default_factory=Counter)  # text columns: records about a person per mentioned category
+    reads_mentions: bool = False  # text and note columns, unless declared not sensitive
 
 
 def _norm_py(kind: str, value: str) -> str:
@@ -399,9 +437,13 @@ class Scanner:
                 c.sensitive = dict.fromkeys(self.profiles, True)
                 if c.role == "none":
                     c.role = "pi"
-            elif c.role == "none" and h not in self.opts.plain_columns and (found := sensitive_header(h)):
-                c.sensitive_category, c.role = found[0], "pi"
+            elif c.role in ("none", "text") and h not in self.opts.plain_columns and (found := sensitive_header(h)):
+                # a long-text column named 病历 stays a text column (searched for identifiers) and its
+                # non-empty cells are sensitive information about the row's person
+                c.sensitive_category, c.role = found[0], ("pi" if c.role == "none" else "text")
                 c.sensitive = {p: bool(found[1]["sensitive"][p]) for p in self.profiles}
+            c.reads_mentions = (c.role == "text" or (c.role == "none" and h.strip().lower() in NOTE_HEADERS)) \
+                and h not in self.opts.plain_columns
             cols.append(c)
         return cols
 
@@ -423,10 +465,10 @@ class Scanner:
             if any(c.name not in present for c in cols):
                 batch = _with_columns(batch, [c.name for c in cols])
             rows += batch.num_rows
-            self._table_batch(batch, cols)
+            row_has_pi = self._table_batch(batch, cols)
             for c in cols:
                 if c.role == "text" and (self.opts.text_max_cells is None or text_cells < self.opts.text_max_cells):
-                    text_cells += self._text_column(batch.column(c.name), c)
+                    text_cells += self._text_column(batch.column(c.name), c, row_has_pi)
         self.rows += rows
         self.sources.append({
             "source": name, "rows": rows,
@@ -450,9 +492,12 @@ class Scanner:
             d["sensitive_category"] = c.sensitive_category
         if c.kinds_found:
             d["kinds_found"] = dict(c.kinds_found.most_common())
+        if c.mentions:
+            d["sensitive_mentions"] = dict(c.mentions.most_common())
         return d
 
-    def _table_batch(self, batch: pa.RecordBatch, cols: list[_Column]) -> None:
+    def _table_batch(self, batch: pa.RecordBatch, cols: list[_Column]) -> np.ndarray:
+        """Count the people of one batch from its columns; returns which rows hold personal information."""
         n = batch.num_rows
         any_pi = np.zeros(n, dtype=bool)
         sens = {p: np.zeros(n, dtype=bool) for p in self.profiles}
@@ -473,6 +518,8 @@ class Scanner:
                     sens[p] |= ne
                 elif s == "conditional":
                     sens[p] |= self._conditional(c.kind, p, arr, ne)
+        if any_pi.any():
+            self._row_text(batch, cols, any_pi, sens)
         for c in order:
             arr = batch.column(c.name)
             tag = "KEY" if c.role == "key" else c.kind
@@ -484,7 +531,7 @@ class Scanner:
             self.unidentified += int(any_pi.sum())
             for p in self.profiles:
                 self.unidentified_sensitive[p] += int(sens[p].sum())
-            return
+            return any_pi
         has_id = pc.is_valid(ident).to_numpy(zero_copy_only=False)
         ids = ident.to_numpy(zero_copy_only=False)
         h = digests(ids[has_id & any_pi])
@@ -495,6 +542,37 @@ class Scanner:
             if m.any():
                 self.sensitive[p].add_hashes(digests(ids[has_id & m]))
                 self.unidentified_sensitive[p] += int((m & ~has_id).sum())
+        return any_pi
+
+    def _row_text(self, batch: pa.RecordBatch, cols: list[_Column], any_pi: np.ndarray,
+                  sens: dict[str, np.ndarray]) -> None:
+        """Rows with personal information whose text or note columns hold sensitive information about
+        their person: a non-empty cell of a text column whose name or declaration makes it sensitive
+        (病历), or a cell that mentions a sensitive category (``mention_patterns``; one vectorised regex per
+        category and column). Anonymous rows are left alone: a text column's cells count a person only where an
+        identifier is found in them (``_text_column``)."""
+        _, cats = _sensitive_headers()
+        for c in cols:
+            whole_cell = c.role == "text" and any(v is True for v in c.sensitive.values())
+            if not (whole_cell or c.reads_mentions):
+                continue
+            arr = batch.column(c.name)
+            if whole_cell:
+                hit = _nonempty(arr).to_numpy(zero_copy_only=False) & any_pi
+                for p in self.profiles:
+                    if c.sensitive.get(p) is True:
+                        sens[p] |= hit
+                continue
+            if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+                arr = pc.cast(arr, pa.string())
+            for cat, (pattern, _) in mention_patterns().items():
+                hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False) & any_pi
+                if not hit.any():
+                    continue
+                c.mentions[cat] += int(hit.sum())
+                for p in self.profiles:
+                    if cats[cat]["sensitive"][p]:
+                        sens[p] |= hit
 
     def _conditional(self, kind: str, profile: str, arr: pa.Array, ne: np.ndarray) -> np.ndarray:
         """Rows where a conditionally sensitive value is sensitive (ID_CARD: the holder is under 14).
@@ -516,13 +594,19 @@ class Scanner:
                 out[i] = is_sens(kind, profile, value=str(vals[i]).strip())
         return out
 
-    def _text_column(self, arr: pa.Array, c: _Column) -> int:
+    def _text_column(self, arr: pa.Array, c: _Column, row_has_pi: np.ndarray | None = None) -> int:
+        """The people a text column names itself (identifiers found in each cell), with the sensitive
+        information the same cell mentions. ``row_has_pi``: rows whose other columns hold PI — their
+        mentions were counted by ``_row_mentions`` already."""
         pii = _pii()
         kinds = set(pii.KINDS) - {"PERSON", "ADDRESS"}
+        _, cats = _sensitive_headers()
+        read_mentions = c.reads_mentions
         cells = 0
-        for text in arr.to_pylist():
+        for i, text in enumerate(arr.to_pylist()):
             if not text:
                 continue
+            text = str(text)
             cells += 1
             found = [f for f in pii.detect(text, kinds=kinds) if f.personal]
             if not found:
@@ -536,6 +620,14 @@ class Scanner:
                     ids.append(f"{f.kind}:{_norm_py(f.kind, f.text)}")
                 for p in self.profiles:
                     sens[p] |= pii.is_sensitive(f.kind, p, value=f.text)
+            for cat in sensitive_mentions(text) if read_mentions else ():
+                if row_has_pi is None or not row_has_pi[i]:
+                    c.mentions[cat] += 1
+                for p in self.profiles:
+                    sens[p] |= bool(cats[cat]["sensitive"][p])
+            if c.sensitive_category or c.declared_sensitive:
+                for p in self.profiles:
+                    sens[p] |= bool(c.sensitive.get(p))
             if ids:
                 h = digests(ids)
                 self.people.add_hashes(h)
@@ -570,6 +662,16 @@ class Scanner:
                           + "；列名有误导时用 --not-sensitive-column 排除",
                           "en": "columns counted as sensitive personal information by their name: "
                           + ", ".join(f"{h} ({k})" for h, k in read) + "; exclude a misleading one with --not-sensitive-column"})
+        mentioned = sorted({(c["column"], cat, n) for s in self.sources for c in s["columns"]
+                            for cat, n in (c.get("sensitive_mentions") or {}).items()})
+        if mentioned:
+            _, cats = _sensitive_headers()
+            notes.append({"zh": "文本中提及敏感个人信息的记录（其人按敏感个人信息计）：" + "、".join(
+                              f"{h} 列 {n:,} 条{cats[k]['zh_name']}" for h, k, n in mentioned)
+                          + "；误判的列用 --not-sensitive-column 排除",
+                          "en": "records whose text mentions sensitive personal information (their people count as sensitive): "
+                          + ", ".join(f"{h}: {n:,} {k}" for h, k, n in mentioned)
+                          + "; exclude a misread column with --not-sensitive-column"})
         if self.unidentified:
             notes.append({"zh": f"{self.unidentified:,} 行/单元格含个人信息但没有可去重的标识（身份证号、手机号、邮箱等），每行按一人计（偏保守）",
                           "en": f"{self.unidentified:,} rows/cells hold PI but no identifier to deduplicate on; each counted as one person (conservative)"})
