@@ -299,3 +299,13 @@ def test_a_bad_mention_file_is_named(tmp_path, monkeypatch):
     finally:
         scanner.mention_patterns.cache_clear()
         scanner._sensitive_headers.cache_clear()
+
+
+def test_a_product_description_is_not_someones_biometrics(tmp_path):
+    from moli.crossborder.scanner import is_note_header, sensitive_mentions
+
+    rows = [{"手机号": f"137{i:08d}", "商品描述": "智能指纹锁，支持虹膜识别", "订单备注": "指纹锁请放快递柜"} for i in range(8)]
+    r = scan([write_jsonl(tmp_path / "orders.jsonl", rows)])
+    assert r["individuals"] == 8 and r["sensitive_individuals"] == 0
+    assert is_note_header("订单备注") and is_note_header("Remarks") and not is_note_header("备用电话")
+    assert sensitive_mentions("已采集该员工的指纹信息和人脸照片") == ["biometric"]

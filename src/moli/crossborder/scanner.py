@@ -32,8 +32,14 @@ TEXT_HEADERS = ("text", "content", "body", "message", "prompt", "response", "正
 TEXT_MIN_AVG_CHARS = 40
 # Short free-note columns: not searched cell by cell for identifiers (a text column is), but read for
 # mentions of sensitive information about the row's person (data/sensitive_mentions.yaml).
-NOTE_HEADERS = ("备注", "说明", "描述", "情况说明", "附言", "留言", "remark", "remarks", "note", "notes", "comment",
-                "comments", "description")
+# Chinese words inside the header (客户备注), English ones as the whole header.
+NOTE_WORDS_ZH = ("备注", "附言", "留言", "情况说明")
+NOTE_HEADERS = ("说明", "描述", "remark", "remarks", "note", "notes", "comment", "comments", "description")
+
+
+def is_note_header(header: str) -> bool:
+    h = header.strip().lower()
+    return h in NOTE_HEADERS or any(w in h for w in NOTE_WORDS_ZH)
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
                   ".xlsx": "xlsx"}
 
@@ -442,7 +448,7 @@ class Scanner:
                 # non-empty cells are sensitive information about the row's person
                 c.sensitive_category, c.role = found[0], ("pi" if c.role == "none" else "text")
                 c.sensitive = {p: bool(found[1]["sensitive"][p]) for p in self.profiles}
-            c.reads_mentions = (c.role == "text" or (c.role == "none" and h.strip().lower() in NOTE_HEADERS)) \
+            c.reads_mentions = (c.role == "text" or (c.role == "none" and is_note_header(h))) \
                 and h not in self.opts.plain_columns
             cols.append(c)
         return cols
