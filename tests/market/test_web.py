@@ -152,7 +152,7 @@ def test_editing_through_the_form_keeps_the_fields_the_form_does_not_show(client
     with session_scope() as s:
         service.publish_offering(s, Offering(id="port-llm", name="港航大模型", sources={"model_card": "https://example.org/card"},
                                              evaluations=[Evaluation(benchmark="C-Eval", score=71.2, source="https://example.org")],
-                                             release="2025-03"), service.OPERATOR)
+                                             release="2025-03", api_model="port-llm-v1"), service.OPERATOR)
         service.publish_scenario(s, Scenario(id="port-reports", title="港口事故报告", benchmarks=["C-Eval"]), service.OPERATOR)
     login(client, role="staff")
     r = client.post("/market/offerings", data=_offering_form(description="新的描述"), follow_redirects=False)
@@ -167,3 +167,5 @@ def test_editing_through_the_form_keeps_the_fields_the_form_does_not_show(client
     assert off.sources == {"model_card": "https://example.org/card"} and off.release == "2025-03"
     assert [(e.benchmark, e.score) for e in off.evaluations] == [("C-Eval", 71.2)]
     assert scn["title"] == "港口事故报告分类" and scn["benchmarks"] == ["C-Eval"]
+    # a field the form does show, left blank, is cleared rather than restored
+    assert "api_model" not in off.model_dump()

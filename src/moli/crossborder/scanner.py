@@ -35,13 +35,13 @@ TEXT_MIN_AVG_CHARS = 40
 # Chinese words inside the header (客户备注), English ones as the whole header.
 NOTE_WORDS_ZH = ("备注", "附言", "留言", "情况说明")
 NOTE_HEADERS = ("说明", "描述", "remark", "remarks", "note", "notes", "comment", "comments", "description")
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+                  ".xlsx": "xlsx"}
 
 
 def is_note_header(header: str) -> bool:
     h = header.strip().lower()
     return h in NOTE_HEADERS or any(w in h for w in NOTE_WORDS_ZH)
-TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
-                  ".xlsx": "xlsx"}
 
 
 def _pii():
@@ -603,7 +603,7 @@ class Scanner:
     def _text_column(self, arr: pa.Array, c: _Column, row_has_pi: np.ndarray | None = None) -> int:
         """The people a text column names itself (identifiers found in each cell), with the sensitive
         information the same cell mentions. ``row_has_pi``: rows whose other columns hold PI — their
-        mentions were counted by ``_row_mentions`` already."""
+        mentions were counted by ``_row_text`` already."""
         pii = _pii()
         kinds = set(pii.KINDS) - {"PERSON", "ADDRESS"}
         _, cats = _sensitive_headers()

@@ -600,14 +600,15 @@ def _num(form: Any, name: str, kind: type = float) -> Any:
                          field=name) from None
 
 
-def _with_unlisted(session: Session | None, table: Any, data: dict[str, Any]) -> dict[str, Any]:
+def _with_unlisted(session: Session | None, table: Any, data: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """``data`` plus the stored record's fields that the web form has no input for (an offering's
     evaluations and sources, a scenario's benchmarks, the extra fields of an imported card), so that an
-    edit through the form changes what it shows and loses nothing else."""
+    edit through the form changes what it shows and loses nothing else. ``optional``: inputs the form
+    has but leaves out of ``data`` when blank — a blank one clears the field."""
     row = session.scalar(select(table).where(table.slug == data["id"])) if session is not None and data["id"] else None
     if row is None:
         return data
-    return {k: v for k, v in (row.data or {}).items() if k not in data} | data
+    return {k: v for k, v in (row.data or {}).items() if k not in data and k not in optional} | data
 
 
 def offering_from_form(form: Any, session: Session | None = None) -> Offering:
@@ -633,7 +634,7 @@ def offering_from_form(form: Any, session: Session | None = None) -> Offering:
         data["api_model"] = str(form.get("api_model")).strip()
     # The form has no "hosted" box: the platform's own model stays hosted when its card is edited.
     data["hosted"] = data["id"] in HOSTED_MODELS
-    return parse_offering(_with_unlisted(session, MarketOffering, data), "表单 form")
+    return parse_offering(_with_unlisted(session, MarketOffering, data, optional=("api_model",)), "表单 form")
 
 
 def scenario_from_form(form: Any, session: Session | None = None) -> Scenario:
