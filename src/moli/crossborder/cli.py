@@ -22,7 +22,7 @@ def _options(profile, key, sensitive_column, plain_column, allow_partial, exact_
                        plain_columns=tuple(plain_column or ()), allow_partial=allow_partial, exact_limit=exact_limit)
 
 
-PLAIN_HELP = "列名像敏感类别但不是（如 检验记录 指产品检验）/ a column whose name only looks like a sensitive category"
+PLAIN_HELP = ("列名像敏感类别但不是（如 检验记录 指产品检验），或文本被误读为提及敏感信息的列 / a column whose name only looks like a sensitive category, or whose text is misread as mentioning sensitive information")
 
 
 @app.command("assess")
