@@ -13,7 +13,7 @@ from moli.corpus import service as corpus_service
 from moli.corpus.pipeline import build
 from moli.corpus.recipe import load_recipe
 from moli.market import service
-from moli.market.baseline import NO_ANSWER, RetrievalBaseline, Source, sentences, split_choices
+from moli.market.baseline import NO_ANSWER, RetrievalBaseline, Source, sentences, short_answer, split_choices
 from moli.market.evaluation import render_prompt
 from moli.market.schemas import BASELINE_MODEL, Offering, Scenario, TestItem
 from moli.outbound.service import sync_knowledge_base
@@ -43,15 +43,31 @@ def test_multiple_choice_prompts_are_read_back_from_the_rendered_prompt():
 
 def test_the_title_context_picks_the_right_laws_sentence():
     baseline = RetrievalBaseline(LAWS)
-    a = baseline.answer("《中华人民共和国数据安全法》自哪一天起施行？")
+    a = baseline.best("《中华人民共和国数据安全法》自哪一天起施行？")
     assert (a.text, a.source) == ("第五十五条 本法自2021年9月1日起施行。", "dsl")
+    # the question asks for a date: the answer is that span of the sentence
+    assert baseline.answer("《中华人民共和国数据安全法》自哪一天起施行？") == (a.__class__("2021年9月1日", "dsl", a.score))
     # traditional characters are matched in simplified form
-    b = baseline.answer("《數據安全法》自哪一天起施行？")
+    b = baseline.best("《數據安全法》自哪一天起施行？")
     assert (b.text, b.source) == (a.text, a.source)
-    assert baseline.answer("谁统一发布台风预警信号？").source == "weather"
+    weather = baseline.answer("谁统一发布台风预警信号？")  # not a date or number question: the sentence
+    assert weather.source == "weather" and weather.text.startswith("台风、暴雨预警信号由气象主管机构")
     # the heading alone is never the answer, and nothing relevant gives the fixed no-answer text
     assert all(s != "中华人民共和国个人信息保护法" for s in baseline._sentences)
     assert baseline.answer("量子色动力学").text == NO_ANSWER
+
+
+def test_a_question_for_a_year_date_or_number_gets_that_span():
+    assert short_answer("本法自哪一天起施行？", "第五十五条 本法自2021年9月1日起施行。") == "2021年9月1日"
+    assert short_answer("“一网通办”是哪一年提出的？", "上海于2018年率先提出“一网通办”改革。") == "2018年"
+    assert short_answer("市民服务热线的号码是多少？", "上海市民服务热线12345全天候受理诉求。") == "12345"
+    assert short_answer("何时起施行", "本法自二〇二一年九月一日起施行") == "二〇二一年九月一日"
+    assert short_answer("谁负责发布预警？", "气象台站统一发布。") is None  # not such a question
+    assert short_answer("何时起施行", "本法自公布之日起施行。") is None  # no date in the sentence
+    # of two dates, the one the question's words stand beside
+    both = "《企业境外投资管理办法》（国家发展改革委令第11号）2017年12月26日发布，2018年3月1日起施行。"
+    assert short_answer("发改委11号令何时起施行？", both) == "2018年3月1日"
+    assert short_answer("发改委11号令何时发布？", both) == "2017年12月26日"
 
 
 def test_multiple_choice_answers_a_letter():
@@ -94,7 +110,7 @@ def test_the_api_answers_from_public_corpora_and_policy_documents(client, sessio
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["object"] == "chat.completion" and body["choices"][0]["finish_reason"] == "stop"
-    assert body["choices"][0]["message"]["content"] == "第五十五条本法自2021年9月1日起施行。"  # as normalised
+    assert body["choices"][0]["message"]["content"] == "2021年9月1日"
     assert body["moli"]["source"] == "test-corpus@1/d1"
     assert body["usage"]["prompt_tokens"] == len("数据安全法自哪一天起施行？")
     # a content list of text parts, answered from the outbound policy library
@@ -151,7 +167,7 @@ def test_evaluating_the_baseline_goes_through_the_hosted_api_uncached(db_url, se
     corpus_service.register(session, recipe, result)
     service.publish_offering(session, Offering(id=BASELINE_MODEL, name="基线", tasks=["question-answering"],
                                                hosted=True), service.OPERATOR)
-    items = [TestItem(prompt="数据安全法自哪一天起施行？", reference="第五十五条本法自2021年9月1日起施行。"),
+    items = [TestItem(prompt="数据安全法第一条为了什么而制定？", reference="为了规范数据处理活动，保障数据安全"),
              TestItem(prompt="《数据安全法》何时起施行？", reference="2021年9月1日")]
     scenario = Scenario(id="law-qa", title="法律问答", description="回答法律何时起施行", industry="government_affairs",
                         tasks=["question-answering"], scoring=["exact_match", "char_f1"])
@@ -163,11 +179,12 @@ def test_evaluating_the_baseline_goes_through_the_hosted_api_uncached(db_url, se
         session.commit()
         row = out["leaderboard"][0]
         assert row["offering_id"] == BASELINE_MODEL and row["counts"]["failed"] == 0
-        assert row["metrics"]["exact_match"] == pytest.approx(0.5)
+        assert row["metrics"]["exact_match"] == pytest.approx(0.5)  # the date exactly, the purpose as a sentence
         assert 0.5 < row["metrics"]["char_f1"] < 1.0
         ev = service.evaluations_of(session, "law-qa", service.OPERATOR)[0]
         assert [i["cached"] for i in ev.items] == [False, False], run  # answers follow the documents: never cached
-        assert ev.items[1]["prediction"] == "第五十五条本法自2021年9月1日起施行。"
+        assert ev.items[1]["prediction"] == "2021年9月1日"
+        assert ev.items[0]["prediction"].startswith("第一条为了规范数据处理活动")
     board = service.leaderboard(session, "law-qa", service.OPERATOR)
     assert [(r["offering_id"], r["baseline"]) for r in board] == [(BASELINE_MODEL, True)]
 
