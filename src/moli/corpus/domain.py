@@ -105,7 +105,10 @@ class TitleRules:
         return None
 
     def domain_of(self, text: str) -> str | None:
-        title = self.regulation_title(text)
+        return self.keyword_domain(self.regulation_title(text))
+
+    def keyword_domain(self, title: str | None) -> str | None:
+        """The domain of the first listed keyword in a regulation's ``title`` (None: no title, no keyword)."""
         if title is None:
             return None
         for domain, keywords, exceptions in self.rules:
@@ -246,11 +249,12 @@ class DomainClassifier:
         rules = title_rules()
         by_title: list[tuple[int, str]] = []
         for i, text in enumerate(texts):
-            domain = rules.domain_of(text)
+            title = rules.regulation_title(text)
+            domain = rules.keyword_domain(title)
             if domain is not None:
                 p[i, self.labels.index(domain)] += rules.weight
                 p[i] /= 1.0 + rules.weight
-            elif self.title_model is not None and (title := rules.regulation_title(text)) is not None:
+            elif title is not None and self.title_model is not None:
                 by_title.append((i, title))
         if by_title:
             rows = [i for i, _ in by_title]
