@@ -614,7 +614,7 @@ def _with_unlisted(session: Session | None, table: Any, data: dict[str, Any], op
 def offering_from_form(form: Any, session: Session | None = None) -> Offering:
     """The publish/edit form → a validated Offering (errors name the field). With a session, an edit of a
     stored offering keeps the fields the form does not carry."""
-    from moli.market.schemas import HOSTED_MODELS, parse_offering
+    from moli.market.schemas import parse_offering
 
     data: dict[str, Any] = {
         "id": str(form.get("id") or "").strip(), "name": str(form.get("name") or "").strip(),
@@ -632,8 +632,7 @@ def offering_from_form(form: Any, session: Session | None = None) -> Offering:
     }
     if str(form.get("api_model") or "").strip():
         data["api_model"] = str(form.get("api_model")).strip()
-    # The form has no "hosted" box: the platform's own model stays hosted when its card is edited.
-    data["hosted"] = data["id"] in HOSTED_MODELS
+    # The form has no "hosted" box: like every field it does not show, the stored card keeps it.
     return parse_offering(_with_unlisted(session, MarketOffering, data, optional=("api_model",)), "表单 form")
 
 
