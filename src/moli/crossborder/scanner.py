@@ -569,8 +569,6 @@ class Scanner:
                     if c.sensitive.get(p) is True:
                         sens[p] |= hit
                 continue
-            if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-                arr = pc.cast(arr, pa.string())
             for cat, (pattern, _) in mention_patterns().items():
                 hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False) & any_pi
                 if not hit.any():
@@ -612,7 +610,6 @@ class Scanner:
         for i, text in enumerate(arr.to_pylist()):
             if not text:
                 continue
-            text = str(text)
             cells += 1
             found = [f for f in pii.detect(text, kinds=kinds) if f.personal]
             if not found:
