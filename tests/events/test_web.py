@@ -281,3 +281,25 @@ def test_home_page_counts_events(client):
     section = home.split('id="feature-events"', 1)[1].split("</section>", 1)[0]
     assert '<span class="value">8</span><span class="label">活动 <small>Events</small>' in section
     assert '<span class="value">2</span><span class="label">赛事 <small>Competitions</small>' in section
+
+
+def test_entry_link_never_runs_script_in_a_judges_session(client, login):
+    import pytest
+
+    from moli.core.errors import InputError
+
+    with session_scope() as s:
+        demo.load(s)
+    judge = login(client, org="评审专家")
+    with session_scope() as s:
+        comp = service.get_competition(s, "demo-data-x-city")
+        service.add_judge(s, comp, judge, admin=True)
+        team = service.create_team(s, comp, "链接队")
+        with pytest.raises(InputError, match="http"):
+            service.submit_entry(s, comp, team, "作品", url="javascript:alert(document.cookie)")
+        entry = service.submit_entry(s, comp, team, "作品", url="https://example.org/demo")
+        s.flush()
+        entry.url = "JaVa\tScript:alert(1)"  # stored before links were checked
+    page = client.get("/events/competitions/demo-data-x-city/judge").text
+    assert "作品" in page and 'href="#"' in page and "JaVa\tScript:alert(1)</a>" in page
+    assert 'href="JaVa' not in page

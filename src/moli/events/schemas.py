@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from moli.core.errors import InputError
+from moli.core.links import safe_href
 
 BUILTIN_METRICS = ("accuracy", "macro_f1", "exact_match", "char_f1", "rouge_l_char")
 CUSTOM_RE = re.compile(r"^custom:([A-Za-z_][\w.]*):([A-Za-z_]\w*)$")
@@ -204,6 +205,13 @@ class EventIn(BaseModel):
     capacity: int | None = Field(default=None, ge=1)
     tags: list[str] = Field(default_factory=list)  # e.g. "scenario:12", "enterprise:某公司", "topic:语料"
     source: str = ""  # where the public facts come from
+
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, v: str) -> str:
+        if (v or "").strip() and safe_href(v.strip()) is None:
+            raise ValueError("链接须以 http:// 或 https:// 开头 / the link must start with http:// or https://")
+        return (v or "").strip()
 
     @model_validator(mode="after")
     def _dates(self) -> EventIn:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from moli.core.access import ensure_can_write, is_staff
 from moli.core.db import utcnow
 from moli.core.errors import InputError, MoliError, NotFound, PermissionDenied
+from moli.core.links import check_web_url
 from moli.events import scoring
 from moli.events.models import (
     Competition,
@@ -636,7 +637,7 @@ def submit_entry(session: Session, comp: Competition, team: Team, title: str, su
     if entry is None:
         entry = Entry(competition_id=comp.id, team_id=team.id, title=title)
         session.add(entry)
-    entry.title, entry.summary, entry.url = title[:300], summary, url[:500]
+    entry.title, entry.summary, entry.url = title[:300], summary, check_web_url(url)[:500]
     session.flush()
     return entry
 

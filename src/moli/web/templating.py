@@ -2,7 +2,7 @@
 
 Every template gets ``request``, ``current_user`` (User or None), ``csrf_input(request)`` (a
 hidden ``csrf_token`` field) and the filters ``dt`` / ``date`` (Asia/Shanghai time), ``num``
-(thousands separators) and ``pct``.
+(thousands separators), ``pct`` and ``href`` (a user's link, or ``#`` when it is not a web address).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from moli import __version__
+from moli.core.links import href
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -66,7 +67,7 @@ def csrf_input(request: Request) -> Markup:
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "xml"]),
                   trim_blocks=True, lstrip_blocks=True)
-env.filters.update(dt=format_datetime, date=format_date, num=format_number, pct=format_pct)
+env.filters.update(dt=format_datetime, date=format_date, num=format_number, pct=format_pct, href=href)
 env.globals.update(csrf_input=csrf_input, csrf_token=csrf_token, moli_version=__version__)
 
 
