@@ -55,3 +55,15 @@ def answerer():
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def loopback_models_allowed(monkeypatch):
+    """The test models answer on 127.0.0.1, which the platform refuses to call unless the operator allows
+    it (MOLI_MODEL_ENDPOINT_NETWORKS); tests of that refusal unset it."""
+    from moli.core.settings import reset_settings
+
+    monkeypatch.setenv("MOLI_MODEL_ENDPOINT_NETWORKS", "127.0.0.0/8")
+    reset_settings()
+    yield
+    reset_settings()

@@ -45,7 +45,7 @@ def server(tmp_path_factory):
                      ("users", "create", "--email", "owner@example.com", "--org", "张江药企", "--password", PASSWORD)):
             r = run_moli(env, *args)
             assert r.returncode == 0, r.stderr
-        with live_server(tmp / "home", worker=True) as base:
+        with live_server(tmp / "home", worker=True, env={"MOLI_MODEL_ENDPOINT_NETWORKS": "127.0.0.0/8"}) as base:
             yield base, tmp
     finally:
         stop_processes(answerer)

@@ -2,9 +2,10 @@
 
 import json
 
+import httpx
 import pytest
 
-from moli.core.errors import PermissionDenied
+from moli.core.errors import InputError, PermissionDenied
 from moli.core.jobs import submit_job
 from moli.core.models import Job
 from moli.market import service
@@ -97,3 +98,37 @@ def test_job_refuses_a_user_from_another_organisation(session, fixtures, users, 
     job = session.get(Job, job.id)
     assert job.status == "failed" and "无权" in job.message
     assert session.query(MarketEvaluation).count() == 0
+
+
+def test_an_endpoint_on_this_machine_or_the_intranet_is_never_called(session, fixtures, users, answerer, monkeypatch):
+    from moli.core.settings import reset_settings
+
+    monkeypatch.delenv("MOLI_MODEL_ENDPOINT_NETWORKS")
+    reset_settings()
+    before = httpx.get(f"{answerer}/stats").json()
+    _publish(session, fixtures, users, answerer)
+    with pytest.raises(InputError, match="内网地址 127.0.0.1"):
+        service.run_evaluation(session, "drug-rd", ["med-private", "general-cheap"], users["a"], timeout=5, retries=0)
+    assert httpx.get(f"{answerer}/stats").json() == before  # not one request reached the loopback server
+    session.expire_all()
+    evs = session.query(MarketEvaluation).all()
+    assert len(evs) == 2 and all(e.status == "failed" and "MOLI_MODEL_ENDPOINT_NETWORKS" in e.error for e in evs)
+    assert service.endpoint_refusal("http://169.254.169.254/latest/v1") is not None  # cloud metadata
+    assert service.endpoint_refusal("http://[::ffff:10.0.0.1]:8000/v1") is not None
+    assert service.endpoint_refusal("https://93.184.215.14/v1") is None  # a public address
+    monkeypatch.setenv("MOLI_MODEL_ENDPOINT_NETWORKS", "10.8.0.0/16")
+    reset_settings()
+    assert service.endpoint_refusal("http://10.8.3.4:8000/v1") is None  # the operator's intranet models
+    assert service.endpoint_refusal("http://10.9.3.4:8000/v1") is not None
+
+
+def test_a_model_that_answered_nothing_ranks_below_one_that_answered():
+    from moli.market.evaluation import rank_key
+
+    rows = [{"offering_id": "a-broken", "primary_metric": "exact_match", "score": 0.0,
+             "metrics": {"exact_match": 0.0, "char_f1": 0.0}, "counts": {"failed": 3}},
+            {"offering_id": "z-baseline", "primary_metric": "exact_match", "score": 0.0,
+             "metrics": {"exact_match": 0.0, "char_f1": 0.286}, "counts": {"failed": 0}},
+            {"offering_id": "b-flaky", "primary_metric": "exact_match", "score": 0.0,
+             "metrics": {"exact_match": 0.0, "char_f1": 0.0}, "counts": {"failed": 1}}]
+    assert [r["offering_id"] for r in sorted(rows, key=rank_key)] == ["z-baseline", "b-flaky", "a-broken"]

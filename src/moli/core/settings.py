@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = 100
     jobs_immediate: bool = False  # run background jobs inline (tests, single-process demo)
     cookie_secure: bool = False  # set the Secure flag on cookies (serve behind HTTPS)
+    # Networks (CIDR, comma-separated) that model endpoints may resolve to besides the public internet,
+    # e.g. "10.8.0.0/16" for models deployed on the intranet; empty: public addresses only.
+    model_endpoint_networks: str = ""
 
     @field_validator("home")
     @classmethod
@@ -44,6 +48,21 @@ class Settings(BaseSettings):
         if v <= 0:
             raise ValueError("must be a positive number of megabytes")
         return v
+
+    @field_validator("model_endpoint_networks")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        for part in filter(None, (p.strip() for p in v.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"'{part}' is not a network such as 10.8.0.0/16 or 127.0.0.1/32") from None
+        return v
+
+    @property
+    def endpoint_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.model_endpoint_networks.split(",")
+                if p.strip()]
 
     @property
     def db_url(self) -> str:

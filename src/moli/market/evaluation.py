@@ -359,6 +359,13 @@ def _run_sync(coro: Any) -> Any:
     return box["value"]
 
 
+def rank_key(row: dict[str, Any]) -> tuple:
+    """Leaderboard order: the primary metric, then the scenario's other metrics in order, then fewer
+    failed items — a model that answered nothing must not outrank one that answered, on a tie at 0."""
+    others = [-(v or 0.0) for k, v in (row.get("metrics") or {}).items() if k != row.get("primary_metric")]
+    return (-(row.get("score") or 0.0), *others, (row.get("counts") or {}).get("failed", 0), row["offering_id"])
+
+
 def evaluate(items: Sequence[TestItem], targets: Sequence[Target], *, scoring: Sequence[str] = ("exact_match",),
              allow_custom_scorers: bool = True, **kwargs: Any) -> dict[str, Any]:
     """Run the evaluation and summarise it: ``{"leaderboard": [...], "results": {offering: [...]}}``."""
@@ -369,7 +376,7 @@ def evaluate(items: Sequence[TestItem], targets: Sequence[Target], *, scoring: S
     for oid, res in per.items():
         s = summarise(res, list(scorers), items)
         board.append({"offering_id": oid, "primary_metric": primary, "score": s["metrics"][primary] or 0.0, **s})
-    board.sort(key=lambda r: (-r["score"], r["offering_id"]))
+    board.sort(key=rank_key)
     for rank, row in enumerate(board, 1):
         row["rank"] = rank
     return {"leaderboard": board, "results": {k: [r.to_dict() for r in v] for k, v in per.items()}}

@@ -7,12 +7,15 @@ results are visible only to its owner organisation and staff.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from sqlalchemy import func, select
@@ -24,7 +27,7 @@ from moli.core.db import utcnow
 from moli.core.errors import InputError, MoliError, NotFound
 from moli.core.settings import get_settings
 from moli.market.baseline import RetrievalBaseline, Source
-from moli.market.evaluation import ResponseCache, Target, evaluate
+from moli.market.evaluation import ResponseCache, Target, evaluate, rank_key
 from moli.market.matching import OfferingIndex, ranking_to_contract, scenarios_for_offering
 from moli.market.models import MarketEvaluation, MarketOffering, MarketScenario
 from moli.market.schemas import (
@@ -490,6 +493,32 @@ def target_of(offering: Offering) -> Target:
     return Target(offering.id, offering.endpoint, str(extra.get("api_model") or offering.id), extra.get("api_key_env"))
 
 
+def endpoint_refusal(base_url: str) -> tuple[str, str] | None:
+    """Why the platform will not call ``base_url`` (Chinese, English), or None. An offering's owner names the address the
+    server sends requests to: one on this machine or the internal network (127.0.0.1, 10.x, the cloud
+    metadata address 169.254.169.254 …) would let any user make the server call internal services. So
+    only public addresses are called, and the networks the operator lists in
+    MOLI_MODEL_ENDPOINT_NETWORKS (models deployed on the intranet). A name that does not resolve is left
+    to fail as a connection error."""
+    parts = urlsplit(base_url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    allowed = get_settings().endpoint_networks
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if not ip.is_global and not any(ip in net for net in allowed):
+            return (f"接口地址 {parts.hostname} 指向本机或内网地址 {ip}，平台不向其发送请求（管理员可在 "
+                    f"MOLI_MODEL_ENDPOINT_NETWORKS 中放行内网模型所在网段）",
+                    f"the endpoint {parts.hostname} resolves to the local or internal address {ip}, which the "
+                    "platform does not call (an operator may allow an intranet network in MOLI_MODEL_ENDPOINT_NETWORKS)")
+    return None
+
+
 def run_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[str], user: Any | None, *,
                    job_id: int | None = None, progress: Callable[[float, str], None] | None = None,
                    allow_custom_scorers: bool = False, concurrency: int = 16, timeout: float = 30.0,
@@ -506,7 +535,12 @@ def run_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[
     offerings = [(get_offering(session, k, user)) for k in dict.fromkeys(offering_keys)]
     if not offerings:
         raise InputError("至少选择一个模型供给", "choose at least one offering", field="offering")
+    from moli.market import hosted
+
     targets = [target_of(offering_of(o)) for o in offerings]
+    refused = {t.offering_id: why for t in targets
+               if t.base_url != hosted.BASE_URL and (why := endpoint_refusal(t.base_url))}
+    targets = [t for t in targets if t.offering_id not in refused]
     rows = {}
     for o in offerings:
         ev = MarketEvaluation(scenario_id=srow.id, offering_id=o.id, job_id=job_id, status="running",
@@ -514,11 +548,13 @@ def run_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[
                               owner_org_id=srow.owner_org_id)
         session.add(ev)
         rows[o.slug] = ev
+        if o.slug in refused:
+            ev.status, ev.error, ev.finished_at = "failed", " / ".join(refused[o.slug]), utcnow()
     # Commit before the long HTTP part: the job's progress writer uses its own session, and an open
     # write transaction would lock SQLite for the whole evaluation.
     session.commit()
-    from moli.market import hosted
-
+    if not targets:
+        raise InputError(*next(iter(refused.values())), field="endpoint")
     try:
         out = evaluate(items, targets, scoring=scenario.scoring, allow_custom_scorers=allow_custom_scorers,
                        concurrency=concurrency, timeout=timeout, retries=retries, backoff=backoff,
@@ -555,7 +591,7 @@ def leaderboard(session: Session, scenario_key: str, user: Any | None) -> list[d
               "primary_metric": ev.primary_metric, "score": ev.primary_score or 0.0, "metrics": ev.metrics,
               "counts": ev.counts, "finished_at": ev.finished_at.isoformat() if ev.finished_at else None}
              for oid, ev in latest.items()]
-    board.sort(key=lambda r: (-r["score"], r["offering_id"]))
+    board.sort(key=rank_key)
     for i, r in enumerate(board, 1):
         r["rank"] = i
     return board
