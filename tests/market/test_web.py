@@ -169,3 +169,27 @@ def test_editing_through_the_form_keeps_the_fields_the_form_does_not_show(client
     assert scn["title"] == "港口事故报告分类" and scn["benchmarks"] == ["C-Eval"]
     # a field the form does show, left blank, is cleared rather than restored
     assert "api_model" not in off.model_dump()
+
+
+def test_the_publish_form_never_overwrites_a_taken_id_and_keeps_what_was_typed(client, login):
+    from moli.market import service
+    from moli.market.schemas import Scenario
+
+    with session_scope() as s:
+        service.publish_scenario(s, Scenario(id="port-reports", title="港口事故报告"), service.OPERATOR)
+    login(client, org="Org A")
+    typed = {"id": "port-reports", "title": "另一个场景", "new": "1", "max_price_per_million_tokens_cny": "20",
+             "min_context_length": "8000", "tasks": ["classification"]}
+    r = client.post("/market/scenarios", data=typed)
+    assert r.status_code == 400 and "已被使用" in r.text and "另一个场景" in r.text
+    assert 'value="20"' in r.text and 'name="new" value="1"' in r.text  # still the publish form, nothing lost
+    r = client.post("/market/offerings", data=_offering_form(id="port-llm", new="1"), follow_redirects=False)
+    assert r.status_code == 303
+    r = client.post("/market/offerings", data=_offering_form(id="port-llm", name="抢注的名字", new="1"))
+    assert r.status_code == 400 and "已被使用" in r.text and "抢注的名字" in r.text
+    with session_scope() as s:
+        assert service.get_scenario(s, "port-reports", service.OPERATOR).title == "港口事故报告"
+        assert service.get_offering(s, "port-llm", service.OPERATOR).name == "港航大模型"
+    # a validation error on the budget keeps the other constraints, and the budget itself
+    r = client.post("/market/scenarios", data={**typed, "id": "fresh-one", "min_context_length": "abc"})
+    assert r.status_code == 400 and 'value="20"' in r.text and 'value="abc"' in r.text

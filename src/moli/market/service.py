@@ -61,10 +61,19 @@ def _org(user: Any | None) -> int | None:
 
 # --- offerings --------------------------------------------------------------------------------
 
+def _id_taken(row: Any, key: str) -> None:
+    if row is not None:
+        raise InputError(f"编号“{key}”已被使用，请换一个编号", f"the id '{key}' is already taken; choose another",
+                         field="id")
+
+
 def publish_offering(session: Session, offering: Offering, user: Any | None, *, is_public: bool = True,
-                     owner_org_id: int | None = None) -> MarketOffering:
-    """Create or update (by id) an offering. Updating needs write access to the existing record."""
+                     owner_org_id: int | None = None, new: bool = False) -> MarketOffering:
+    """Create or update (by id) an offering. Updating needs write access to the existing record;
+    ``new`` (the web's publish form) refuses an id that is taken instead of updating that record."""
     row = session.scalar(select(MarketOffering).where(MarketOffering.slug == offering.id))
+    if new:
+        _id_taken(row, offering.id)
     data = offering.model_dump(mode="json")
     if row is None:
         row = MarketOffering(slug=offering.id, owner_org_id=owner_org_id if owner_org_id is not None else _org(user))
@@ -78,8 +87,11 @@ def publish_offering(session: Session, offering: Offering, user: Any | None, *, 
 
 
 def publish_scenario(session: Session, scenario: Scenario, user: Any | None, *, test_set: Sequence[TestItem] | None = None,
-                     is_public: bool = True, owner_org_id: int | None = None) -> MarketScenario:
+                     is_public: bool = True, owner_org_id: int | None = None, new: bool = False) -> MarketScenario:
+    """Create or update (by id) a scenario, as :func:`publish_offering`."""
     row = session.scalar(select(MarketScenario).where(MarketScenario.slug == scenario.id))
+    if new:
+        _id_taken(row, scenario.id)
     if row is None:
         row = MarketScenario(slug=scenario.id, owner_org_id=owner_org_id if owner_org_id is not None else _org(user))
         session.add(row)

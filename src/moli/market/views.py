@@ -84,11 +84,12 @@ async def offering_submit(request: Request, db: Session = Depends(get_db), user=
     form = await request.form()
     try:
         off = service.offering_from_form(form, db)
-        row = service.publish_offering(db, off, user, is_public=form.get("is_public") in ("1", "on"))
+        row = service.publish_offering(db, off, user, is_public=form.get("is_public") in ("1", "on"),
+                                       new=form.get("new") == "1")
     except InputError as exc:
         values = {k: (form.getlist(k) if k in ("tasks", "domains", "deployment", "modalities") else v)
                   for k, v in form.items()}
-        return _offering_form(request, values, exc, 400)
+        return _offering_form(request, values, exc, 400, editing=form.get("new") != "1")
     return RedirectResponse(f"/market/offerings/{row.slug}", status_code=303)
 
 
@@ -166,11 +167,12 @@ async def scenario_submit(request: Request, db: Session = Depends(get_db), user=
     form = await request.form()
     try:
         scn = service.scenario_from_form(form, db)
-        row = service.publish_scenario(db, scn, user, is_public=form.get("is_public") in ("1", "on"))
+        row = service.publish_scenario(db, scn, user, is_public=form.get("is_public") in ("1", "on"),
+                                       new=form.get("new") == "1")
     except InputError as exc:
         values = {k: (form.getlist(k) if k in ("tasks", "deployment", "modalities", "scoring") else v)
                   for k, v in form.items()}
-        return _scenario_form(request, values, exc, 400)
+        return _scenario_form(request, values, exc, 400, editing=form.get("new") != "1")
     return RedirectResponse(f"/market/scenarios/{row.slug}", status_code=303)
 
 
