@@ -123,12 +123,99 @@ def test_malformed_csv_row(tmp_path, people):
     assert r["sources"][0]["skipped_rows"][0]["line"] is not None
 
 
-def test_non_utf8_csv(tmp_path):
-    path = tmp_path / "gbk.csv"
-    path.write_bytes("姓名,手机号\n张伟,13812345678\n".encode("gbk"))
+def _csv_bytes(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    from .conftest import HEADER
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=HEADER, lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_gbk_and_bom_csv_count_as_utf8(tmp_path, people, encoding):
+    """What Excel writes on Chinese Windows (GBK/GB18030) and UTF-8 with a BOM read like plain UTF-8;
+    25 copies of the rows make the file larger than a 1 MB block, so characters straddle block ends."""
+    rows = people.rows * 25
+    text = _csv_bytes(rows)
+    path = tmp_path / f"orders_{encoding}.csv"
+    path.write_bytes(text.encode(encoding))
+    assert path.stat().st_size > 1 << 20
+    r = scan([path])
+    assert r["rows"] == len(rows) and r["individuals"] == people.individuals
+    assert r["sensitive_individuals_by_profile"]["pipl_gbt45574_2025"] == people.sensitive_pipl
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["身份证号"]["kind"] == "ID_CARD" and cols["姓名"]["non_empty"] == len(rows)
+    if encoding.startswith("gb"):
+        assert r["sources"][0]["encoding"] == "gb18030"
+        assert any("GB18030" in n["zh"] and path.name in n["zh"] for n in r["notes"])
+    else:
+        assert r["sources"][0]["encoding"] == "utf-8"
+        assert not any("GB18030" in n["zh"] for n in r["notes"])
+
+
+def test_csv_neither_utf8_nor_gb18030_names_file_and_byte(tmp_path):
+    head = "姓名,手机号\n张伟,13812345678\n".encode("gbk")
+    path = tmp_path / "broken.csv"
+    path.write_bytes(head + b"\xff\xff,13900000000\n")
     with pytest.raises(InputError) as info:
         scan([path])
-    assert "gbk.csv" in info.value.en
+    e = info.value
+    assert e.zh.startswith(f"{path}：") and f"字节偏移 {len(head)} 处" in e.zh and "GB18030" in e.zh
+    assert f"at byte offset {len(head)}" in e.en and "UTF-8" in e.en
+    # a UTF-8 file with one stray GBK line: the offset is where that line starts
+    good = "姓名,手机号\n张伟,13812345678\n".encode()
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(good + "李娜,13900000000\n".encode("gbk"))
+    with pytest.raises(InputError) as info:
+        scan([mixed])
+    assert f"字节偏移 {len(good)} 处" in info.value.zh
+    # the header itself undecodable
+    hdr = tmp_path / "hdr.csv"
+    hdr.write_bytes(b"\xff\xfe\x00a,b\n1,2\n")
+    with pytest.raises(InputError) as info:
+        scan([hdr])
+    assert "hdr.csv" in info.value.zh and "字节偏移 0 处" in info.value.zh
+
+
+def test_csv_explicit_encoding(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("姓名,手机号\n张伟,13812345678\n".encode("gbk"))
+    assert scan([path], options=ScanOptions(encoding="gbk"))["individuals"] == 1
+    with pytest.raises(InputError) as info:
+        scan([path], options=ScanOptions(encoding="utf-8"))
+    assert "gbk.csv" in info.value.zh and "UTF-8" in info.value.zh and "字节偏移 0 处" in info.value.zh
+    with pytest.raises(InputError) as info:
+        scan([path], options=ScanOptions(encoding="no-such-codec"))
+    assert info.value.field == "--encoding"
+
+
+def test_source_names_hide_the_stored_path(tmp_path, people):
+    """An upload stored as 00_good.csv in a server folder is shown as good.csv, in results and errors."""
+    good = write_csv(tmp_path / "00_good.csv", people.rows[:50])
+    bad_csv = tmp_path / "01_corrupt.csv"
+    bad_csv.write_bytes(b"\xff\xfe\xfd,\x00\n1,2\n")
+    bad_pq = tmp_path / "02_bad.parquet"
+    bad_pq.write_bytes(b"nope")
+    bad_jsonl = tmp_path / "03_bad.jsonl"
+    bad_jsonl.write_text('{"手机号": "13812345678"}\nnot json\n', encoding="utf-8")
+    names = {"00_good.csv": "good.csv", "01_corrupt.csv": "corrupt.csv", "02_bad.parquet": "bad.parquet",
+             "03_bad.jsonl": "bad.jsonl"}
+    r = scan([good, bad_csv, bad_pq, bad_jsonl], options=ScanOptions(allow_partial=True, source_names=names))
+    assert r["sources"][0]["source"] == "good.csv"
+    shown = repr(r)
+    assert str(tmp_path) not in shown and "00_good" not in shown and "01_corrupt" not in shown
+    assert {e["source"] for e in r["errors"]} >= {"corrupt.csv", "bad.parquet"}
+    assert "good.csv:身份证号" in r["identifier_columns"]
+    for f in (bad_csv, bad_pq):
+        with pytest.raises(InputError) as info:
+            scan([f], options=ScanOptions(source_names=names))
+        assert str(tmp_path) not in f"{info.value.zh}{info.value.en}{info.value.field}{info.value}"
+        assert info.value.zh.startswith(names[f.name])
 
 
 def test_unsupported_format(tmp_path):

@@ -15,13 +15,16 @@ def _dump(obj) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=1, default=str))
 
 
-def _options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit):
+def _options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit, encoding=None):
     from moli.crossborder.scanner import ScanOptions
 
     return ScanOptions(profile=profile, key_columns=tuple(key or ()), sensitive_columns=tuple(sensitive_column or ()),
-                       plain_columns=tuple(plain_column or ()), allow_partial=allow_partial, exact_limit=exact_limit)
+                       plain_columns=tuple(plain_column or ()), allow_partial=allow_partial, exact_limit=exact_limit,
+                       encoding=encoding)
 
 
+ENCODING_HELP = ("CSV/TSV 的字符编码；默认自动：UTF-8（有无 BOM 均可），不是 UTF-8 时按 GB18030（含 GBK）/ "
+                 "CSV/TSV encoding; default: UTF-8 (with or without BOM), else GB18030 (GBK)")
 PLAIN_HELP = ("列名像敏感类别但不是（如 检验记录 指产品检验），或文本被误读为提及敏感信息的列 / a column whose name only looks like a sensitive category, or whose text is misread as mentioning sensitive information")
 
 
@@ -45,13 +48,14 @@ def assess_cmd(
                                                help="声明为敏感个人信息的列（如 诊断）/ a column to treat as sensitive"),
     plain_column: list[str] = typer.Option(None, "--not-sensitive-column", help=PLAIN_HELP),
     exact_limit: int = typer.Option(5_000_000, "--exact-limit", help="精确去重上限，超过用 HyperLogLog / exact limit"),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
     """判定出境路径：不属于监管 / 豁免 / 标准合同或认证 / 安全评估 / 负面清单 / decide the export path."""
     from moli.crossborder import report as rep
     from moli.crossborder import service
 
     p = service.plan_from_file(plan)
-    opts = _options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit)
+    opts = _options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit, encoding)
     if record or ledger:
         from moli.core.db import ensure_database, session_scope
 
@@ -94,13 +98,14 @@ def scan_cmd(
     plain_column: list[str] = typer.Option(None, "--not-sensitive-column", help=PLAIN_HELP),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="跳过无法读取的数据源 / skip unreadable sources"),
     exact_limit: int = typer.Option(5_000_000, "--exact-limit", help="精确去重上限 / exact distinct-count limit"),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
 ) -> None:
     """扫描数据：每列的个人信息类型、是否敏感、去重后的人数 / per-column PI kinds and distinct individuals."""
     from moli.crossborder.scanner import scan
 
     result = scan(list(data or []), sql=sql, table=table,
-                  options=_options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit))
+                  options=_options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit, encoding))
     if as_json:
         _dump(result)
         return

@@ -66,6 +66,10 @@ class ScanOptions:
     allow_partial: bool = False
     text_max_cells: int | None = None          # cap the per-cell search of free-text columns
     progress: object = None                    # optional callable(fraction, message) for background jobs
+    encoding: str | None = None                # CSV/TSV encoding; None: UTF-8 (BOM or not), else GB18030
+    # names to show for files (file name -> name): an upload is stored as 00_x.csv in a server folder,
+    # and its user must read "x.csv", never the server path
+    source_names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, o: dict, progress: object = None) -> ScanOptions:
@@ -73,7 +77,12 @@ class ScanOptions:
         return cls(profile=o.get("profile") or None, key_columns=tuple(o.get("key_columns") or ()),
                    sensitive_columns=tuple(o.get("sensitive_columns") or ()),
                    plain_columns=tuple(o.get("plain_columns") or ()),
-                   allow_partial=bool(o.get("allow_partial")), progress=progress)
+                   allow_partial=bool(o.get("allow_partial")), encoding=o.get("encoding") or None,
+                   source_names=dict(o.get("source_names") or {}), progress=progress)
+
+    def name_of(self, path: Path) -> str:
+        """What the user calls ``path``: the uploaded file's own name, else the path as given."""
+        return self.source_names.get(path.name) or str(path)
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +126,23 @@ def mention_patterns() -> dict[str, tuple[str, re.Pattern]]:
 def sensitive_mentions(text: str) -> list[str]:
     """The categories of sensitive personal information ``text`` mentions (``mention_patterns``)."""
     return [cat for cat, (_, rx) in mention_patterns().items() if rx.search(text or "")]
+
+
+def profile_label(profile: str) -> tuple[str, str]:
+    """(Chinese, English) name of a sensitivity profile (``sensitive_headers.yaml`` ``profiles``); the id
+    itself for a profile the file does not name."""
+    from moli.crossborder.rules import DATA_DIR
+
+    names = _profile_names(DATA_DIR / "sensitive_headers.yaml")
+    e = names.get(profile) or {}
+    return e.get("zh") or profile, e.get("en") or profile
+
+
+@lru_cache(maxsize=4)
+def _profile_names(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8")).get("profiles") or {}
 
 
 def sensitive_header(header: str) -> tuple[str, dict] | None:
@@ -208,18 +234,93 @@ def _rows_to_batches(rows: Iterator[dict], size: int) -> Iterator[pa.RecordBatch
         yield flush()
 
 
-def _csv_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.RecordBatch]:
+SNIFF_BYTES = 1 << 20
+
+
+def _check_codec(encoding: str) -> str:
+    import codecs
+
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(f"未知的字符编码 {encoding}（如 utf-8、gb18030）",
+                         f"unknown character encoding {encoding!r} (e.g. utf-8, gb18030)", field="--encoding") from None
+
+
+def sniff_encoding(path: Path) -> str:
+    """``utf-8`` or ``gb18030`` (what Excel writes on Chinese Windows; a superset of GBK and GB2312):
+    the first megabyte that holds a non-ASCII byte decides. Reads no further than that block."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(SNIFF_BYTES):
+            try:
+                dec.decode(chunk)
+            except UnicodeDecodeError:
+                return "gb18030"
+            if not chunk.isascii():
+                return "utf-8"
+    return "utf-8"
+
+
+def first_bad_byte(path: Path, encoding: str) -> int | None:
+    """The byte offset of the first byte ``path`` cannot be decoded at in ``encoding`` (None: all decode).
+    Streams the file in 1 MB blocks."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(encoding)()
+    done = 0
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(SNIFF_BYTES)
+            pending = len(dec.getstate()[0])
+            try:
+                dec.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return done - pending + exc.start
+            if not chunk:
+                return None
+            done += len(chunk)
+
+
+def _undecodable(path: Path, name: str, encoding: str, explicit: bool) -> InputError:
+    """The error for a file whose bytes are not text in ``encoding`` (nor, unless the user chose the
+    encoding, in the other one of UTF-8 and GB18030): names the file and the first bad byte."""
+    tried = [encoding] if explicit else ["utf-8", "gb18030"]
+    # the furthest either encoding reads: a UTF-8 file with one stray GBK line fails where that line starts
+    at = max((b for b in (first_bad_byte(path, e) for e in tried) if b is not None), default=None)
+    where_zh = f"字节偏移 {at:,} 处" if at is not None else ""
+    where_en = f" at byte offset {at:,}" if at is not None else ""
+    zh_enc = "、".join(e.upper() for e in tried) if explicit else "UTF-8，也不是 GB18030"
+    en_enc = " or ".join(e.upper() for e in tried)
+    return InputError(f"{name}：{where_zh}不是有效的 {zh_enc} 编码，无法读取（请另存为 UTF-8 CSV）",
+                      f"{name}: not valid {en_enc} text{where_en}; save it as UTF-8 CSV", field=name)
+
+
+def _csv_batches(path: Path, opts: ScanOptions, bad_rows: list, info: dict | None = None) -> Iterator[pa.RecordBatch]:
+    """CSV/TSV in 1 MB blocks: UTF-8 (with or without BOM) or, when its bytes are not UTF-8, GB18030
+    (``sniff_encoding``); ``opts.encoding`` fixes the encoding. ``info["encoding"]`` says which was used."""
     import csv
 
     import pyarrow.csv as pcsv
 
+    name = opts.name_of(path)
+    explicit = bool(opts.encoding)
+    encoding = _check_codec(opts.encoding) if explicit else sniff_encoding(path)
+    if encoding in ("utf-8", "utf-8-sig"):
+        encoding = "utf-8"
+    if info is not None:
+        info["encoding"] = encoding
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        try:
-            header = next(csv.reader([fh.readline()], delimiter=delim), None)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}：表头不是有效的 UTF-8 编码（{exc.reason}）",
-                             f"{path}: the header is not valid UTF-8 ({exc.reason})", field=str(path)) from None
+    with open(path, "rb") as fh:
+        line = fh.readline()
+    if encoding == "utf-8" and line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    try:
+        header = next(csv.reader([line.decode(encoding)], delimiter=delim), None)
+    except UnicodeDecodeError:
+        raise _undecodable(path, name, encoding, explicit) from None
     if not header:
         return
 
@@ -232,7 +333,8 @@ def _csv_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.R
     try:
         reader = pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=1 << 20, use_threads=False),
+            read_options=pcsv.ReadOptions(block_size=1 << 20, use_threads=False,
+                                          encoding="utf8" if encoding == "utf-8" else encoding),
             parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad, newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                                 strings_can_be_null=True, quoted_strings_can_be_null=False),
@@ -240,13 +342,17 @@ def _csv_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.R
         for batch in reader:
             names = [n.lstrip("\ufeff") for n in batch.schema.names]
             yield pa.RecordBatch.from_arrays(batch.columns, names=names)
+    except UnicodeDecodeError:  # GB18030 (or a chosen encoding) read through pyarrow's transcoder
+        raise _undecodable(path, name, encoding, explicit) from None
     except pa.ArrowInvalid as exc:
         msg = str(exc)
+        if "invalid UTF8" in msg:
+            raise _undecodable(path, name, encoding, explicit) from None
         m = re.search(r"[Rr]ow #?(\d+)", msg)
         where_zh = f"第 {m.group(1)} 行附近" if m else ""
-        raise InputError(f"{path}：{where_zh}无法读取（{msg.splitlines()[0]}）",
-                         f"{path}: cannot be read {('near row ' + m.group(1)) if m else ''} ({msg.splitlines()[0]})",
-                         field=str(path)) from None
+        raise InputError(f"{name}：{where_zh}无法读取（{msg.splitlines()[0]}）",
+                         f"{name}: cannot be read {('near row ' + m.group(1)) if m else ''} ({msg.splitlines()[0]})",
+                         field=name) from None
 
 
 def _parquet_batches(path: Path, opts: ScanOptions) -> Iterator[pa.RecordBatch]:
@@ -255,15 +361,18 @@ def _parquet_batches(path: Path, opts: ScanOptions) -> Iterator[pa.RecordBatch]:
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # ArrowInvalid / OSError for a damaged or non-Parquet file
-        raise InputError(f"{path}：不是有效的 Parquet 文件（{exc}）", f"{path}: not a valid Parquet file ({exc})",
-                         field=str(path)) from None
+        name = opts.name_of(path)
+        reason = str(exc).replace(str(path), name)
+        raise InputError(f"{name}：不是有效的 Parquet 文件（{reason}）", f"{name}: not a valid Parquet file ({reason})",
+                         field=name) from None
     for batch in pf.iter_batches(batch_size=opts.batch_rows):
         yield _as_strings(batch)
 
 
 def _pii_rows_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.RecordBatch]:
     skipped: list = []
-    rows = _pii().iter_table_rows(path, skip_bad=opts.allow_partial, skipped=skipped)
+    rows = _pii().iter_table_rows(path, skip_bad=opts.allow_partial, skipped=skipped,
+                                  **({"encoding": opts.encoding} if opts.encoding else {}))
     yield from _rows_to_batches(rows, min(opts.batch_rows, 8192))
     bad_rows.extend({"line": ln, "reason": r} for ln, r in skipped)
 
@@ -315,16 +424,18 @@ def expand_sources(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def file_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.RecordBatch]:
+def file_batches(path: Path, opts: ScanOptions, bad_rows: list, info: dict | None = None) -> Iterator[pa.RecordBatch]:
+    """Batches of one file; errors name it as ``opts.name_of`` does; ``info`` gets the CSV encoding."""
     fmt = TABLE_SUFFIXES.get(path.suffix.lower())
+    name = opts.name_of(path)
     if fmt is None:
-        raise InputError(f"{path}：不支持的格式 {path.suffix or '（无扩展名）'}（支持 {'、'.join(TABLE_SUFFIXES)}）",
-                         f"{path}: unsupported format {path.suffix or '(none)'} (supported: {', '.join(TABLE_SUFFIXES)})",
-                         field=str(path))
+        raise InputError(f"{name}：不支持的格式 {path.suffix or '（无扩展名）'}（支持 {'、'.join(TABLE_SUFFIXES)}）",
+                         f"{name}: unsupported format {path.suffix or '(none)'} (supported: {', '.join(TABLE_SUFFIXES)})",
+                         field=name)
     if not path.is_file():
-        raise InputError(f"找不到数据文件 {path}", f"data file not found: {path}", field=str(path))
+        raise InputError(f"找不到数据文件 {name}", f"data file not found: {name}", field=name)
     if fmt in ("csv", "tsv"):
-        return _csv_batches(path, opts, bad_rows)
+        return _csv_batches(path, opts, bad_rows, info)
     if fmt == "parquet":
         return _parquet_batches(path, opts)
     return _pii_rows_batches(path, opts, bad_rows)
@@ -387,14 +498,22 @@ class Scanner:
         total, done = max(1, sum(sizes)), 0
         for path, size in zip(files, sizes, strict=True):
             bad: list = []
-            self._report_progress(done / total, f"扫描 / scanning {path.name}")
+            info: dict = {}
+            name = self.opts.name_of(path)
+            self._report_progress(done / total, f"扫描 / scanning {Path(name).name}")
             try:
-                self._scan(str(path), file_batches(path, self.opts, bad), bad)
+                self._scan(name, file_batches(path, self.opts, bad, info), bad)
                 done += size
             except InputError as exc:
+                if name != str(path):  # messages from other modules name the stored file: name it as its user does
+                    exc = InputError(exc.zh.replace(str(path), name), exc.en.replace(str(path), name),
+                                     field=name if exc.field in (str(path), "path") else exc.field)
                 if not self.opts.allow_partial:
-                    raise
-                self.errors.append({"source": str(path), "error_zh": exc.zh, "error_en": exc.en})
+                    raise exc from None
+                self.errors.append({"source": name, "error_zh": exc.zh, "error_en": exc.en})
+                continue
+            if info.get("encoding"):
+                self.sources[-1]["encoding"] = info["encoding"]
 
     def _report_progress(self, fraction: float, message: str) -> None:
         if callable(self.opts.progress):
@@ -675,6 +794,11 @@ class Scanner:
                           "en": "records whose text mentions sensitive personal information (their people count as sensitive): "
                           + ", ".join(f"{h}: {n:,} {k}" for h, k, n in mentioned)
                           + "; exclude a misread column with --not-sensitive-column"})
+        decoded = [(s["source"], s["encoding"]) for s in self.sources if s.get("encoding", "utf-8") != "utf-8"]
+        if decoded:
+            notes.append({"zh": "以下文件不是 UTF-8 编码，按所列编码读取：" + "、".join(f"{n}（{e.upper()}）" for n, e in decoded),
+                          "en": "files that are not UTF-8, read in the encoding shown: "
+                          + ", ".join(f"{n} ({e.upper()})" for n, e in decoded)})
         if self.unidentified:
             notes.append({"zh": f"{self.unidentified:,} 行/单元格含个人信息但没有可去重的标识（身份证号、手机号、邮箱等），每行按一人计（偏保守）",
                           "en": f"{self.unidentified:,} rows/cells hold PI but no identifier to deduplicate on; each counted as one person (conservative)"})
