@@ -239,3 +239,31 @@ def test_reset_link_and_signed_in_browsers(page, server):
     assert "已在所有设备上退出登录" in page.inner_text("main")
     page.goto("/account")
     assert "/login" in page.url
+
+
+def test_an_upload_over_the_limit_is_stopped_in_the_page_and_nothing_typed_is_lost(page, tmp_path):
+    big = tmp_path / "客户名单.csv"
+    with open(big, "wb") as fh:  # sparse: 101 MB on paper, nothing on disk
+        fh.truncate(101 * 1024 * 1024)
+    page.goto("/crossborder")
+    page.fill("input[name=exporter_name]", "张江示例科技有限公司")
+    page.set_input_files("#crossborder-form input[type=file]", str(big))
+    page.click("#crossborder-form [type=submit]")
+    alert = page.locator("#crossborder-form .upload-too-large")
+    alert.wait_for()
+    assert "超过上限 100 MB" in alert.inner_text() and "nothing was sent" in alert.inner_text()
+    assert page.url.endswith("/crossborder") and page.input_value("input[name=exporter_name]") == "张江示例科技有限公司"
+
+
+def test_a_refused_form_post_links_back_to_its_form(server):
+    import urllib.error
+
+    req = urllib.request.Request(server + "/crossborder/assess", method="POST", data=b"x" * 10,
+                                 headers={"Content-Type": "multipart/form-data; boundary=b",
+                                          "Content-Length": str(200 * 1024 * 1024), "Referer": server + "/crossborder"})
+    try:
+        urllib.request.urlopen(req)
+        raise AssertionError("a 200 MB upload was accepted")
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode()
+        assert exc.code == 413 and 'id="error-back"' in body and 'href="/crossborder"' in body

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -40,8 +40,18 @@ def error_response(request: Request, exc: MoliError) -> Response:
         return RedirectResponse(f"/login?next={quote(target)}&reason={quote(exc.zh)}", status_code=303)
     from moli.web.templating import render
 
-    return render(request, "error.html", {"status": status, "zh": exc.zh, "en": exc.en, "field": exc.field},
-                  status_code=status)
+    return render(request, "error.html", {"status": status, "zh": exc.zh, "en": exc.en, "field": exc.field,
+                                          "back": _form_page(request)}, status_code=status)
+
+
+def _form_page(request: Request) -> str | None:
+    """For a refused form post: the page on this site the form was on (from the Referer), to go back to."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    parts = urlsplit(request.headers.get("referer", ""))
+    if parts.netloc != request.url.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 async def moli_error_handler(request: Request, exc: MoliError) -> Response:

@@ -68,7 +68,15 @@ def csrf_input(request: Request) -> Markup:
 env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "xml"]),
                   trim_blocks=True, lstrip_blocks=True)
 env.filters.update(dt=format_datetime, date=format_date, num=format_number, pct=format_pct, href=href)
-env.globals.update(csrf_input=csrf_input, csrf_token=csrf_token, moli_version=__version__)
+
+
+def max_upload_mb() -> int:
+    from moli.core.settings import get_settings
+
+    return get_settings().max_upload_mb
+
+
+env.globals.update(csrf_input=csrf_input, csrf_token=csrf_token, moli_version=__version__, max_upload_mb=max_upload_mb)
 
 
 def nav_items() -> list[tuple[str, str, str]]:
