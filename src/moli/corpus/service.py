@@ -110,17 +110,83 @@ def list_corpora(session: Session, user: Any | None = None, *, as_admin: bool = 
 
 def get_corpus(session: Session, name: str, version: str | None = None, *, user: Any | None = None,
                as_admin: bool = False) -> Corpus:
+    """The corpus ``name`` at ``version``; without a version, the latest version ``user`` may see
+    (a newer version the user may not see neither hides an older one nor reveals that it exists)."""
     stmt = select(Corpus).where(Corpus.name == name)
     if version is not None:
         stmt = stmt.where(Corpus.version == version)
-    rows = session.scalars(stmt.order_by(Corpus.updated_at.desc(), Corpus.id.desc())).all()
-    if not rows:
-        raise NotFound(f"没有名为 {name} 的语料", f"no corpus named {name}")
-    corpus = rows[0]
-    if not (as_admin or can_see_entry(user, corpus)):
-        # Do not reveal that an internal corpus exists.
-        raise NotFound(f"没有名为 {name} 的语料", f"no corpus named {name}")
-    return corpus
+    for corpus in session.scalars(stmt.order_by(Corpus.updated_at.desc(), Corpus.id.desc())):
+        if as_admin or can_see_entry(user, corpus):
+            return corpus
+    # Do not reveal that an internal corpus exists.
+    raise NotFound(f"没有名为 {name} 的语料", f"no corpus named {name}")
+
+
+def ensure_may_build(session: Session, name: str, version: str, user: Any | None) -> None:
+    """A new version of an existing name may be built only by the organisation that owns the name's
+    versions (staff and admin always may); a version that exists is never built over from the web.
+    Someone else's name gets the same answer whether its versions are public or private."""
+    rows = session.scalars(select(Corpus).where(Corpus.name == name)).all()
+    if any(not access.can_write(user, c.owner_org_id) for c in rows):
+        raise InputError(f"语料名称 {name} 属于其他组织，请换一个名称",
+                         f"the corpus name {name} belongs to another organisation; choose another name", field="name")
+    if any(c.version == version for c in rows):
+        raise InputError(f"语料 {name} 版本 {version} 已存在，请换一个版本号",
+                         f"corpus {name} version {version} exists; choose another version", field="version")
+
+
+# ---------------------------------------------------------------------------------------------
+# paths: users see input files by their names relative to the input (upload) folder, never the
+# server's paths; the storage location is for staff and admin only.
+
+
+def input_root(urls: list[str]) -> str | None:
+    """The folder holding every local input (``urls`` as a manifest's ``inputs`` lists them), or
+    None when there is no local input. Remote URLs (s3://…) are not server paths and stay as they are."""
+    import os.path
+
+    dirs = [os.path.dirname(u.removeprefix("file://")) for u in urls if "://" not in u.removeprefix("file://")]
+    if not dirs:
+        return None
+    try:
+        return os.path.commonpath(dirs)
+    except ValueError:  # relative and absolute paths mixed
+        return None
+
+
+def corpus_input_root(corpus: Corpus | str | Path) -> str | None:
+    """:func:`input_root` of a built corpus's inputs (from the ``manifest.json`` in its location)."""
+    location = corpus.location if isinstance(corpus, Corpus) else corpus
+    try:
+        manifest = json.loads((Path(location) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return input_root([str(i.get("url", "")) for i in manifest.get("inputs", [])])
+
+
+def scrub_paths(obj: Any, roots: list[str | None]) -> Any:
+    """``obj`` (strings, lists and dicts within) with every path under one of ``roots`` made relative
+    to it (``/srv/up/a/b.pdf`` → ``a/b.pdf``); a root itself becomes ``.``."""
+    roots = sorted({r.rstrip("/") for r in roots if r and r.rstrip("/")}, key=len, reverse=True)
+    if not roots:
+        return obj
+
+    def one(value: Any) -> Any:
+        if isinstance(value, str):
+            for root in roots:
+                value = value.replace(f"file://{root}/", "").replace(f"{root}/", "")
+                if value in (root, f"file://{root}"):
+                    value = "."
+            return value
+        if isinstance(value, list):
+            return [one(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(one(v) for v in value)
+        if isinstance(value, dict):
+            return {k: one(v) for k, v in value.items()}
+        return value
+
+    return one(obj)
 
 
 def corpus_summary(corpus: Corpus) -> dict[str, Any]:
@@ -135,6 +201,36 @@ def corpus_summary(corpus: Corpus) -> dict[str, Any]:
         "created_at": corpus.created_at.isoformat() if corpus.created_at else None,
         "updated_at": corpus.updated_at.isoformat() if corpus.updated_at else None,
     }
+
+
+def summary_for(corpus: Corpus, user: Any | None, *, as_admin: bool = False) -> dict[str, Any]:
+    """:func:`corpus_summary` as ``user`` may see it: the storage location only for staff and admin."""
+    out = corpus_summary(corpus)
+    if not (as_admin or access.is_staff(user)):
+        out["location"] = None
+    return out
+
+
+def manifest_for(corpus: Corpus, user: Any | None, *, as_admin: bool = False) -> dict[str, Any]:
+    """The catalogue's manifest as ``user`` may see it: input and output paths relative for all
+    but staff and admin."""
+    manifest = corpus.manifest or {}
+    if as_admin or access.is_staff(user):
+        return manifest
+    return scrub_paths(manifest, [corpus_input_root(corpus), _pattern_root(manifest), corpus.location])
+
+
+def _pattern_root(manifest: dict[str, Any]) -> str | None:
+    """The folder of the recipe's input patterns (``/srv/up/*`` → ``/srv/up``), for a manifest whose
+    inputs are gone."""
+    import os.path
+
+    paths = ((manifest.get("recipe") or {}).get("input") or {}).get("paths") or []
+    dirs = [os.path.dirname(p.split("*")[0]) for p in paths if isinstance(p, str) and p.startswith("/")]
+    try:
+        return os.path.commonpath(dirs) if dirs else None
+    except ValueError:
+        return None
 
 
 def _shard_records(folder: Path, columns: list[str] | None = None):
@@ -209,9 +305,10 @@ def sample_documents(corpus: Corpus, *, n: int = 10, offset: int = 0, max_chars:
     """First documents of the corpus, with their PII spans as highlight segments."""
     _ensure_documents(corpus, user, as_admin)
     rows = _parquet_rows(Path(corpus.location) / "data", n, offset)
+    root = corpus_input_root(corpus)
     out = []
     for rec in rows:
-        meta = json.loads(rec["meta"] or "{}")
+        meta = scrub_paths(json.loads(rec["meta"] or "{}"), [root])
         text = rec["text"]
         shown = text if max_chars is None else text[:max_chars]
         out.append({"id": rec["id"], "text": shown, "truncated": len(shown) < len(text), "chars": len(text),
@@ -229,7 +326,8 @@ def removed_documents(corpus: Corpus, *, n: int = 20, offset: int = 0, removed_b
         rec["meta"] = json.loads(rec["meta"] or "{}")
         if max_chars is not None and rec["text"]:
             rec["text"] = rec["text"][:max_chars]
-    return rows
+    # the reader's messages and the sources name files by their server paths
+    return scrub_paths(rows, [corpus_input_root(corpus)])
 
 
 def _ensure_documents(corpus: Corpus, user: Any | None, as_admin: bool) -> None:
@@ -372,12 +470,7 @@ def start_web_build(session: Session, values: dict[str, str], uploads: list[tupl
     folder = Path(tempfile.mkdtemp(prefix="corpus_upload_", dir=home))
     try:
         recipe = web_recipe(values, folder, home)
-        taken = session.scalar(select(Corpus).where(Corpus.name == recipe.name,
-                                                    Corpus.version == recipe.catalogue.version))
-        if taken is not None:
-            raise InputError(f"语料 {recipe.name} 版本 {recipe.catalogue.version} 已存在，请换一个版本号",
-                             f"corpus {recipe.name} version {recipe.catalogue.version} exists; choose another version",
-                             field="version")
+        ensure_may_build(session, recipe.name, recipe.catalogue.version, user)
         save_uploads(uploads, folder, max_bytes=max_bytes, suffixes=UPLOAD_SUFFIXES, field="files")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

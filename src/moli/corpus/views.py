@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from moli.core import access
 from moli.corpus import service
 from moli.corpus.domain import DOMAINS
 from moli.federation import service as federation
@@ -41,7 +42,7 @@ def plotly_js() -> FileResponse:
 
 @router.get("/corpus")
 def catalogue_page(request: Request, db: Session = Depends(get_db), user=Depends(current_user)):
-    rows = [service.corpus_summary(c) for c in service.list_corpora(db, user)]
+    rows = [service.summary_for(c, user) for c in service.list_corpora(db, user)]
     return render(request, "corpus/list.html", {"corpora": rows, "remote": federation.remote_items(db, "corpus"),
                                                 "domains": DOMAINS})
 
@@ -82,9 +83,10 @@ def corpus_page(request: Request, name: str, version: str | None = None, removed
     corpus = service.get_corpus(db, name, version, user=user)
     can_docs = service.can_see_documents(user, corpus)
     ctx = {
-        "corpus": service.corpus_summary(corpus),
+        "corpus": service.corpus_summary(corpus),  # the location is shown to staff only (show_location)
+        "show_location": access.is_staff(user),
         "stats": corpus.stats or {},
-        "manifest": corpus.manifest or {},
+        "manifest": service.manifest_for(corpus, user),
         "charts": service.chart_specs(corpus.stats or {}),
         "can_see_documents": can_docs,
         "samples": service.sample_documents(corpus, n=8, user=user) if can_docs else [],
@@ -106,7 +108,7 @@ def corpus_access(name: str, access: str = Form(...), version: str | None = Form
 
 @router.get("/api/v1/corpus")
 def api_list(include_remote: bool = False, db: Session = Depends(get_db), user=Depends(current_user)):
-    out = {"corpora": [service.corpus_summary(c) for c in service.list_corpora(db, user)]}
+    out = {"corpora": [service.summary_for(c, user) for c in service.list_corpora(db, user)]}
     if include_remote:  # peer nodes' public corpora, kept apart from ours
         out["remote"] = federation.remote_items(db, "corpus")
     return out
@@ -115,7 +117,7 @@ def api_list(include_remote: bool = False, db: Session = Depends(get_db), user=D
 @router.get("/api/v1/corpus/{name}")
 def api_show(name: str, version: str | None = None, db: Session = Depends(get_db), user=Depends(current_user)):
     corpus = service.get_corpus(db, name, version, user=user)
-    return {**service.corpus_summary(corpus), "stats": corpus.stats, "manifest": corpus.manifest}
+    return {**service.summary_for(corpus, user), "stats": corpus.stats, "manifest": service.manifest_for(corpus, user)}
 
 
 @router.get("/api/v1/corpus/{name}/samples")
