@@ -45,3 +45,18 @@ def test_demo_corpus_page_renders_charts_and_highlights_pii(page, server):
     assert not errors, errors
     assert requests and all(u.startswith(server) for u in requests), [u for u in requests if not u.startswith(server)]
 
+
+
+def test_demo_card_fits_a_phone_and_shows_no_server_paths(page):
+    """At 390 px the card's hash and file tables scroll inside the page (the page was 1213 px wide)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.goto("/corpus/pudong-gov-demo/card?version=1")
+        page.wait_for_selector("#datasheet table")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        text = page.locator("#datasheet").inner_text()
+        assert "laws.jsonl.gz" in text and "/src/moli/corpus/data/demo" not in text
+        page.goto("/corpus/pudong-gov-demo")
+        assert "/corpora/" not in page.locator("main").inner_text()  # no storage location for visitors
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 720})

@@ -43,7 +43,7 @@ def test_panel_card_and_croissant(client, registered):
     html = page.text
     assert 'id="safety-table"' in html and 'id="domain-chart"' in html and 'id="review-workflow"' in html
     card = client.get("/corpus/labels-web/card")
-    assert card.status_code == 200 and "<table>" in card.text and "血缘 Lineage" in card.text
+    assert card.status_code == 200 and "<table class=\"table\">" in card.text and "血缘 Lineage" in card.text
     cro = client.get("/corpus/labels-web/croissant.json")
     assert cro.status_code == 200 and cro.json()["conformsTo"] == "http://mlcommons.org/croissant/1.0"
 
@@ -69,7 +69,7 @@ def test_review_workflow_through_the_web(client, registered):
     assert r.status_code == 303
     report = client.get("/api/v1/corpus/labels-web/safety").json()
     assert report["checks"]["human"]["pass_rate"] == 1.0 and report["result"] == "pass"
-    assert '<strong id="safety-result">pass</strong>' in client.get("/corpus/labels-web").text
+    assert '<strong id="safety-result">合格 <small>pass</small></strong>' in client.get("/corpus/labels-web").text
 
 
 def test_other_organisations_cannot_review(client, registered, login):

@@ -78,11 +78,17 @@ def composition(out: Path) -> dict[str, Any]:
 
 
 def input_lineage(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each input with its size and sha256; ``name`` is its path relative to the input folder (the
+    card is read by anyone who may see the corpus: no server paths), ``url`` the full one."""
+    from moli.corpus.service import input_root, scrub_paths
+
+    items = manifest.get("inputs", [])
+    root = input_root([str(i.get("url", "")) for i in items])
     out = []
-    for item in manifest.get("inputs", []):
+    for item in items:
         url = item.get("url", "")
         path = Path(url.removeprefix("file://"))
-        entry = {"url": url, "bytes": item.get("bytes")}
+        entry = {"url": url, "name": scrub_paths(url, [root]), "bytes": item.get("bytes")}
         if "://" not in url.replace("file://", "") and path.is_file():
             entry["sha256"] = sha256_file(path)
         out.append(entry)
@@ -189,8 +195,8 @@ def datasheet(manifest: dict, stats: dict, info: dict, comp: dict, safety: dict 
         _safety_text(safety),
         "## 来源与许可 Sources and licences",
         f"许可 / licence: {info.get('license') or '未声明 / not declared'}。" + (
-            "\n\n" + _table([(x["url"], x.get("bytes"), x.get("sha256", "—")) for x in lineage[:200]],
-                            ("input", "bytes", "sha256")) if lineage else ""),
+            "\n\n" + _table([(f"`{x['name']}`", x.get("bytes"), f"`{x['sha256']}`" if x.get("sha256") else "—")
+                              for x in lineage[:200]], ("input", "bytes", "sha256")) if lineage else ""),
         "## 预期用途 Intended uses",
         info.get("intended_uses") or ("中文大模型预训练、微调与评测；不用于识别个人。 / Chinese pre-training, fine-tuning and "
                                       "evaluation; not for identifying individuals."),
@@ -239,6 +245,10 @@ def write_card(out: str | Path, info: dict[str, Any] | None = None) -> dict[str,
     safety = assessment_report(out) if any(s["name"] in ("safety", "safety_source") for s in stats.get("steps", [])) \
         else None
     lineage = input_lineage(manifest)
+    if safety:  # the sources the 5 % rule rejected, by their names relative to the input folder
+        from moli.corpus.service import input_root, scrub_paths
+
+        safety = scrub_paths(safety, [input_root([x["url"] for x in lineage])])
     atomic_write_text(out / "croissant.json", json.dumps(croissant(out, manifest, info, comp, safety),
                                                      ensure_ascii=False, indent=1))
     atomic_write_text(out / "README.md", datasheet(manifest, stats, info, comp, safety, lineage))

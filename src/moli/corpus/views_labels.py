@@ -33,6 +33,7 @@ def labels_panel(location: str) -> dict[str, Any]:
     domains = comp.get("domains") or {}
     assessment_path = out / "safety" / "assessment.json"
     safety = json.loads(assessment_path.read_text(encoding="utf-8")) if assessment_path.exists() else summary.get("safety")
+    safety = service.scrub_paths(safety, [service.corpus_input_root(out)])  # rejected sources by their names
     return {
         "has_card": (out / "README.md").exists(),
         "has_croissant": (out / "croissant.json").exists(),
@@ -64,7 +65,11 @@ def card_page(request: Request, name: str, version: str | None = None, db: Sessi
     path = Path(corpus.location) / "README.md"
     if not path.exists():
         raise InputError("该语料尚无数据卡：请运行 moli corpus card", "this corpus has no card yet: run `moli corpus card`")
-    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
+    # a card written before inputs were named relatively still holds server paths: never show them
+    text = service.scrub_paths(path.read_text(encoding="utf-8"), [service.corpus_input_root(corpus), corpus.location])
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    # wide tables (hashes, paths, step parameters) scroll inside the page as the site's tables do
+    html = html.replace("<table>", '<div class="table-wrap"><table class="table">').replace("</table>", "</table></div>")
     return render(request, "corpus/card.html", {"corpus": service.corpus_summary(corpus), "card_html": html})
 
 
@@ -110,4 +115,4 @@ async def upload_verdicts(request: Request, name: str, version: str | None = Non
 @router.get("/api/v1/corpus/{name}/safety")
 def api_safety(name: str, version: str | None = None, db: Session = Depends(get_db), user=Depends(current_user)):
     corpus = service.get_corpus(db, name, version, user=user)
-    return JSONResponse(assessment_report(corpus.location))
+    return JSONResponse(service.scrub_paths(assessment_report(corpus.location), [service.corpus_input_root(corpus)]))
