@@ -124,3 +124,64 @@ def test_form_column_lists_take_chinese_separators(client, tmp_path):
     assert sensitive_count().endswith(">12")  # 病情 and 行程安排 read as sensitive by their names
     assert sensitive_count(plain_columns="行程安排、病情").endswith(">0")
     assert sensitive_count(plain_columns="行程安排，").endswith(">12")
+
+
+def test_gbk_upload_is_scanned_and_noted(client, tmp_path, people):
+    """A CSV saved by Excel on Chinese Windows (GBK) is read, and the report says which encoding was used."""
+    path = write_csv(tmp_path / "orders.csv", people.rows)
+    gbk = path.read_text(encoding="utf-8").encode("gbk")
+    r = client.post("/crossborder/assess", data={**FORM, "individuals": "", "history": ""},
+                    files=[("data", ("订单.csv", gbk, "text/csv"))])
+    assert r.status_code == 200, r.text[:2000]
+    assert f"{people.individuals:,}" in r.text and "订单.csv（GB18030）" in r.text
+    assert "不是有效的 UTF-8" not in r.text
+
+
+def test_uploads_are_named_as_uploaded_never_by_server_path(client, login, tmp_path, people):
+    home = str(tmp_path / "moli_home")
+    good = write_csv(tmp_path / "x.csv", people.rows[:60]).read_bytes()
+    corrupt = b"\xff\xfe\xfd,a\n1,2\n"
+    form = {**FORM, "individuals": "", "history": ""}
+    # anonymous, partial: the report names both files as uploaded
+    r = client.post("/crossborder/assess", data={**form, "allow_partial": "1"},
+                    files=[("data", ("good.csv", good, "text/csv")), ("data", ("corrupt.csv", corrupt, "text/csv"))])
+    assert r.status_code == 200, r.text[:2000]
+    assert "good.csv（60 行 rows）" in r.text and "corrupt.csv：" in r.text
+    assert home not in r.text and "crossborder_" not in r.text and "00_good" not in r.text
+    # not partial: the error names the upload, not the server file
+    bad = client.post("/crossborder/assess", data=form, files=[("data", ("corrupt.csv", corrupt, "text/csv"))])
+    assert bad.status_code == 400 and "corrupt.csv：" in bad.text and "字节偏移" in bad.text
+    assert home not in bad.text and "00_corrupt" not in bad.text
+    # the background job: its failure message and its parameters hold no server path
+    login(client, role="enterprise", org="Org A")
+    r2 = client.post("/crossborder/assess", data={**form, "background": "1"},
+                     files=[("data", ("corrupt.csv", corrupt, "text/csv"))], follow_redirects=False)
+    job_url = r2.headers["location"]
+    failed = client.get(job_url)
+    assert "corrupt.csv" in failed.text and home not in failed.text and "00_corrupt" not in failed.text
+    job = client.get("/api/v1/jobs/" + job_url.rsplit("/", 1)[1]).json()
+    assert job["status"] == "failed" and home not in repr(job)
+
+
+def test_users_read_chinese_names_not_codes(client, login):
+    form = client.get("/crossborder").text
+    assert "个人信息保护法第二十八条 + GB/T 45574-2025（默认）" in form
+    assert "GB/T 35273-2020 附录B 表B.1（从严）" in form
+    assert ">pipl_gbt45574_2025<" not in form and ">gbt35273_2020_strict<" not in form
+    login(client, role="enterprise", org="Org A")
+    client.post("/crossborder/assess", data={**FORM, "history": "", "individuals": "150000", "record": "1"})
+    client.post("/crossborder/assess", data={**FORM, "history": "", "individuals": "10", "record": "1",
+                                             "transfer_date": "2026-01-05"})
+    ledger = client.get("/crossborder/assessments").text
+    # the site's table style, scrolling inside its wrapper on a phone
+    assert ledger.count('<div class="table-wrap">') == 2 and '<table class="table" id="ledger">' in ledger
+    assert '<table class="table" id="ledger-summary">' in ledger
+    row = ledger.split('id="ledger"')[1]
+    assert row.index("订立个人信息出境标准合同或通过个人信息保护认证") < row.index("standard contract or certification")
+    assert "免予申报安全评估、订立标准合同和认证" in row
+    assert "<code>standard_contract_or_certification</code></small>" in row  # the code only in small print
+    # a failed job's status: Chinese first, as on /jobs
+    r = client.post("/crossborder/assess", data={**FORM, "background": "1"},
+                    files=[("data", ("bad.parquet", b"nope", "x"))], follow_redirects=False)
+    page = client.get(r.headers["location"]).text
+    assert '<strong id="job-status" class="status-failed">失败 failed</strong>' in page

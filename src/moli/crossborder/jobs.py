@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 from moli.core.db import session_scope
 from moli.core.jobs import job_handler
+from moli.core.settings import get_settings
 from moli.crossborder import service
 from moli.crossborder.scanner import ScanOptions
 
@@ -20,7 +21,8 @@ def assess_job(job_id: int, params: dict, progress) -> dict:
     ``options`` (profile, key_columns, sensitive_columns, plain_columns, allow_partial), ``record``, ``user``
     ({id, organisation_id, role}).
     """
-    folder = Path(params["folder"])
+    # the upload folder, by its name inside MOLI_HOME (job params are shown to the job's owner: no server path)
+    folder = get_settings().ensure_home() / Path(params["folder"])
     try:
         plan = service.plan_from_mapping(params["plan"])
         o = params.get("options", {})

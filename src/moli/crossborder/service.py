@@ -251,10 +251,18 @@ def form_choices() -> dict:
     }
 
 
-def _profiles() -> list[str]:
-    from moli.crossborder.scanner import profiles
+def _profiles() -> list[tuple[str, str, str]]:
+    """(id, Chinese name, English name) of each sensitivity profile, the default first."""
+    from moli.crossborder.scanner import profile_label, profiles
 
-    return profiles()
+    return [(p, *profile_label(p)) for p in profiles()]
+
+
+def path_label(path: str) -> tuple[str, str]:
+    """(Chinese, English) name of an export path (``exempt`` -> 免予申报…)."""
+    from moli.crossborder.engine import PATH_LABELS
+
+    return PATH_LABELS.get(path, (path, path))
 
 
 def save_uploads(files: list[tuple[str, Any]], folder: Path, *, max_bytes: int) -> list[Path]:
@@ -263,6 +271,12 @@ def save_uploads(files: list[tuple[str, Any]], folder: Path, *, max_bytes: int) 
     from moli.crossborder.scanner import TABLE_SUFFIXES
 
     return save(files, folder, max_bytes=max_bytes, suffixes=tuple(TABLE_SUFFIXES), field="data")
+
+
+def upload_names(files: list[tuple[str, Any]], saved: list[Path]) -> dict[str, str]:
+    """Stored file name -> the name its user uploaded it as (``good.csv``, not ``00_good.csv`` in a
+    server folder): what reports and errors show (``ScanOptions.source_names``)."""
+    return {p.name: Path(name or p.name).name for (name, _), p in zip(files, saved, strict=True)}
 
 
 def home_counts(session: Session) -> dict[str, int]:

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from moli.core.errors import InputError, NotFound, Unauthenticated
-from moli.core.jobs import get_job, submit_job
+from moli.core.jobs import get_job, status_label, submit_job
 from moli.core.settings import get_settings
 from moli.crossborder import report as rep
 from moli.crossborder import service
@@ -54,16 +54,16 @@ async def assess_submit(request: Request, db: Session = Depends(get_db), user=De
         record = values.get("record") in ("1", "on")
         if record and user is None:
             raise Unauthenticated("记录台账须先登录", "log in to record the assessment in the ledger")
-        paths = service.save_uploads([(f.filename, f.file) for f in uploads], tmp,
-                                     max_bytes=get_settings().max_upload_mb * 2**20)
-        options = {"profile": values.get("profile") or None,
+        files = [(f.filename, f.file) for f in uploads]
+        paths = service.save_uploads(files, tmp, max_bytes=get_settings().max_upload_mb * 2**20)
+        options = {"profile": values.get("profile") or None, "source_names": service.upload_names(files, paths),
                    "allow_partial": values.get("allow_partial") in ("1", "on"),
                    "key_columns": _column_names(values.get("key")),
                    "sensitive_columns": _column_names(values.get("sensitive_columns")),
                    "plain_columns": _column_names(values.get("plain_columns"))}
         if background:  # the job owns the folder now and removes it when done
             job = submit_job(db, "crossborder.assess", f"数据出境评估 / assessment: {plan.exporter.name}",
-                             {"plan": plan.model_dump(mode="json"), "folder": str(tmp), "options": options,
+                             {"plan": plan.model_dump(mode="json"), "folder": tmp.name, "options": options,
                               "record": record, "user": {"id": user.id, "organisation_id": user.organisation_id,
                                                          "role": user.role}}, user)
             tmp = None
@@ -100,7 +100,7 @@ def job_page(request: Request, job_id: int, db: Session = Depends(get_db), user=
         raise NotFound(f"任务 {job_id} 不是数据出境评估", f"job {job_id} is not a cross-border assessment")
     if job.status == "succeeded" and job.result:
         return render(request, "crossborder/report.html", _report_ctx(job.result["report"], job.result.get("assessment_id")))
-    return render(request, "crossborder/job.html", {"job": job}, status_code=200)
+    return render(request, "crossborder/job.html", {"job": job, "status_label": status_label}, status_code=200)
 
 
 @router.get("/crossborder/assessments")
@@ -110,7 +110,7 @@ def ledger_page(request: Request, exporter: str = "", year: int | None = None, d
     year = year or dt.date.today().year
     summaries = [service.ledger_summary(db, user, name, year) for name in sorted({r.exporter_name for r in rows})]
     return render(request, "crossborder/ledger.html", {"rows": rows, "exporter": exporter, "year": year,
-                                                       "summaries": summaries})
+                                                       "summaries": summaries, "path_label": service.path_label})
 
 
 @router.get("/crossborder/assessments/{assessment_id}")
