@@ -26,7 +26,7 @@ def test_competition_end_to_end_in_the_browser(client, login, tmp_path):
     half = {k: (v if i % 2 else "wrong") for i, (k, v) in enumerate(answers.items())}
     r = client.post("/events/competitions/web-cls/submit", files={"file": ("preds.jsonl", jsonl(half))},
                     follow_redirects=True)
-    assert r.status_code == 200 and "scored" in r.text and "preds.jsonl" in r.text
+    assert r.status_code == 200 and "已评分 <small>scored</small>" in r.text and "preds.jsonl" in r.text
     bad = client.post("/api/v1/events/competitions/web-cls/submissions",
                       files={"file": ("bad.jsonl", b'{"id": "nope", "label": "x"}\n')})
     assert bad.status_code == 422 and bad.json()["status"] == "rejected" and "unknown ids" in bad.json()["reason"]

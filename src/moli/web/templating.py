@@ -2,7 +2,8 @@
 
 Every template gets ``request``, ``current_user`` (User or None), ``csrf_input(request)`` (a
 hidden ``csrf_token`` field) and the filters ``dt`` / ``date`` (Asia/Shanghai time), ``num``
-(thousands separators), ``pct`` and ``href`` (a user's link, or ``#`` when it is not a web address).
+(thousands separators), ``pct``, ``href`` (a user's link, or ``#`` when it is not a web address) and ``status``
+(a status code in Chinese, then the code).
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ def format_pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+# What a status code means, for the pages (the code itself stays beside it, small).
+STATUS_NAMES = {"queued": "排队中", "running": "运行中", "succeeded": "已完成", "failed": "失败", "scored": "已评分",
+                "rejected": "未通过校验", "pending": "待处理", "not_run": "未运行", "passed": "通过",
+                "withdrawn": "已撤回", "active": "有效"}
+
+
+def format_status(code: str | None) -> Markup:
+    """``失败 <small>failed</small>``: Chinese first, then the code; an unknown code as it is."""
+    if not code:
+        return Markup("—")
+    zh = STATUS_NAMES.get(code)
+    return Markup(f"{escape(zh)} <small>{escape(code)}</small>") if zh else Markup(escape(code))
+
+
 def csrf_token(request: Request) -> str:
     from moli.web.security import csrf_token_for
 
@@ -67,7 +82,7 @@ def csrf_input(request: Request) -> Markup:
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "xml"]),
                   trim_blocks=True, lstrip_blocks=True)
-env.filters.update(dt=format_datetime, date=format_date, num=format_number, pct=format_pct, href=href)
+env.filters.update(dt=format_datetime, date=format_date, num=format_number, pct=format_pct, href=href, status=format_status)
 
 
 def max_upload_mb() -> int:
