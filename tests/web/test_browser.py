@@ -267,3 +267,10 @@ def test_a_refused_form_post_links_back_to_its_form(server):
     except urllib.error.HTTPError as exc:
         body = exc.read().decode()
         assert exc.code == 413 and 'id="error-back"' in body and 'href="/crossborder"' in body
+
+
+def test_pages_with_long_keys_and_paths_fit_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 800})
+    for url in ("/federation", "/api/docs"):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
