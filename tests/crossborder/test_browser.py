@@ -49,3 +49,35 @@ def test_guided_form_upload_report_and_pdf(page, tmp_path):
     pdf = page.pdf(format="A4", print_background=True)  # what "save as PDF" gives, with the print CSS
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     (tmp_path / "report.pdf").write_bytes(pdf)
+
+
+def test_report_and_ledger_fit_a_phone(page, tmp_path):
+    """At 390 px the report (long source URLs) and the ledger (wide tables) do not widen the page."""
+    page.goto("/")
+    page.click("#nav-register")
+    page.fill("input[name=email]", "phone@example.com")
+    page.fill("input[name=display_name]", "测试用户")
+    page.fill("input[name=organisation]", "手机测试公司")
+    page.fill("input[name=password]", "password-123")
+    page.fill("input[name=password2]", "password-123")
+    page.click("#register-submit")
+    page.wait_for_url("**/")
+    page.set_viewport_size({"width": 390, "height": 800})
+    people = make_people(n_people=20, n_rows=40, seed=3, minors=1)
+    data = write_csv(tmp_path / "orders_with_a_rather_long_file_name_for_a_phone_screen.csv", people.rows)
+    page.goto("/crossborder")
+    page.fill("input[name=exporter_name]", "手机测试科技")
+    page.fill("input[name=transfer_date]", "2026-05-01")
+    page.fill("input[name=recipient_country]", "US")
+    page.set_input_files("input[name=data]", str(data))
+    page.check("input[name=record]")
+    page.click("#assess-submit")
+    page.wait_for_selector("#report")
+    width = "document.documentElement.scrollWidth"
+    assert page.evaluate(width) <= 390
+    page.goto("/crossborder/assessments")
+    assert page.evaluate(width) <= 390
+    assert page.eval_on_selector("#ledger", "t => getComputedStyle(t).borderCollapse") == "collapse"  # site style
+    page.click("#ledger a")
+    page.wait_for_selector("#report")
+    assert page.evaluate(width) <= 390
