@@ -165,6 +165,7 @@ def test_demo_load_is_idempotent(session):
     assert first["corpora"] == 1 and first["documents"] >= 10 and again == {"corpora": 0, "unchanged": ["pudong-gov-demo"]}
     corpus = service.get_corpus(session, "pudong-gov-demo")
     assert corpus.access == "public"
+    assert Path(corpus.location).parts[-3:] == ("corpora", "pudong-gov-demo", corpus.version)  # as web builds
     ids = {d["id"] for d in service.sample_documents(corpus, n=100)}
     assert "seed_000_95235587940dae1c.txt" in ids
     removed = {r["id"]: (r["removed_by"], r["duplicate_of"]) for r in service.removed_documents(corpus, n=100)}

@@ -19,7 +19,9 @@ def demo_recipe(home: Path | None = None):
     from moli.corpus.recipe import load_recipe
 
     recipe = load_recipe(DEMO_DIR / "recipe.yaml")
-    out = (home or get_settings().home) / "corpora" / recipe.name
+    # corpora/<name>/<version>, as a web build lays out a corpus: a later version of the demo's name then
+    # sits beside it, never inside its folder
+    out = (home or get_settings().home) / "corpora" / recipe.name / recipe.catalogue.version
     return recipe.model_copy(update={"output": recipe.output.model_copy(update={"path": str(out)})})
 
 
