@@ -200,3 +200,13 @@ def test_a_rotation_endorsed_by_the_pinned_key_is_followed_others_refused(sessio
     checked = service.check_catalogue(peer, catalogue(new, [corpus_entry("x")]))
     assert checked["rotated_from"] == old.public_key and [e.name for e in checked["entries"]] == ["x"]
     assert service.check_catalogue(peer, catalogue(old, [corpus_entry("x")]))["rotated_from"] is None
+
+
+def test_this_node_is_never_its_own_peer(session):
+    from moli.federation.identity import load_identity
+
+    me = load_identity()
+    peer = service.add_peer(session, "myself", "http://127.0.0.1:8000")
+    with pytest.raises(InputError) as exc:
+        service.check_catalogue(peer, catalogue(me, [corpus_entry("x")]))
+    assert exc.value.field == "url" and "本节点自己" in exc.value.zh and "its own peer" in exc.value.en

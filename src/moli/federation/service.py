@@ -321,6 +321,11 @@ def check_catalogue(peer: FederationPeer, doc: Any) -> dict[str, Any]:
                          field="catalogue") from None
     key = head.node.public_key
     decode_public_key(key, field="node.public_key")
+    me = load_identity()
+    if head.node.id == me.node_id or key == me.public_key:
+        raise InputError(f"{peer.url} 是本节点自己（节点编号 {me.node_id[:8]}…），不能作为对等节点同步；请改用对方节点的地址",
+                         f"{peer.url} is this node itself (node id {me.node_id[:8]}…), which cannot be its own "
+                         "peer; use the other node's address", field="url")
     rotated_from = None
     if peer.public_key and key != peer.public_key and endorsed_by(doc, peer.public_key):
         rotated_from = peer.public_key  # the pinned key signed for the new one: a planned rotation
