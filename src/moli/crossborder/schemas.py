@@ -148,8 +148,8 @@ def _check_facts(plan: Plan, registrations, lists) -> None:
             raise plan_error(f"history.{i}.date", f"历史出境日期 {h.date} 晚于本次出境日期 {plan.transfer.date}",
                              f"earlier export dated {h.date} is after the transfer date {plan.transfer.date}")
     if plan.transfer.necessity_justified and plan.transfer.scenario == "none":
-        raise plan_error("transfer.necessity_justified", "声明了“确需”，但 scenario 为 none，未指明豁免场景",
-                         "necessity is declared but scenario is none: name the exemption scenario")
+        raise plan_error("transfer.necessity_justified", "声明了“确需向境外提供”，但未选择豁免场景（如订立、履行合同所必需；人力资源管理；紧急情况），请选择一个场景",
+                         "necessity is declared but no exemption scenario is chosen (scenario is none): choose one")
 
 
 def load_plan_file(path: str | Path, **kw) -> Plan:
