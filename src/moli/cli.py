@@ -48,7 +48,16 @@ def _register() -> None:
 _register()
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    # SIGTERM (kill, a supervisor stopping the job) ends the process the way Ctrl-C does: through the
+    # ``finally`` and ``except BaseException`` blocks that remove temporary and half-written files.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         app()
     except MoliError as exc:

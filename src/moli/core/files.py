@@ -23,8 +23,14 @@ def fsync_dir(path: Path) -> None:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write to a temporary name beside ``path``, fsync, rename over ``path``."""
+    """Write to a temporary name beside ``path``, fsync, rename over ``path``. A ``path`` that is a folder
+    is refused (InputError) before anything is written."""
     path = Path(path)
+    if path.is_dir():
+        from moli.core.errors import InputError
+
+        raise InputError(f"输出路径 {path} 是一个文件夹，请给出文件名（如 {path / 'out'}）",
+                         f"the output path {path} is a folder; give a file name (e.g. {path / 'out'})", field=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
