@@ -105,3 +105,14 @@ def test_unreachable_queue_marks_the_job_failed(session, monkeypatch):
     user = make_user(org="Org A")
     job = jobs.submit_job(session, "test.sum", "x", {"numbers": [1]}, user)
     assert job.status == "failed" and "could not queue" in job.message and job.finished_at is not None
+
+
+def test_a_job_shows_no_server_path(session, moli_home):
+    user = make_user(org="Org A")
+    folder = f"{moli_home.resolve()}/corpus_upload_x1"
+    job = jobs.submit_job(session, "test.sum", "求和", {"numbers": [1], "folder": folder, "files": [f"{folder}/a.pdf"]},
+                          user)
+    shown = jobs.job_dict(job)
+    assert shown["params"]["folder"] == "MOLI_HOME/corpus_upload_x1"
+    assert shown["params"]["files"] == ["MOLI_HOME/corpus_upload_x1/a.pdf"] and str(moli_home) not in str(shown)
+    assert job.params["folder"] == folder  # the job itself still knows where its files are

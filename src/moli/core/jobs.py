@@ -208,11 +208,26 @@ def list_jobs(session: Session, user: Any | None, limit: int = 100) -> list[Job]
     return list(session.scalars(stmt))
 
 
+def _home_hidden(obj: Any, home: str) -> Any:
+    """``obj`` with the server's MOLI_HOME path written as ``MOLI_HOME`` in every string within."""
+    if isinstance(obj, str):
+        return obj.replace(home, "MOLI_HOME")
+    if isinstance(obj, list):
+        return [_home_hidden(v, home) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _home_hidden(v, home) for k, v in obj.items()}
+    return obj
+
+
 def job_dict(job: Job) -> dict:
+    """A job as its pages and API show it: where files sit on the server (upload folders in MOLI_HOME)
+    is not the user's business, so that path reads ``MOLI_HOME``."""
+    home = str(get_settings().home)
     return {
         "id": job.id, "kind": job.kind, "title": job.title, "status": job.status,
-        "status_label": status_label(job.status), "progress": job.progress, "message": job.message,
-        "params": job.params, "result": job.result,
+        "status_label": status_label(job.status), "progress": job.progress,
+        "message": _home_hidden(job.message, home),
+        "params": _home_hidden(job.params, home), "result": _home_hidden(job.result, home),
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
