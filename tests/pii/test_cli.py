@@ -134,3 +134,54 @@ def test_unknown_mode_message(tmp_path):
     res = runner.invoke(app, ["redact", "--input", __file__, "--output", str(tmp_path / "x.txt"), "--mode", "blur"])
     assert isinstance(res.exception, InputError) and "blur" in res.exception.zh
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_skip_bad_skips_a_text_that_is_not_a_string(tmp_path):
+    p = tmp_path / "ns.jsonl"
+    p.write_text('{"id":1,"text":"电话13945671234"}\n{"id":2,"text":123}\n{"id":3,"text":"x"}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    res = run("pii", "redact", "--input", p, "--output", out)
+    assert res.returncode == 2 and "第 2 行" in res.stderr and "--skip-bad" in res.stderr and not out.exists()
+    res = run("pii", "redact", "--input", p, "--output", out, "--skip-bad")
+    assert res.returncode == 0, res.stderr
+    assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == [1, 3]
+    assert json.loads(res.stderr.splitlines()[-1])["skipped_lines"] == [2]
+    res = runner.invoke(app, ["scan", "--input", str(p), "--skip-bad"])
+    assert res.exit_code == 0 and [json.loads(x)["id"] for x in res.stdout.splitlines()] == [1, 3]
+    assert "skipped 1" in res.stderr
+
+
+def test_redact_output_folder_refused(tmp_path):
+    p = tmp_path / "in.jsonl"
+    write_jsonl(p, [{"id": 1, "text": "电话13945671234"}])
+    folder = tmp_path / "outdir"
+    folder.mkdir()
+    res = run("pii", "redact", "--input", p, "--output", folder)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "文件夹" in res.stderr and "folder" in res.stderr and list(folder.iterdir()) == []
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_jsonl_with_bom(tmp_path):
+    p = tmp_path / "bom.jsonl"
+    p.write_bytes('\ufeff{"id":1,"text":"电话13812345678"}\n{"id":2,"text":"李娜 13987654321"}\n'.encode())
+    res = run("pii", "scan", "--input", p, "--kinds", "PHONE")
+    assert res.returncode == 0, res.stderr
+    assert [json.loads(x)["id"] for x in res.stdout.splitlines()] == [1, 2]
+
+
+def test_scan_table_repeated_columns_and_bad_sample_rows(tmp_path):
+    p = tmp_path / "dup.csv"
+    p.write_text("手机,手机,姓名\n13812345678,13987654321,王建国\n", encoding="utf-8")
+    res = run("pii", "scan-table", p)
+    assert res.returncode == 0, res.stderr
+    rep = json.loads(res.stdout)
+    assert [c["column"] for c in rep["columns"]] == ["手机", "手机 (2)", "姓名"]
+    assert "手机 (2)" in res.stderr and "repeats" in res.stderr
+    res = run("pii", "scan-table", p, "--sample-rows", "-1")
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "--sample-rows" in res.stderr
+    big = tmp_path / "big.csv"
+    big.write_text("id,备注\n1," + "长" * 200_000 + "\n", encoding="utf-8")
+    res = run("pii", "scan-table", big)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["rows"] == 1

@@ -54,3 +54,40 @@ def test_scan_of_long_single_line_keeps_whole_file_offsets(tmp_path):
     rec = next(scan_file(p, kinds={"PHONE"}))
     f = rec["findings"][0]
     assert text[f["start"]:f["end"]] == "13945671234"
+
+
+def test_bom_at_file_start_is_dropped(tmp_path):
+    p = tmp_path / "bom.jsonl"
+    p.write_bytes(b'\xef\xbb\xbf{"id":1,"text":"a"}\n{"id":2,"text":"b"}\n')
+    assert [obj["id"] for _, obj in iter_jsonl(p)] == [1, 2]
+    skipped = []
+    assert [obj["id"] for _, obj in iter_jsonl(p, skip_bad=True, skipped=skipped)] == [1, 2] and skipped == []
+    # only at the start: a U+FEFF later in the text is content
+    t = tmp_path / "bom.txt"
+    t.write_bytes(b"\xef\xbb\xbfab\n\xef\xbb\xbfc\n")
+    assert [ln for _, ln in decoded_lines(t)] == ["ab\n", "\ufeffc\n"]
+
+
+def test_skip_hint_is_the_callers_flag(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"id": 1}\nnot json\n', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        list(iter_jsonl(p))
+    assert "--skip-bad" in exc.value.zh and "--skip-bad" in exc.value.en
+    with pytest.raises(InputError) as exc:
+        list(iter_jsonl(p, skip_flag="--allow-partial"))
+    assert "--allow-partial" in exc.value.zh and "--allow-partial" in exc.value.en
+    assert "--skip-bad" not in exc.value.zh + exc.value.en
+    with pytest.raises(InputError) as exc:
+        list(iter_jsonl(p, skip_flag=None))
+    assert "可加" not in exc.value.zh and "to skip it" not in exc.value.en and "line 2" in exc.value.en
+
+
+def test_repeated_keys_renamed_only_when_asked(tmp_path):
+    p = tmp_path / "dup.jsonl"
+    p.write_text('{"手机": "1", "手机": "2", "x": {"a": 1, "a": 2}}\n', encoding="utf-8")
+    assert [obj for _, obj in iter_jsonl(p)] == [{"手机": "2", "x": {"a": 2}}]  # json.loads, as before
+    renamed = []
+    (_, obj), = iter_jsonl(p, renamed=renamed)
+    assert obj == {"手机": "1", "手机 (2)": "2", "x": {"a": 1, "a (2)": 2}} and type(obj) is dict
+    assert renamed == [(1, "手机", "手机 (2)")]

@@ -67,6 +67,9 @@ def scan_table(path: Path = typer.Argument(..., help="CSV / TSV / JSONL / Parque
     from moli.pii.tables import scan_table as _scan
 
     rep = _scan(path, sample_rows=sample_rows, encoding=encoding, skip_bad=skip_bad)
+    for _, old, new in rep.renamed:
+        typer.echo(f"列名 {old} 重复，这一列记为 {new} / column name {old!r} repeats; this column is reported as {new!r}",
+                   err=True)
     typer.echo(json.dumps(rep.to_dict(), ensure_ascii=False, indent=1))
 
 

@@ -46,9 +46,18 @@ def _text_of(obj: dict, fld: str, path: Path, lineno: int) -> str:
     if val is None:
         return ""
     if not isinstance(val, str):
-        raise InputError(f"{path}：第 {lineno} 行的字段 {fld} 不是字符串", f"{path}: line {lineno}: field {fld!r} is not a string",
-                         field=fld)
+        raise InputError(f"{path}：第 {lineno} 行的字段 {fld} 不是字符串；可加 --skip-bad 跳过",
+                         f"{path}: line {lineno}: field {fld!r} is not a string; use --skip-bad to skip it", field=fld)
     return val
+
+
+def _texts(path: Path, fld: str, encoding: str, skip_bad: bool, stats: RunStats) -> Iterator[tuple[int, dict, str]]:
+    for lineno, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped):
+        val = obj.get(fld)
+        if skip_bad and val is not None and not isinstance(val, str):
+            stats.skipped.append((lineno, f"field {fld!r} is not a string / 字段 {fld} 不是字符串"))
+            continue
+        yield lineno, obj, _text_of(obj, fld, path, lineno)
 
 
 BATCH_RECORDS = 256  # records detected together (detect_many): the model is several times faster in batches
@@ -57,9 +66,7 @@ BATCH_RECORDS = 256  # records detected together (detect_many): the model is sev
 def _records(path: Path, fld: str, encoding: str, skip_bad: bool, stats: RunStats) -> Iterator[list]:
     """Batches of (line number, record, text) of a JSONL file; a bad record stops with its line number
     (or is skipped and counted with ``skip_bad``) before its batch is detected."""
-    rows = ((lineno, obj, _text_of(obj, fld, path, lineno))
-            for lineno, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=stats.skipped))
-    return batches_by_size(rows, lambda _: 1, BATCH_RECORDS)
+    return batches_by_size(_texts(path, fld, encoding, skip_bad, stats), lambda _: 1, BATCH_RECORDS)
 
 
 def scan_file(path: Path, *, fld: str = "text", id_field: str = "id", encoding: str = "utf-8",
@@ -138,6 +145,9 @@ def redact_file(inp: Path, out: Path, *, mode: str, key: bytes | None = None, fl
     if mode not in MODES:
         raise InputError(f"未知的脱敏方式 {mode!r}（可用：{'|'.join(MODES)}）",
                          f"unknown redaction mode {mode!r} (one of {'|'.join(MODES)})", field="--mode")
+    if out.is_dir():
+        raise InputError(f"输出路径 {out} 是一个文件夹，请给出文件名（如 {out / inp.name}）",
+                         f"the output path {out} is a folder; give a file name (e.g. {out / inp.name})", field="--output")
     if inp.resolve() == out.resolve():
         raise InputError("输出文件不能与输入文件相同", "the output file must differ from the input", field="--output")
     redaction_policy([], allow, names)  # a bad policy stops before any output

@@ -15,7 +15,7 @@ from pathlib import Path
 from moli.core.errors import InputError
 from moli.pii.categories import category_of, is_sensitive, profiles
 from moli.pii.detect import detect_many
-from moli.pii.io import decoded_lines, iter_jsonl
+from moli.pii.io import decoded_lines, distinct_names, iter_jsonl, skip_hint
 from moli.pii.lexicons import lexicons, surnames
 from moli.pii.model import batches_by_size
 
@@ -36,21 +36,58 @@ def table_format(path: Path) -> str:
     return fmt
 
 
-def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False,
-                    skipped: list | None = None) -> Iterator[dict]:
+# the largest CSV/TSV cell read (the csv module's default, 128 KiB, stops at a long text cell); a larger
+# one is an InputError naming the file and the record
+MAX_CSV_FIELD = 16 << 20
+
+
+def _csv_rows(path: Path, fmt: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(record number from 1, fields) of a CSV/TSV; a cell over MAX_CSV_FIELD or another csv error is an
+    InputError naming the file and the record."""
+    if csv.field_size_limit() < MAX_CSV_FIELD:
+        csv.field_size_limit(MAX_CSV_FIELD)  # process-wide, only ever raised
+    lines = (ln for _, ln in decoded_lines(path, encoding))
+    reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",")
+    record = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            n = record + 1
+            if "field larger than field limit" in str(exc):
+                raise InputError(f"{path}：第 {n} 条记录有一个单元格超过 {MAX_CSV_FIELD >> 20} MB 上限",
+                                 f"{path}: record {n} has a cell over the {MAX_CSV_FIELD >> 20} MB limit",
+                                 field=f"record {n}") from None
+            raise InputError(f"{path}：第 {n} 条记录无法按 {fmt.upper()} 读取（{exc}）",
+                             f"{path}: record {n} cannot be read as {fmt.upper()} ({exc})", field=f"record {n}") from None
+        record += 1
+        yield record, row
+
+
+def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False, skipped: list | None = None,
+                    skip_flag: str | None = "--skip-bad", renamed: list | None = None) -> Iterator[dict]:
     """Rows of a table as dicts (column -> value), one at a time. CSV/TSV via the csv module, JSONL line by
-    line, Parquet by record batches (pyarrow), XLSX with openpyxl read_only (first sheet, first row = header)."""
+    line, Parquet by record batches (pyarrow), XLSX with openpyxl read_only (first sheet, first row = header).
+
+    A column name that repeats (in the header, or as a key repeated in a JSONL object) is kept under a
+    distinct name, ``手机``, ``手机 (2)``, ``手机 (3)`` (``moli.pii.io.distinct_names``): no value is lost. Each
+    rename is appended to ``renamed`` as (line, original, new); line 1 is the header. A bad row raises an
+    InputError whose hint names ``skip_flag`` (the caller's option that skips it; None for no hint), or with
+    ``skip_bad`` is appended to ``skipped`` as (line, reason)."""
     path = Path(path)
     fmt = table_format(path)
+    renames: list = [] if renamed is None else renamed
+    zh_hint, en_hint = skip_hint(skip_flag)
     if fmt in ("csv", "tsv"):
-        lines = (ln for _, ln in decoded_lines(path, encoding))
-        reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",")
-        header = next(reader, None)
-        if header is None:
+        records = _csv_rows(path, fmt, encoding)
+        first = next(records, None)
+        if first is None:
             return
-        if header and header[0].startswith("\ufeff"):
-            header[0] = header[0][1:]
-        for i, row in enumerate(reader, start=2):
+        header, header_renames = distinct_names(first[1])
+        renames.extend((1, old, new) for old, new in header_renames)
+        for i, row in records:
             if not row:
                 continue
             if len(row) != len(header):
@@ -58,12 +95,20 @@ def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False,
                     if skipped is not None:
                         skipped.append((i, f"{len(row)} fields, header has {len(header)}"))
                     continue
-                raise InputError(f"{path}：第 {i} 条记录有 {len(row)} 个字段，表头有 {len(header)} 个；可加 --skip-bad 跳过",
-                                 f"{path}: record {i} has {len(row)} fields, the header has {len(header)}; "
-                                 f"use --skip-bad to skip it", field=f"record {i}")
+                raise InputError(f"{path}：第 {i} 条记录有 {len(row)} 个字段，表头有 {len(header)} 个{zh_hint}",
+                                 f"{path}: record {i} has {len(row)} fields, the header has {len(header)}{en_hint}",
+                                 field=f"record {i}")
             yield dict(zip(header, row, strict=True))
     elif fmt == "jsonl":
-        for _, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped):
+        line_renames: list = []
+        seen: set = set()  # a key repeated on many lines is reported once, at its first line
+        for _, obj in iter_jsonl(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped, skip_flag=skip_flag,
+                                 renamed=line_renames):
+            for r in line_renames:
+                if r[1:] not in seen:
+                    seen.add(r[1:])
+                    renames.append(r)
+            line_renames.clear()
             yield obj
     elif fmt == "parquet":
         import pyarrow.parquet as pq
@@ -73,8 +118,15 @@ def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False,
         except Exception as exc:  # pyarrow raises ArrowInvalid and OSError variants
             raise InputError(f"{path}：不是有效的 Parquet 文件（{exc}）", f"{path}: not a valid Parquet file ({exc})",
                              field="path") from exc
+        names, header_renames = distinct_names([str(n) for n in pf.schema_arrow.names])
+        renames.extend((1, old, new) for old, new in header_renames)
         for batch in pf.iter_batches(batch_size=4096):
-            yield from batch.to_pylist()
+            if not header_renames:
+                yield from batch.to_pylist()
+                continue
+            columns = [c.to_pylist() for c in batch.columns]
+            for values in zip(*columns, strict=True):
+                yield dict(zip(names, values, strict=True))
     else:
         import openpyxl
 
@@ -88,7 +140,9 @@ def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False,
             header = next(rows, None)
             if header is None:
                 return
-            header = [str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+            header, header_renames = distinct_names(
+                [str(h) if h is not None else f"column_{i + 1}" for i, h in enumerate(header)])
+            renames.extend((1, old, new) for old, new in header_renames)
             for row in rows:
                 if row is None or all(c is None for c in row):
                     continue
@@ -224,25 +278,33 @@ class TableReport:
     rows: int
     columns: list[ColumnReport]
     skipped: list = field(default_factory=list)
+    renamed: list = field(default_factory=list)  # (line, original, new) of repeated column names
 
     def to_dict(self) -> dict:
         return {"path": self.path, "format": self.format, "rows": self.rows,
                 "columns": [c.to_dict() for c in self.columns],
                 "pii_columns": [c.name for c in self.columns if c.kind],
-                "skipped": [{"line": ln, "reason": r} for ln, r in self.skipped]}
+                "skipped": [{"line": ln, "reason": r} for ln, r in self.skipped],
+                "renamed_columns": [{"line": ln, "column": old, "renamed_to": new} for ln, old, new in self.renamed]}
 
 
 def scan_table(path, *, sample_rows: int | None = None, encoding: str = "utf-8",
                skip_bad: bool = False) -> TableReport:
     """Per column: the kinds found in its values with counts, the header's meaning and the resulting kind.
-    Reads the table once, streaming; ``sample_rows`` stops after that many rows."""
+    Reads the table once, streaming; ``sample_rows`` (a positive number) stops after that many rows. A
+    repeated column name is reported under a distinct name (``手机 (2)``) and listed in ``renamed``."""
+    if sample_rows is not None and sample_rows < 1:
+        raise InputError(f"--sample-rows 应为正整数，而不是 {sample_rows}",
+                         f"--sample-rows must be a positive number, not {sample_rows}", field="--sample-rows")
     path = Path(path)
     fmt = table_format(path)
     skipped: list = []
+    renamed: list = []
     cols: dict[str, ColumnReport] = {}
     counts: dict[str, Counter] = {}
     rows = 0
-    table = islice(iter_table_rows(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped), sample_rows)
+    table = islice(iter_table_rows(path, encoding=encoding, skip_bad=skip_bad, skipped=skipped, renamed=renamed),
+                   sample_rows)
     for batch in batches_by_size(table, lambda _: 1, ROW_BATCH):
         rows += len(batch)
         cells = []
@@ -268,4 +330,4 @@ def scan_table(path, *, sample_rows: int | None = None, encoding: str = "utf-8",
             c.kind = top[0][0]
         elif c.header_kind and counts[h][c.header_kind]:
             c.kind = c.header_kind
-    return TableReport(str(path), fmt, rows, list(cols.values()), skipped)
+    return TableReport(str(path), fmt, rows, list(cols.values()), skipped, renamed)
