@@ -57,7 +57,9 @@ def test_every_decision_cites_and_more_people_is_never_laxer(raw, extra):
     assert r["rules"][-1]["effect"] == r["path"]
     for x in r["rules"]:
         assert x["clause"] and x["source"] and all(s in rb.sources for s in x["source"])
-    raw2 = {**raw, "data": {**raw["data"], "individuals": raw["data"]["individuals"] + extra}}
+    # more people in all (never fewer than the sensitive ones: individuals includes them)
+    more = max(raw["data"]["individuals"], raw["data"]["sensitive_individuals"]) + extra
+    raw2 = {**raw, "data": {**raw["data"], "individuals": more}}
     r2 = assess(service.plan_from_mapping(raw2))
     assert STRICTNESS[r2["path"]] >= STRICTNESS[r["path"]], (r["path"], r2["path"])
 

@@ -6,6 +6,8 @@ Errors name the field in Chinese and English: ``transfer.activity``, ``history.2
 from __future__ import annotations
 
 import datetime as dt
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +21,19 @@ ACTIVITIES = ("international_trade", "cross_border_transport", "academic_coopera
 SCENARIOS = ("none", "contract_necessity", "hr_management", "emergency")
 # Recipients in these places are in mainland China (境内); Hong Kong, Macao and Taiwan are 境外.
 MAINLAND = ("CN", "CHN", "中国", "中国大陆", "中国内地", "MAINLAND CHINA")
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """The ISO 3166-1 alpha-2 codes (``data/iso3166_alpha2.yaml``, 249 of them; HK, MO and TW included)."""
+    path = Path(__file__).resolve().parent / "data" / "iso3166_alpha2.yaml"
+    return frozenset(yaml.safe_load(path.read_text(encoding="utf-8"))["codes"].split())
+
+
+def known_country(value: str) -> bool:
+    """``value`` names a place: an ISO 3166-1 alpha-2 code or one of the mainland's names (any case)."""
+    v = value.strip().upper()
+    return v in MAINLAND or v in country_codes()
 
 
 class _Strict(BaseModel):
@@ -128,7 +143,22 @@ def _check_facts(plan: Plan, registrations, lists) -> None:
     if registrations is not None and plan.exporter.registration not in registrations:
         raise plan_error("exporter.registration", f"未知取值 {plan.exporter.registration!r}，应为 {'、'.join(registrations)} 之一",
                          f"unknown value {plan.exporter.registration!r}; expected one of {', '.join(registrations)}")
+    country = plan.transfer.recipient.country
+    if not known_country(country):
+        raise plan_error("transfer.recipient.country",
+                         f"未知的国家或地区代码 {country!r}，请使用 ISO 3166-1 两位字母代码（如 SG、US、HK；中国内地为 CN）",
+                         f"unknown country code {country!r}; use an ISO 3166-1 alpha-2 code (e.g. SG, US, HK; "
+                         "CN for the mainland)")
     d = plan.data
+    for field, item in [("data", d)] + [(f"history.{i}", h) for i, h in enumerate(plan.history)]:
+        # ``individuals`` counts every person in the transfer, the sensitive ones included; 0 means not given
+        if 0 < item.individuals < item.sensitive_individuals:
+            raise plan_error(f"{field}.sensitive_individuals",
+                             f"敏感个人信息人数 {item.sensitive_individuals:,} 多于个人信息总人数 {item.individuals:,}"
+                             "（individuals 包含敏感个人信息主体），事实相互矛盾",
+                             f"{item.sensitive_individuals:,} sensitive individuals is more than the "
+                             f"{item.individuals:,} individuals in all (individuals includes the sensitive ones): "
+                             "contradictory facts")
     if d.negative_list is not None:
         if lists is not None and d.negative_list.list not in lists:
             raise plan_error("data.negative_list.list", f"未知清单 {d.negative_list.list!r}，应为 {'、'.join(lists)} 之一",
@@ -154,10 +184,20 @@ def _check_facts(plan: Plan, registrations, lists) -> None:
 
 def load_plan_file(path: str | Path, **kw) -> Plan:
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"计划文件 {p} 是文件夹，请给出 YAML 文件", f"plan file {p} is a folder; give a YAML file",
+                         field=str(p))
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"找不到计划文件 {p}", f"plan file {p} not found", field=str(p)) from None
+    except PermissionError:
+        raise InputError(f"没有读取计划文件 {p} 的权限", f"no permission to read the plan file {p}", field=str(p)) from None
+    except OSError as exc:
+        raise InputError(f"无法读取计划文件 {p}（系统错误 {exc.errno}）", f"cannot read the plan file {p}: {exc.strerror}",
+                         field=str(p)) from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"计划文件 {p} 不是 UTF-8 编码（字节 {exc.start}）",
                          f"plan file {p} is not UTF-8 (byte {exc.start})", field=str(p)) from None
@@ -165,13 +205,15 @@ def load_plan_file(path: str | Path, **kw) -> Plan:
 
 
 def load_plan_text(text: str, *, name: str = "plan", **kw) -> Plan:
+    """Dates stay strings for the schema (``parse_user_yaml``): 2026-02-30 is a field error, not a crash."""
+    from moli.core.yamlfiles import parse_user_yaml
+
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else "?"
-        raise InputError(f"计划文件 {name} 第 {line} 行不是有效的 YAML",
-                         f"plan file {name} line {line} is not valid YAML", field=name) from None
+        raw = parse_user_yaml(text, name)
+    except InputError as exc:  # its Chinese line carries PyYAML's English problem: say where, in Chinese
+        m = re.search(r"第 \d+ 行第 \d+ 列", exc.zh)
+        raise InputError(f"计划文件 {name} {m.group(0) if m else ''}不是有效的 YAML（请检查缩进、冒号和引号）",
+                         f"plan file {exc.en}", field=name) from None
     try:
         return parse_plan(raw, **kw)
     except InputError as exc:
