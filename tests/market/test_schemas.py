@@ -74,3 +74,15 @@ def test_test_set_line_without_prompt_is_named(tmp_path, fixtures):
     with pytest.raises(InputError) as ei:
         load_test_set(p)
     assert f"{p}:2" in ei.value.zh and "缺少 prompt" in ei.value.zh and "missing field prompt" in ei.value.en
+
+
+def test_an_impossible_date_in_a_yaml_offering_names_the_field(tmp_path):
+    # PyYAML turned 2024-02-30 into a ValueError traceback; the schema now reads the string and names the field.
+    p = tmp_path / "off.yaml"
+    p.write_text("- id: r-off\n  name: n\n  vendor: v\n  description: d\n"
+                 "  filing: {status: filed, number: X, date: 2024-02-30}\n", encoding="utf-8")
+    with pytest.raises(InputError) as ei:
+        load_offerings(p)
+    assert ei.value.field == "filing.date" and f"{p}#1" in ei.value.zh and "应为日期" in ei.value.zh
+    p.write_text(p.read_text(encoding="utf-8").replace("02-30", "02-03"), encoding="utf-8")
+    assert str(load_offerings(p)[0].filing.date) == "2024-02-03"  # a real date is still a date

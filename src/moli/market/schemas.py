@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from moli.core.errors import InputError
+from moli.core.yamlfiles import parse_user_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -407,15 +408,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def load_structured(path: Path) -> Any:
-    """A YAML or JSON file (YAML is a superset of JSON)."""
-    try:
-        return yaml.safe_load(_read_text(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 1}" if mark else "?"
-        raise InputError(f"{path}:{line}: YAML 格式错误：{getattr(exc, 'problem', exc)}",
-                         f"{path}:{line}: invalid YAML: {getattr(exc, 'problem', exc)}",
-                         field=f"line {line}") from None
+    """A YAML or JSON file (YAML is a superset of JSON). Dates stay strings for the schema to check, so
+    an impossible date (2024-02-30) is a field error, not a traceback."""
+    return parse_user_yaml(_read_text(path), str(path))
 
 
 def load_offerings(path: str | Path, errors: list[dict] | None = None) -> list[Offering]:
