@@ -118,3 +118,58 @@ def test_match_can_skip_invalid_offerings_and_report_them(fixtures, tmp_path):
     assert [(e["where"], e["field"]) for e in out["invalid"]] == [(f"{bad}:1", "deployment"), (f"{bad}:3", "line 3")]
     ids = {m["offering_id"] for m in out["matches"]} | {e["offering_id"] for e in out["excluded"]}
     assert ids == {"med-api-us", "general-cheap", "research-only", "weather-edge"}
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def _publish_for_evaluate(runner, fixtures, tmp_path, offs):
+    path = tmp_path / "offs.jsonl"
+    path.write_text("\n".join(json.dumps(o, ensure_ascii=False) for o in offs) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["market", "import-offerings", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["market", "import-scenarios", str(fixtures / "scenario_weather.yaml")]).exit_code == 0
+    r = runner.invoke(app, ["market", "set-test-set", "weather-brief", str(fixtures / "testset.jsonl")])
+    assert r.exit_code == 0, r.output
+
+
+def _offering(oid, endpoint):
+    return {"id": oid, "name": "n", "vendor": "v", "description": "通用问答", "tasks": ["question-answering"],
+            "languages": ["zh"], "endpoint": endpoint, "api_model": "x"}
+
+
+def test_evaluate_where_every_item_failed_says_why_and_exits_1(moli_home, fixtures, tmp_path):
+    runner = CliRunner()
+    _publish_for_evaluate(runner, fixtures, tmp_path, [_offering("down", f"http://127.0.0.1:{_closed_port()}/v1")])
+    args = ["market", "evaluate", "--scenario", "weather-brief", "--offering", "down", "--retries", "0", "--timeout", "3"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1, r.output
+    assert "ok=0 failed=12" in r.stdout
+    assert "失败原因 / failure reasons" in r.stdout and "12 × transport: 连接失败 / connection failed" in r.stdout
+    assert "所有模型供给的所有测试项都失败了" in r.stdout
+    r = runner.invoke(app, args + ["--json"])
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["all_failed"] is True and out["refused"] == []
+    [failure] = out["leaderboard"][0]["failures"]
+    assert failure["count"] == 12 and failure["error"].startswith("transport: 连接失败")
+
+
+def test_evaluate_shows_an_offering_refused_for_its_address(moli_home, fixtures, tmp_path, answerer):
+    runner = CliRunner()
+    _publish_for_evaluate(runner, fixtures, tmp_path, [{**_offering("works", f"{answerer}/ok/v1"), "api_model": "oracle"},
+                                                       _offering("intranet", "http://10.255.255.1/v1")])
+    args = ["market", "evaluate", "--scenario", "weather-brief", "--offering", "works", "--offering", "intranet",
+            "--retries", "0", "--timeout", "3"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output  # one offering answered: not a failure of the whole run
+    assert "1. works" in r.stdout and "失败原因" not in r.stdout
+    assert "拒绝 / refused: intranet：接口地址 10.255.255.1 指向本机或内网地址" in r.stdout
+    assert "MOLI_MODEL_ENDPOINT_NETWORKS" in r.stdout
+    out = json.loads(runner.invoke(app, args + ["--json"]).stdout)
+    assert [x["offering_id"] for x in out["refused"]] == ["intranet"] and "internal address" in out["refused"][0]["en"]
+    assert out["all_failed"] is False and out["leaderboard"][0]["failures"] == []

@@ -183,7 +183,8 @@ def evaluate_cmd(
         targets = [service.target_of(by_id[o]) for o in dict.fromkeys(offering)]
         out = evaluate(items, targets, scoring=scn.scoring, concurrency=concurrency, timeout=timeout,
                        retries=retries, cache=service.response_cache())
-        out = {"scenario_id": scn.id, "leaderboard": out["leaderboard"], "results": out["results"]}
+        out = service.evaluation_outcome({"scenario_id": scn.id, "leaderboard": out["leaderboard"],
+                                          "results": out["results"]})
     else:
         from moli.core.db import ensure_database, session_scope
 
@@ -193,11 +194,11 @@ def evaluate_cmd(
                                          concurrency=concurrency, timeout=timeout, retries=retries)
     if as_json:
         _print(out)
-        return
-    for row in out["leaderboard"]:
-        c = row["counts"]
-        typer.echo(f"{row['rank']}. {row['offering_id']}  {row['primary_metric']}={row['score']:.3f}  "
-                   f"ok={c['ok']} failed={c['failed']} cached={c['cached']}")
+    else:
+        for line in service.evaluation_lines(out):
+            typer.echo(line)
+    if out["all_failed"]:
+        raise typer.Exit(1)
 
 
 @app.command("leaderboard")

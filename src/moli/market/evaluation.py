@@ -200,6 +200,19 @@ def summarise(results: Sequence[ItemResult], scorer_names: Sequence[str], items:
             "counts": {"items": n, "ok": len(ok), "failed": n - len(ok), "cached": sum(r.cached for r in results)}}
 
 
+def failure_reasons(results: Sequence[ItemResult | dict[str, Any]]) -> list[dict[str, Any]]:
+    """The distinct errors of the failed items with how many items each, most frequent first (then in the
+    order first met): ``[{"error": "transport: 连接失败 / connection failed: …", "count": 12}]``. The
+    messages are Chinese first, then English, as the client writes them."""
+    counts: dict[str, int] = {}
+    for r in results:
+        status, error = (r.get("status"), r.get("error")) if isinstance(r, dict) else (r.status, r.error)
+        if status == "failed":
+            key = error or "未知错误 / unknown error"
+            counts[key] = counts.get(key, 0) + 1
+    return [{"error": e, "count": n} for e, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
 # --- the client -------------------------------------------------------------------------------
 
 class ItemFailed(Exception):
@@ -239,7 +252,8 @@ async def _ask(client: httpx.AsyncClient, target: Target, prompt: str, *, retrie
             last = "timeout: 超时 / timed out"
             continue
         except httpx.TransportError as exc:
-            last = f"transport: 连接失败 / connection failed: {type(exc).__name__}"
+            detail = str(exc).strip()[:120]
+            last = f"transport: 连接失败 / connection failed: {type(exc).__name__}" + (f" ({detail})" if detail else "")
             continue
         if resp.status_code == 429 or resp.status_code >= 500:
             last = f"http_{resp.status_code}: 服务端错误 / server error {resp.status_code}"
@@ -375,7 +389,8 @@ def evaluate(items: Sequence[TestItem], targets: Sequence[Target], *, scoring: S
     board = []
     for oid, res in per.items():
         s = summarise(res, list(scorers), items)
-        board.append({"offering_id": oid, "primary_metric": primary, "score": s["metrics"][primary] or 0.0, **s})
+        board.append({"offering_id": oid, "primary_metric": primary, "score": s["metrics"][primary] or 0.0, **s,
+                      "failures": failure_reasons(res)})
     board.sort(key=rank_key)
     for rank, row in enumerate(board, 1):
         row["rank"] = rank

@@ -20,4 +20,5 @@ def evaluate_job(job_id: int, params: dict, progress) -> dict:
             allow_custom_scorers=False, concurrency=int(params.get("concurrency", 16)),
             timeout=float(params.get("timeout", 30.0)), retries=int(params.get("retries", 3)))
     return {"scenario_id": out["scenario_id"], "leaderboard": [
-        {k: r[k] for k in ("rank", "offering_id", "primary_metric", "score", "counts")} for r in out["leaderboard"]]}
+        {k: r[k] for k in ("rank", "offering_id", "primary_metric", "score", "counts", "failures")}
+        for r in out["leaderboard"]], "refused": out["refused"], "all_failed": out["all_failed"]}

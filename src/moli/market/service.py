@@ -566,7 +566,11 @@ def run_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[
     # write transaction would lock SQLite for the whole evaluation.
     session.commit()
     if not targets:
-        raise InputError(*next(iter(refused.values())), field="endpoint")
+        if len(refused) == 1:
+            raise InputError(*next(iter(refused.values())), field="endpoint")
+        raise InputError("所有模型供给都被拒绝：" + "；".join(f"{k}：{zh}" for k, (zh, _) in refused.items()),
+                         "every offering was refused: " + "; ".join(f"{k}: {en}" for k, (_, en) in refused.items()),
+                         field="endpoint")
     try:
         out = evaluate(items, targets, scoring=scenario.scoring, allow_custom_scorers=allow_custom_scorers,
                        concurrency=concurrency, timeout=timeout, retries=retries, backoff=backoff,
@@ -583,8 +587,38 @@ def run_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[
         ev.items = out["results"][row["offering_id"]]
         ev.finished_at = utcnow()
     session.flush()
-    return {"scenario_id": srow.slug, "evaluation_ids": {k: v.id for k, v in rows.items()},
-            "leaderboard": out["leaderboard"]}
+    return evaluation_outcome({"scenario_id": srow.slug, "evaluation_ids": {k: v.id for k, v in rows.items()},
+                               "leaderboard": out["leaderboard"]}, refused)
+
+
+def evaluation_outcome(out: dict[str, Any], refused: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+    """``out`` (an evaluation's leaderboard, each row with its ``failures``) completed with the offerings
+    refused for their address (``refused``: id, zh, en) and ``all_failed``: true when no item of any
+    offering got an answer — the CLI then exits 1, so a script notices an evaluation that measured nothing."""
+    out["refused"] = [{"offering_id": k, "zh": zh, "en": en} for k, (zh, en) in (refused or {}).items()]
+    out["all_failed"] = bool(out["leaderboard"] or out["refused"]) and all(
+        (row.get("counts") or {}).get("ok", 0) == 0 for row in out["leaderboard"])
+    return out
+
+
+def evaluation_lines(out: dict[str, Any]) -> list[str]:
+    """The evaluation's outcome as text lines for the terminal: the leaderboard, under each offering with
+    failed items the distinct reasons with their counts, then the refused offerings and their reasons."""
+    lines = []
+    for row in out["leaderboard"]:
+        c = row["counts"]
+        lines.append(f"{row['rank']}. {row['offering_id']}  {row['primary_metric']}={row['score']:.3f}  "
+                     f"ok={c['ok']} failed={c['failed']} cached={c['cached']}")
+        if row.get("failures"):
+            lines.append("     失败原因 / failure reasons:")
+            lines += [f"       {f['count']} × {f['error']}" for f in row["failures"]]
+    for r in out.get("refused") or []:
+        lines.append(f"拒绝 / refused: {r['offering_id']}：{r['zh']}")
+        lines.append(f"     {r['en']}")
+    if out.get("all_failed"):
+        lines.append("所有模型供给的所有测试项都失败了，未得到任何回答 / every item of every offering failed: "
+                     "no answer was obtained")
+    return lines
 
 
 def leaderboard(session: Session, scenario_key: str, user: Any | None) -> list[dict[str, Any]]:
