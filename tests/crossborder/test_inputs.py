@@ -66,3 +66,20 @@ def test_contradictory_counts_and_unknown_country_are_refused(tmp_path):
     for code in ("HK", "MO", "TW", "hk"):  # 境外 as before
         plan = plan_from_text(_plan_text(**{"country: SG": f"country: {code}"}))
         assert plan.transfer.recipient.country == code
+
+
+def test_output_paths_are_checked_before_recording_or_writing(tmp_path, moli_home):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(_plan_text(), encoding="utf-8")
+    folder = tmp_path / "outdir"
+    folder.mkdir()
+    assert _refused(["crossborder", "assess", "--plan", str(plan), "--html", str(folder)]).field == "--html"
+    html = tmp_path / "a.html"
+    exc = _refused(["crossborder", "assess", "--plan", str(plan), "--record", "--html", str(html), "--md", str(folder)])
+    assert exc.field == "--md" and "文件夹" in exc.zh and "folder" in exc.en
+    assert not html.exists() and list(folder.iterdir()) == []
+    under_a_file = tmp_path / "plan.yaml" / "r.md"
+    assert _refused(["crossborder", "assess", "--plan", str(plan), "--record", "--md", str(under_a_file)]).field == "--md"
+    assert _refused(["crossborder", "assess", "--plan", str(plan), "--html", str(html), "--md", str(html)]).field == "--md"
+    res = runner.invoke(app, ["crossborder", "ledger", "--json"])
+    assert res.exit_code == 0 and res.stdout.strip() == "[]"  # nothing was recorded

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from moli.core.errors import InputError
+
 app = typer.Typer(help="数据出境合规自检：扫描数据、判定出境路径并引用条款 / cross-border data export check",
                   no_args_is_help=True)
 
@@ -55,6 +57,11 @@ def assess_cmd(
     from moli.crossborder import service
 
     p = service.plan_from_file(plan)
+    outputs = [(o, f) for o, f in (("--html", html), ("--md", md)) if f is not None]
+    for option, f in outputs:  # before anything is recorded or written
+        rep.check_output_path(f, option)
+    if len(outputs) == 2 and Path(html).resolve() == Path(md).resolve():
+        raise InputError("--html 和 --md 不能写到同一个文件", "--html and --md must not name the same file", field="--md")
     opts = _options(profile, key, sensitive_column, plain_column, allow_partial, exact_limit, encoding)
     if record or ledger:
         from moli.core.db import ensure_database, session_scope

@@ -99,6 +99,25 @@ def to_markdown(report: dict) -> str:
     return "\n".join(out)
 
 
+def check_output_path(path: str | Path, option: str) -> Path:
+    """Refuse an output path that cannot be written (a folder, or under a file) before anything is
+    recorded or written: ``--record --html a.html --md folder/`` must not record and write a.html first."""
+    from moli.core.errors import InputError
+
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{option} 的输出路径 {p} 是一个文件夹，请给出文件名（如 {p / 'report'}）",
+                         f"the {option} output path {p} is a folder; give a file name (e.g. {p / 'report'})", field=option)
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"{option} 的输出路径 {p} 无法写入：{parent} 是文件，不是文件夹",
+                                 f"the {option} output path {p} cannot be written: {parent} is a file, not a folder",
+                                 field=option)
+            break
+    return p
+
+
 def write_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
     return atomic_write_text(path, text)
