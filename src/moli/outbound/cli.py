@@ -23,8 +23,10 @@ def precheck_cmd(
 ) -> None:
     """境外投资预检：列出发展改革委、商务、外汇（银行）、技术出口各项程序 / list every filing a plan needs."""
     from moli.outbound.precheck import load_plan, precheck
-    from moli.outbound.report import ACTION_LABELS, AUTHORITY_LABELS, write_html
+    from moli.outbound.report import ACTION_LABELS, AUTHORITY_LABELS, check_output_path, write_html
 
+    if html is not None:
+        check_output_path(html)  # a folder or an unwritable path is refused before anything runs
     result = precheck(load_plan(plan))
     if html is not None:
         write_html(result, html)

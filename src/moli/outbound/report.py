@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from moli.core.errors import InputError
 from moli.core.files import atomic_write_text
 from moli.core.paths import PACKAGE_DIR
 from moli.outbound.precheck import INVESTOR_NAMES, ROUTE_NAMES
@@ -60,6 +61,29 @@ def render_page(result: dict[str, Any]) -> str:
     return jinja2.Template(_PAGE).render(body=jinja2.utils.markupsafe.Markup(render_checklist(result)))
 
 
+def check_output_path(out: str | Path) -> Path:
+    """``out`` if a file can be written there; a folder, or a path under something that is not a folder,
+    is an InputError naming it — checked before the pre-check runs, so nothing is written on a bad path."""
+    out = Path(out)
+    if out.is_dir():
+        raise InputError(f"--html 的输出路径 {out} 是一个文件夹，请给出文件名（如 {out / 'checklist.html'}）",
+                         f"the --html output {out} is a folder; give a file name (e.g. {out / 'checklist.html'})",
+                         field="html")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"--html 的输出路径 {out} 无法创建：{parent} 是文件，不是文件夹",
+                                 f"cannot write the --html output {out}: {parent} is a file, not a folder", field="html")
+            break
+    return out
+
+
 def write_html(result: dict[str, Any], out: str | Path) -> Path:
-    """Write the standalone page atomically (no half-written file on error)."""
-    return atomic_write_text(out, render_page(result))
+    """Write the standalone page atomically (no half-written file on error); a path that cannot be written
+    is an InputError naming it."""
+    out = check_output_path(out)
+    try:
+        return atomic_write_text(out, render_page(result))
+    except OSError as exc:
+        raise InputError(f"无法写出 {out}：{exc.strerror or exc}", f"cannot write {out}: {exc.strerror or exc}",
+                         field="html") from None
