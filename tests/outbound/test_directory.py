@@ -122,3 +122,24 @@ def test_matches_list_upcoming_roadshows(session):
     result = service.match_enterprise(session, "示例·浦东智语大模型科技")
     assert [r["title"] for r in result["roadshows"]] == ["新加坡出海路演", "张江路演", "带时段的推介会"]
     assert result["roadshows"][0]["url"] == "/events/sg-roadshow"
+
+
+def test_a_gb18030_directory_file_is_an_error_naming_it(session, tmp_path):
+    f = tmp_path / "e.yaml"
+    f.write_bytes("enterprises:\n  - {name: 审计甲, country: CN, is_local: true}\n".encode("gb18030"))
+    with pytest.raises(InputError) as info:  # was a UnicodeDecodeError traceback
+        service.import_enterprises(session, f)
+    assert "e.yaml" in info.value.zh and "UTF-8" in info.value.zh and "byte offset" in info.value.en
+
+
+def test_two_entries_of_one_name_refuse_the_file_naming_both(session, tmp_path):
+    # Entries are keyed by name: the second replaced the first while the import reported 2.
+    f = tmp_path / "dup.yaml"
+    f.write_text("enterprises:\n  - {name: 审计甲, country: CN, is_local: true, offers: 语音}\n"
+                 "  - {name: B Corp, country: SG}\n  - {name: 审计甲, country: CN, offers: 图像}\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        service.import_enterprises(session, f)
+    err = info.value
+    assert "审计甲" in err.zh and "enterprises[0]" in err.zh and "enterprises[2]" in err.zh and "重复" in err.zh
+    assert "more than once" in err.en and err.field == "enterprises[2].name"
+    assert service.list_enterprises(session) == []  # nothing written

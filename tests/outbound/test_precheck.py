@@ -245,3 +245,52 @@ def test_cli_rules_lists_and_validates(tmp_path):
     bad.write_text("regime: x\n", encoding="utf-8")
     res = runner.invoke(app, ["rules", "--file", str(bad)])
     assert isinstance(res.exception, ConfigError) and "rules.yaml" in res.exception.zh
+
+
+GOOD_PLAN = ("investor: {name: 浦东某大模型公司, type: local, province: shanghai}\ninvestment:\n  date: 2026-05-01\n"
+             "  amount_usd: 20000000\n  destination_country: SG\n  industry: 人工智能\n  route: direct\n")
+
+
+def test_a_gb18030_plan_is_an_error_naming_the_file_and_offset(tmp_path):
+    plan = tmp_path / "op_gb.yaml"
+    plan.write_bytes(GOOD_PLAN.encode("gb18030"))  # was a UnicodeDecodeError traceback
+    with pytest.raises(InputError) as info:
+        load_plan(plan)
+    assert "op_gb.yaml" in info.value.zh and "UTF-8" in info.value.zh and "byte offset" in info.value.en
+    with pytest.raises(InputError, match="找不到文件"):
+        load_plan(tmp_path / "missing.yaml")
+    plan.write_text(GOOD_PLAN, encoding="utf-8-sig")  # a BOM is fine
+    assert load_plan(plan).investment.amount_usd == 20000000
+
+
+@pytest.mark.parametrize("amount, zh", [(".nan", "有限的数字"), (".inf", "有限的数字"), ("-.inf", "有限的数字"),
+                                        ("1e400", "有限的数字"), ("true", "应为数字")])
+def test_a_non_finite_or_non_numeric_amount_is_refused_by_field(tmp_path, amount, zh):
+    # .nan printed the engine's internal facts ("规则集没有覆盖此情形 … nan"); .inf was read as "3亿美元及以上".
+    err = _bad(tmp_path, GOOD_PLAN.replace("20000000", amount))
+    assert err.field == "investment.amount_usd" and zh in err.zh and "第 4 行" in err.zh
+    assert "规则集" not in err.zh
+
+
+def test_a_non_finite_amount_from_the_json_api_is_refused():
+    plan = yaml.safe_load(GOOD_PLAN)
+    plan["investment"]["amount_usd"] = float("nan")
+    with pytest.raises(InputError) as info:
+        parse_plan(plan)
+    assert info.value.field == "investment.amount_usd"
+
+
+def test_cli_html_output_that_is_a_folder_or_under_a_file_is_refused_before_anything(tmp_path):
+    plan = tmp_path / "op.yaml"
+    plan.write_text(GOOD_PLAN, encoding="utf-8")
+    folder = tmp_path / "outdir"
+    folder.mkdir()
+    proc = subprocess.run([MOLI, "outbound", "precheck", "--plan", str(plan), "--html", str(folder), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "文件夹" in proc.stderr and "is a folder" in proc.stderr and proc.stdout == ""
+    assert list(folder.iterdir()) == []
+    proc = subprocess.run([MOLI, "outbound", "precheck", "--plan", str(plan), "--html", str(plan / "x.html")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "不是文件夹" in proc.stderr and "not a folder" in proc.stderr

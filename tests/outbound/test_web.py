@@ -158,3 +158,9 @@ def test_kb_add_document_private_to_organisation(client, login):
     anon_hits = client.get("/api/v1/outbound/kb/search", params={"q": "迪拜 办公室"}).json()["hits"]
     assert "dubai-note" not in [h["slug"] for h in anon_hits]
     assert client.get("/outbound/kb/dubai-note").status_code == 404
+
+
+def test_form_nan_amount_is_refused_by_field(client):
+    r = client.post("/outbound/precheck", data={**FORM, "amount_usd": "nan", "csrf_token": client.cookies.get("moli_csrf")})
+    assert r.status_code == 400 and "investment.amount_usd" in r.text and "有限的数字" in r.text
+    assert "规则集没有覆盖" not in r.text

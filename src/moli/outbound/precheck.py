@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from moli.core.errors import ConfigError, InputError
+from moli.core.yamlfiles import read_user_yaml
 from moli.outbound.rules import (
     AUTHORITIES,
     Country,
@@ -25,7 +26,6 @@ from moli.outbound.rules import (
     default_data,
     normalise,
     province_names,
-    yaml_load,
 )
 from moli.outbound.schemas import Plan
 
@@ -39,6 +39,7 @@ _ZH_TYPE = {
     "bool_type": "应为 true 或 false",
     "float_parsing": "应为数字",
     "float_type": "应为数字",
+    "finite_number": "应为有限的数字（不能是 NaN 或无穷大）",
     "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
     "date_parsing": "应为日期（YYYY-MM-DD）",
     "date_type": "应为日期（YYYY-MM-DD）",
@@ -129,19 +130,11 @@ def parse_plan(data: Any, *, source: str | None = None, text: str | None = None)
 
 
 def load_plan(path: str | Path) -> Plan:
+    """The plan file at ``path`` validated. A missing file, a folder, bytes that are not UTF-8 (a GB18030
+    file: with the byte offset) or a YAML syntax error is an InputError naming the file, not a traceback."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"无法读取计划文件 {path}：{exc.strerror}", f"cannot read plan file {path}: {exc.strerror}",
-                         field="plan") from None
-    try:
-        data = yaml_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else "?"
-        raise InputError(f"计划文件 {path.name} 第 {line} 行不是合法的 YAML", f"plan file {path.name} line {line} "
-                         f"is not valid YAML: {getattr(exc, 'problem', exc)}", field="plan") from None
+    data = read_user_yaml(path)
+    text = path.read_text(encoding="utf-8-sig")  # decodes: read_user_yaml has checked it (for error lines)
     return parse_plan(data, source=path.name, text=text)
 
 

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from moli.core.errors import ConfigError
+from moli.core.yamlfiles import UserYamlLoader
 from moli.text.normalize import to_simplified
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -29,19 +30,10 @@ FACTS = {"ndrc_sensitive", "mofcom_sensitive", "route", "investor_type", "financ
 COUNTRY_FLAGS = ("no_diplomatic_relations", "war_or_unrest", "treaty_restricted", "un_sanctioned")
 
 
-class _NoDateLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as strings, so pydantic validates them and a bad date (2024-13-40)
-    becomes a field error with its line instead of a crash inside the YAML parser."""
-
-
-_NoDateLoader.yaml_implicit_resolvers = {
-    k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def yaml_load(text: str):
-    return yaml.load(text, Loader=_NoDateLoader)  # noqa: S506 - a SafeLoader subclass
+    """Parse YAML with dates left as strings (``moli.core.yamlfiles.UserYamlLoader``), so pydantic validates
+    them and a bad date (2024-13-40) becomes a field error with its line instead of a crash in the parser."""
+    return yaml.load(text, Loader=UserYamlLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 class _Strict(BaseModel):

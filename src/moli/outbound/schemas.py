@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: every number of a plan is finite (``.nan`` / ``.inf`` / 1e400 are refused by field).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Investor(_In):
@@ -32,6 +34,13 @@ class Investment(_In):
     acquisition: bool = False  # 并购
     co_investors: list[str] = Field(default_factory=list)  # 其他境内投资主体
     pre_approval_expenses: bool = False  # 核准备案前需汇出前期费用
+
+    @field_validator("amount_usd", mode="before")
+    @classmethod
+    def _not_bool(cls, v: object) -> object:
+        if isinstance(v, bool):  # YAML ``true`` would otherwise be 1 US dollar
+            raise PydanticCustomError("float_type", "Input should be a valid number, not true/false")
+        return v
 
     @field_validator("destination_country")
     @classmethod

@@ -13,18 +13,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from moli.core.access import ensure_can_write, visible
 from moli.core.errors import InputError, NotFound
+from moli.core.yamlfiles import read_user_yaml
 from moli.market.ranking import HardConstraint, Reason, SoftSignal, rank
 from moli.outbound.kb import KbEntry, package_documents, parse_document, strip_citations
 from moli.outbound.models import Enterprise, KbDocument
 from moli.outbound.precheck import parse_plan, precheck
-from moli.outbound.rules import default_data, yaml_load
+from moli.outbound.rules import default_data
 from moli.outbound.schemas import EnterpriseIn
 from moli.text.normalize import to_simplified
 from moli.text.search import BM25Index
@@ -325,30 +325,42 @@ def enterprise_from_form(form: dict[str, Any]) -> EnterpriseIn:
 def import_enterprises(session: Session, path: str | Path, user: Any = None) -> dict:
     """Import ``enterprises: [...]`` from YAML; an error names the file, entry and field, and nothing is written."""
     path = Path(path)
-    try:
-        data = yaml_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"无法读取企业名录文件 {path.name}：{exc}", f"cannot read directory file {path.name}: {exc}",
-                         field="file") from None
+    data = read_user_yaml(path)  # missing, a folder, not UTF-8 (with the byte offset) or bad YAML: an InputError
     rows = data.get("enterprises") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise InputError(f"{path.name}：应包含 enterprises 列表", f"{path.name}: expected a list under 'enterprises'",
                          field="enterprises")
-    count = 0
+    entries: list[EnterpriseIn] = []
+    for i, row in enumerate(rows):
+        try:
+            entries.append(EnterpriseIn.model_validate(row))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = f"enterprises[{i}]." + ".".join(str(p) for p in err["loc"])
+            raise InputError(f"{path.name} 的 {field} 无效：{err['msg']}",
+                             f"{path.name}: {field} is invalid: {err['msg']}", field=field) from None
+    # An entry is keyed by its name: a second entry of the same name would silently replace the first, so
+    # the file is refused (nothing is written) with both positions, rather than reporting one import too many.
+    positions: dict[str, list[int]] = {}
+    for i, e in enumerate(entries):
+        positions.setdefault(e.name, []).append(i)
+    dups = {name: at for name, at in positions.items() if len(at) > 1}
+    if dups:
+        zh = "；".join(f"“{n}” 出现在 " + "、".join(f"enterprises[{i}]" for i in at) for n, at in dups.items())
+        en = "; ".join(f"'{n}' at " + ", ".join(f"enterprises[{i}]" for i in at) for n, at in dups.items())
+        first = next(iter(dups.values()))
+        raise InputError(f"{path.name} 中企业名称重复（按名称导入，后一条会覆盖前一条），未导入任何条目：{zh}",
+                         f"{path.name} names an enterprise more than once (entries are keyed by name, a later one "
+                         f"would replace an earlier one); nothing was imported: {en}",
+                         field=f"enterprises[{first[1]}].name")
     with session.begin_nested():  # all or nothing
-        for i, row in enumerate(rows):
+        for i, entry in enumerate(entries):
             try:
-                upsert_enterprise(session, EnterpriseIn.model_validate(row), user)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                field = f"enterprises[{i}]." + ".".join(str(p) for p in err["loc"])
-                raise InputError(f"{path.name} 的 {field} 无效：{err['msg']}",
-                                 f"{path.name}: {field} is invalid: {err['msg']}", field=field) from None
+                upsert_enterprise(session, entry, user)
             except InputError as exc:
                 raise InputError(f"{path.name} 的 enterprises[{i}]：{exc.zh}", f"{path.name}: enterprises[{i}]: {exc.en}",
                                  field=f"enterprises[{i}].{exc.field}") from None
-            count += 1
-    return {"imported": count}
+    return {"imported": len(entries)}
 
 
 def list_enterprises(session: Session, user: Any = None, *, local: bool | None = None,
