@@ -5,9 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from moli.cli import app
+from moli.core.errors import InputError
 from tests.events.helpers import FIXTURES, write_competition
 
 runner = CliRunner()
@@ -90,3 +92,67 @@ def test_no_wait_queues_a_background_job_and_judged_board_prints(moli_home, tmp_
     assert board["metric"] == "rubric" and board["rows"] == []
     r = runner.invoke(app, ["events", "leaderboard", "demo-data-x-city"])
     assert r.exit_code == 0 and "rubric_score" in r.stdout
+
+
+EVENT_OK = "  - slug: ev-1\n    title: 路演日\n    online: true\n    starts_at: 2026-03-01T14:00:00+08:00\n"
+
+
+@pytest.mark.parametrize("text,zh,en,field", [
+    ("events: [\n", "不是有效的 YAML", "not valid YAML", None),
+    ("events: [1]\n", "第 1 个活动", "event 1 must be a mapping", "events[0]"),
+    ("events:\n" + EVENT_OK.replace("03-01", "02-30"), "第 1 个活动（ev-1）", "event 1 (ev-1)", "events[0].starts_at"),
+    ("events:\n" + EVENT_OK + "    roadshow: {start: 2026-03-01T14:00:00+08:00, count: 3}\n",
+     "缺少必填项", "event 1 (ev-1)", "events[0].roadshow.minutes"),
+    ("events:\n" + EVENT_OK + "    roadshow: {start: 2026-03-01T14:00:00+08:00, minutes: -20, count: 3}\n",
+     "第 1 个活动（ev-1）", "event 1 (ev-1)", "events[0].roadshow.minutes"),
+    ("events:\n" + EVENT_OK + "    roadshow: 3\n", "roadshow", "event 1 (ev-1)", "events[0].roadshow"),
+    ("events:\n" + EVENT_OK + EVENT_OK, "ev-1", "more than once", "events"),
+])
+def test_create_events_bad_files_name_file_event_and_key(moli_home, tmp_path, text, zh, en, field):
+    p = tmp_path / "ev.yaml"
+    p.write_text(text, encoding="utf-8")
+    r = runner.invoke(app, ["events", "create-events", str(p)])
+    assert isinstance(r.exception, InputError), r.exception
+    assert str(p) in r.exception.zh and str(p) in r.exception.en
+    assert zh in r.exception.zh and en in r.exception.en
+    if field:
+        assert r.exception.field == field
+
+
+def test_create_events_roadshow_and_non_utf8(moli_home, tmp_path):
+    p = tmp_path / "ev.yaml"
+    p.write_bytes(("events:\n" + EVENT_OK).encode("gb18030"))
+    r = runner.invoke(app, ["events", "create-events", str(p)])
+    assert isinstance(r.exception, InputError) and "UTF-8" in r.exception.en and "byte offset" in r.exception.en
+    p.write_text("events:\n" + EVENT_OK + "    roadshow: {start: 2026-03-01T14:00:00+08:00, minutes: 20, count: 3}\n",
+                 encoding="utf-8")
+    r, out = _run("create-events", str(p))
+    assert r.exit_code == 0, r.output
+    assert out == {"created": ["ev-1"], "skipped": []}
+    from moli.core.db import session_scope
+    from moli.events import service
+
+    with session_scope() as s:
+        slots = service.slots(s, service.get_event(s, "ev-1"))
+        assert [(b.ends_at - b.starts_at).total_seconds() for b in slots] == [1200.0] * 3
+
+
+def test_impossible_phase_date_via_cli(moli_home, tmp_path):
+    path, _ = write_competition(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("'2026-01-01T00:00:00+08:00'", "2026-02-30T00:00:00+08:00"),
+                    encoding="utf-8")
+    r = runner.invoke(app, ["events", "competition", "create", str(path)])
+    assert isinstance(r.exception, InputError) and r.exception.field == "phases[0].start"
+
+
+def test_calendar_out_folder_and_missing_parent(moli_home, tmp_path):
+    tmp_path = tmp_path / "cal"
+    folder = tmp_path / "outdir"
+    folder.mkdir(parents=True)
+    r = runner.invoke(app, ["events", "calendar", "--out", str(folder)])
+    assert isinstance(r.exception, InputError) and "folder" in r.exception.en
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["outdir"]
+    target = tmp_path / "nodir" / "x.ics"
+    r = runner.invoke(app, ["events", "calendar", "--out", str(target)])
+    assert r.exit_code == 0, r.output
+    assert target.read_bytes().startswith(b"BEGIN:VCALENDAR") and sorted(p.name for p in target.parent.iterdir()) == ["x.ics"]

@@ -123,3 +123,59 @@ def test_validation_names_lines_even_when_the_fast_path_is_fooled():
     assert not v.ok and v.problems_en[0] == "line 1 is not valid JSON"
     v = scoring.validate_predictions(b'{"id": "a", "label": "x"}\n["b", "y"]\n{"id": "c", "label": "z"}\n', ids)
     assert not v.ok and "line 2 must be an object with id and label" in v.problems_en
+
+
+def test_impossible_date_is_an_input_error_naming_the_key(tmp_path):
+    path, _ = write_competition(tmp_path, start="2026-02-30T00:00:00+08:00")
+    path.write_text(path.read_text(encoding="utf-8").replace("'2026-02-30T00:00:00+08:00'", "2026-02-30T00:00:00+08:00"),
+                    encoding="utf-8")
+    assert "start: 2026-02-30T00:00:00+08:00" in path.read_text(encoding="utf-8")  # unquoted, as a user writes it
+    with pytest.raises(InputError) as e:
+        load_competition_yaml(path)
+    assert e.value.field == "phases[0].start" and "comp.yaml" in e.value.en and "日期" in e.value.zh
+
+
+def test_own_rules_speak_chinese_first(tmp_path):
+    with pytest.raises(InputError) as e:
+        load_competition_yaml(_spec(tmp_path, id="Bad Id"))
+    assert "小写字母" in e.value.zh and "lower-case" not in e.value.zh
+    assert "lower-case" in e.value.en and "小写" not in e.value.en
+    with pytest.raises(InputError) as e:
+        load_competition_yaml(_spec(tmp_path, metric=None))
+    assert e.value.field == "metric" and "需要 metric" in e.value.zh and "needs 'metric'" in e.value.en
+    from moli.events.schemas import EventIn, parse_events
+
+    with pytest.raises(InputError) as e:
+        parse_events({"events": [{"slug": "ev-1", "title": "活动", "online": True,
+                                  "starts_at": "2026-05-02T10:00:00+08:00", "ends_at": "2026-05-01T10:00:00+08:00"}]},
+                     "ev.yaml")
+    assert e.value.field == "events[0].ends_at" and "结束时间早于开始时间" in e.value.zh
+    assert "ends before it starts" in e.value.en and "早于" not in e.value.en and "ev-1" in e.value.en
+    from pydantic import ValidationError
+
+    from moli.events.schemas import raise_validation
+
+    with pytest.raises(ValidationError) as bad:
+        EventIn.model_validate({"slug": "ev-2", "title": "x", "url": "javascript:alert(1)", "online": True})
+    with pytest.raises(InputError) as e:
+        raise_validation(bad.value, "event")
+    assert "链接须以" in e.value.zh and "http" in e.value.en and "链接" not in e.value.en
+
+
+def test_a_single_answer_id_is_refused(session, tmp_path):
+    path, _ = write_competition(tmp_path, n=1)
+    with pytest.raises(InputError) as e:
+        service.create_competition_from_yaml(session, path)
+    assert e.value.field == "answers" and "至少需要 2 个" in e.value.zh and "at least 2" in e.value.en
+    comp, answers = make_competition(session, tmp_path / "two", n=2, slug="t-two")
+    assert comp.n_answers == 2
+
+
+def test_answers_file_with_bom_is_accepted(session, tmp_path):
+    path, answers = write_competition(tmp_path)
+    ans = tmp_path / "answers.jsonl"
+    ans.write_bytes(b"\xef\xbb\xbf" + ans.read_bytes())
+    comp = service.create_competition_from_yaml(session, path)
+    assert comp.n_answers == len(answers)
+    assert scoring.read_jsonl_labels(['\ufeff{"id": "a", "label": "x"}', '{"id": "b", "label": "y"}'], "s") == \
+        {"a": "x", "b": "y"}

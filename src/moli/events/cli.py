@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -109,15 +108,14 @@ def leaderboard(competition: str = typer.Argument(..., help="赛事 id / competi
 @app.command("calendar")
 def calendar(out: Path = typer.Option(None, "--out", help="写入 .ics 文件 / write an .ics file")) -> None:
     """导出活动日历（iCalendar）/ export the event calendar (iCalendar)."""
+    from moli.core.files import atomic_write_bytes
     from moli.events import service
 
     ensure_database()
     with session_scope() as s:
         ics = service.calendar_ics(s)
     if out:
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        tmp.write_bytes(ics)
-        tmp.replace(out)
+        atomic_write_bytes(out, ics)
         typer.echo(f"已写入 / written: {out}")
     else:
         sys.stdout.write(ics.decode("utf-8"))
@@ -137,36 +135,14 @@ def list_events() -> None:
 def create_events(path: Path = typer.Argument(..., help="活动 YAML（events: [...]）/ events YAML"),
                   publish: bool = typer.Option(True, "--publish/--draft", help="立即发布 / publish now")) -> None:
     """从 YAML 批量创建活动（已存在的跳过）/ create events from YAML (existing slugs are skipped)."""
-    import yaml
-
-    from moli.core.errors import InputError
     from moli.events import service
+    from moli.events.schemas import load_events_yaml
 
-    if not path.is_file():
-        raise InputError(f"找不到文件 {path}", f"file {path} not found", field="path")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    items = raw.get("events") if isinstance(raw, dict) else None
-    if not isinstance(items, list):
-        raise InputError(f"{path} 应包含 events 列表", f"{path} must contain an 'events' list", field="events")
+    load_events_yaml(path)  # a bad file stops before the database is touched
     ensure_database()
-    created, skipped = [], []
     with session_scope() as s:
-        for i, item in enumerate(items):
-            fields = {k: v for k, v in item.items() if k not in ("confidence", "roadshow")}
-            try:
-                ev = service.create_event(s, fields, publish=publish)
-            except service.Conflict:
-                skipped.append(item.get("slug"))
-                continue
-            except InputError as exc:
-                raise InputError(f"{path} 第 {i + 1} 个活动：{exc.zh}", f"{path} event {i + 1}: {exc.en}",
-                                 field=f"events[{i}].{exc.field}") from None
-            rs = item.get("roadshow")
-            if rs:
-                start = rs["start"] if isinstance(rs["start"], datetime) else datetime.fromisoformat(str(rs["start"]))
-                service.add_slots(s, ev, start, int(rs["minutes"]), int(rs["count"]))
-            created.append(ev.slug)
-    _print({"created": created, "skipped": skipped})
+        out = service.create_events_from_yaml(s, path, publish=publish)
+    _print(out)
 
 
 @app.command("recover")

@@ -31,7 +31,9 @@ def read_jsonl_labels(lines: Iterable[str | bytes], source: str) -> dict[str, st
     out: dict[str, str] = {}
     first_line: dict[str, int] = {}
     try:
-        numbered = [(n, raw.decode("utf-8") if isinstance(raw, bytes) else raw) for n, raw in enumerate(lines, 1)]
+        # a byte-order mark at the start is dropped, as for submissions (utf-8-sig)
+        numbered = [(n, (raw.decode("utf-8-sig" if n == 1 else "utf-8") if isinstance(raw, bytes) else
+                         raw.removeprefix("\ufeff") if n == 1 else raw)) for n, raw in enumerate(lines, 1)]
     except UnicodeDecodeError:
         raise InputError(f"{source} 不是 UTF-8 编码", f"{source} is not UTF-8", field="answers") from None
     numbered = [(n, line) for n, line in numbered if line.strip()]

@@ -45,7 +45,7 @@ from moli.events.models import (
     TeamMember,
 )
 from moli.events.sandbox import Limits, ScoringFailed, run_scorer
-from moli.events.schemas import CUSTOM_RE, CompetitionSpec, EventIn, load_competition_yaml
+from moli.events.schemas import CUSTOM_RE, CompetitionSpec, EventIn, load_competition_yaml, load_events_yaml
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COUNTED_STATUSES = ("queued", "running", "scored")
@@ -148,6 +148,10 @@ def create_competition(session: Session, spec: CompetitionSpec, base_dir: Path, 
     if session.scalar(select(Competition.id).where(Competition.slug == spec.id)) is not None:
         raise Conflict(f"赛事 {spec.id} 已存在", f"competition {spec.id} already exists", field="id")
     answers = _read_answers(spec, base_dir, confine) if spec.answers else {}
+    if spec.answers and len(answers) < 2:
+        raise InputError(f"键 answers：答案文件只有 {len(answers)} 个 id，至少需要 2 个（公开榜和私有榜各至少一个）",
+                         f"key answers: the answers file has {len(answers)} id; at least 2 are needed (one or more "
+                         "for each of the public and the private board)", field="answers")
     files = [(d, _read_data_file(d.name, _inside(base_dir, d.path, f"data.{d.name}", confine), answers))
              for d in spec.data]
     scorer_source = _scorer_source(spec.metric, base_dir) if spec.metric else None
@@ -726,6 +730,23 @@ def create_event(session: Session, data: EventIn | dict, user: Any | None = None
     session.add(ev)
     session.flush()
     return ev
+
+
+def create_events_from_yaml(session: Session, path: str | Path, *, publish: bool = True,
+                            user: Any | None = None) -> dict:
+    """Create the events of an events file (``events: [...]``, roadshow slots included); an event whose
+    slug exists is skipped. The whole file is validated first: an error creates nothing."""
+    created, skipped = [], []
+    for data, roadshow in load_events_yaml(path):
+        try:
+            ev = create_event(session, data, user, publish=publish)
+        except Conflict:
+            skipped.append(data.slug)
+            continue
+        if roadshow:
+            add_slots(session, ev, roadshow.start, roadshow.minutes, roadshow.count)
+        created.append(ev.slug)
+    return {"created": created, "skipped": skipped}
 
 
 def publish_event(session: Session, ev: Event, user: Any | None, *, admin: bool = False) -> Event:
