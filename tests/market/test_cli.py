@@ -173,3 +173,15 @@ def test_evaluate_shows_an_offering_refused_for_its_address(moli_home, fixtures,
     out = json.loads(runner.invoke(app, args + ["--json"]).stdout)
     assert [x["offering_id"] for x in out["refused"]] == ["intranet"] and "internal address" in out["refused"][0]["en"]
     assert out["all_failed"] is False and out["leaderboard"][0]["failures"] == []
+
+
+def test_evaluate_where_every_offering_is_refused_names_each_reason(moli_home, fixtures, tmp_path):
+    runner = CliRunner()
+    _publish_for_evaluate(runner, fixtures, tmp_path, [_offering("intra-a", "http://10.255.255.1/v1"),
+                                                       _offering("intra-b", "http://192.168.255.7/v1")])
+    r = runner.invoke(app, ["market", "evaluate", "--scenario", "weather-brief", "--offering", "intra-a",
+                            "--offering", "intra-b", "--retries", "0"])
+    err = r.exception
+    assert err is not None and err.field == "endpoint"
+    assert "intra-a：接口地址 10.255.255.1" in err.zh and "intra-b：接口地址 192.168.255.7" in err.zh
+    assert "intra-a: the endpoint" in err.en and "intra-b: the endpoint" in err.en
