@@ -83,3 +83,112 @@ def test_output_paths_are_checked_before_recording_or_writing(tmp_path, moli_hom
     assert _refused(["crossborder", "assess", "--plan", str(plan), "--html", str(html), "--md", str(html)]).field == "--md"
     res = runner.invoke(app, ["crossborder", "ledger", "--json"])
     assert res.exit_code == 0 and res.stdout.strip() == "[]"  # nothing was recorded
+
+
+def _dup_rows() -> tuple[list[str], list[list[str]]]:
+    return ["手机", "手机", "姓名"], [["13812345678", "13987654321", "王建国"], ["13700000001", "", "李娜"]]
+
+
+def _write_dup(path, fmt: str):
+    import json
+
+    header, rows = _dup_rows()
+    if fmt == "csv":
+        path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    elif fmt == "jsonl":  # a key repeated in one object
+        path.write_text("\n".join("{" + ", ".join(f"{json.dumps(h, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+                                                  for h, v in zip(header, r, strict=True)) + "}" for r in rows) + "\n",
+                        encoding="utf-8")
+    elif fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols = [pa.array([r[i] for r in rows]) for i in range(len(header))]
+        pq.write_table(pa.Table.from_arrays(cols, names=header), path)
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet()
+        for r in [header, *rows]:
+            ws.append(r)
+        wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet", "xlsx"])
+def test_repeated_column_names_are_kept_apart_and_reported(tmp_path, fmt):
+    from moli.crossborder.scanner import scan
+
+    r = scan([_write_dup(tmp_path / f"dup.{fmt}", fmt)])
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert list(cols) == ["手机", "手机 (2)", "姓名"]
+    assert cols["手机"]["non_empty"] == 2 and cols["手机 (2)"]["non_empty"] == 1  # nothing lost
+    assert cols["手机 (2)"]["kind"] == "PHONE"
+    assert r["sources"][0]["renamed_columns"] == [{"line": 1, "column": "手机", "as": "手机 (2)"}]
+    assert any("手机 → 手机 (2)" in n["zh"] and "手机 -> 手机 (2)" in n["en"] for n in r["notes"])
+    assert r["rows"] == 2 and r["individuals"] == 2
+
+
+def test_a_row_over_the_block_size_is_read(tmp_path):
+    from moli.crossborder.scanner import ScanOptions, scan
+
+    path = tmp_path / "h.csv"
+    long_note = "很长的备注" * 150_000  # 2.25 MB in one cell
+    rows = [f"王{i},138{i:08d},短" for i in range(80_000)]  # 1.9 MB before the long row: given once, not twice
+    path.write_text("姓名,手机,备注\n" + "\n".join(rows) + f"\n王建国,13912345678,{long_note}\n李娜,13987654321,短\n",
+                    encoding="utf-8")
+    r = scan([path])
+    assert r["rows"] == 80_002 and r["individuals"] == 80_002 and not r["partial"]
+    assert {c["column"]: c["non_empty"] for c in r["sources"][0]["columns"]}["备注"] == 80_002
+    # a bad row before the long one is recorded once
+    path.write_text("姓名,手机,备注\n" + "\n".join(rows) + "\n坏,行\n" + f"王建国,13912345678,{long_note}\n",
+                    encoding="utf-8")
+    r = scan([path], options=ScanOptions(allow_partial=True))
+    assert r["rows"] == 80_001 and [b["line"] for b in r["sources"][0]["skipped_rows"]] == [80_002]
+
+
+def test_a_record_over_the_largest_block_is_named(tmp_path, monkeypatch):
+    from moli.crossborder import scanner
+
+    monkeypatch.setattr(scanner, "CSV_MAX_BLOCK", 4 << 20)  # the 64 MB bound, scaled down for the test
+    path = tmp_path / "h.csv"
+    path.write_text("姓名,备注\n王建国," + "长" * (6 << 20) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        scanner.scan([path])
+    assert "h.csv" in info.value.zh and "超过 4 MB" in info.value.zh and "straddl" not in info.value.zh
+
+
+def test_scan_flags_and_hints_are_its_own(tmp_path):
+    bad = tmp_path / "b.jsonl"
+    bad.write_text('{"手机": "13812345678"}\n{bad\n', encoding="utf-8")
+    exc = _refused(["crossborder", "scan", str(bad)])
+    assert "--allow-partial" in exc.zh and "--allow-partial" in exc.en and "--skip-bad" not in exc.zh + exc.en
+    assert "Expecting" not in exc.zh  # the reason in Chinese on the Chinese line
+    good = tmp_path / "n.csv"
+    good.write_text("姓名,手机\n王建国,13812345678\n", encoding="utf-8")
+    for limit in ("0", "-1"):
+        assert _refused(["crossborder", "scan", str(good), "--exact-limit", limit]).field == "--exact-limit"
+    missing = tmp_path / "nonexist.db"
+    exc = _refused(["crossborder", "scan", "--sql", f"sqlite:///{missing}", "--table", "t"])
+    assert exc.field == "--sql" and "nonexist.db" in exc.zh and not missing.exists()
+
+
+def test_sqlite_is_read_only_and_non_pi_columns_count_their_values(tmp_path):
+    import sqlite3
+
+    from moli.crossborder.scanner import scan
+
+    db = tmp_path / "crm.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("create table t (姓名 text, 手机 text, 备注 text, 内容 text)")
+        conn.executemany("insert into t values (?, ?, ?, ?)",
+                         [("王建国", "13812345678", "喜欢喝茶", "请联系 13912345678 或 a@example.com"),
+                          ("李娜", "13987654321", "", "今天天气很好，我们一起去公园散步吧，好不好呀朋友们，大家一起去吧"),
+                          ("张伟", "13700000000", None, None)])
+    before = db.stat().st_mtime_ns
+    r = scan([], sql=f"sqlite:///{db}", table="t")
+    cols = {c["column"]: c for c in r["sources"][0]["columns"]}
+    assert cols["备注"]["non_empty"] == 1  # was 0: values in a column that is not PI were not counted
+    assert cols["内容"]["role"] == "text" and cols["内容"]["non_empty"] == 2 and cols["内容"]["cells_with_pi"] == 1
+    assert db.stat().st_mtime_ns == before and not list(tmp_path.glob("crm.db-*"))

@@ -125,8 +125,9 @@ def scan_cmd(
         for c in s["columns"]:
             if c["role"] != "none":
                 sens = ", ".join(f"{p}={v}" for p, v in c.get("sensitive", {}).items())
+                with_pi = f" · 含个人信息 with PI {c['cells_with_pi']:,}" if "cells_with_pi" in c else ""
                 typer.echo(f"  {c['column']}: {c['role']} {c.get('kind') or c.get('kinds_found', '')} "
-                           f"non-empty {c['non_empty']:,} {sens}")
+                           f"非空 non-empty {c['non_empty']:,}{with_pi} {sens}")
     for e in result["errors"]:
         typer.echo(f"! {e['source']}: {e['error_zh']} / {e['error_en']}")
     for n in result["notes"]:

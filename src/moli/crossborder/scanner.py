@@ -159,7 +159,8 @@ class _Column:
     kind: str | None
     role: str                 # identifier | pi | text | none | key
     sensitive: dict[str, object] = field(default_factory=dict)   # profile -> True/False/"conditional"
-    non_empty: int = 0
+    non_empty: int = 0        # cells that hold a value (not blank)
+    cells_with_pi: int = 0    # text columns: cells in which personal information was found
     kinds_found: Counter = field(default_factory=Counter)       # text columns: findings per kind
     declared_sensitive: bool = False
     sensitive_category: str | None = None  # read from the header (data/sensitive_headers.yaml)
@@ -330,29 +331,66 @@ def _csv_batches(path: Path, opts: ScanOptions, bad_rows: list, info: dict | Non
             return "skip"
         return "error"
 
-    try:
-        reader = pcsv.open_csv(
-            path,
-            read_options=pcsv.ReadOptions(block_size=1 << 20, use_threads=False,
-                                          encoding="utf8" if encoding == "utf-8" else encoding),
-            parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad, newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                strings_can_be_null=True, quoted_strings_can_be_null=False),
-        )
-        for batch in reader:
-            names = [n.lstrip("\ufeff") for n in batch.schema.names]
-            yield pa.RecordBatch.from_arrays(batch.columns, names=names)
-    except UnicodeDecodeError:  # GB18030 (or a chosen encoding) read through pyarrow's transcoder
-        raise _undecodable(path, name, encoding, explicit) from None
-    except pa.ArrowInvalid as exc:
-        msg = str(exc)
-        if "invalid UTF8" in msg:
+    names = [h.lstrip("\ufeff") for h in header]
+    # the block must hold a whole record: a row over 1 MB (a long note) is read again with a larger block,
+    # up to CSV_MAX_BLOCK; the rows already given are passed over, the bad rows recorded again from the start
+    block, given, bad_start = CSV_BLOCK, 0, len(bad_rows)
+    while True:
+        skip = given
+        del bad_rows[bad_start:]
+        try:
+            reader = pcsv.open_csv(
+                path,
+                read_options=pcsv.ReadOptions(block_size=block, use_threads=False, skip_rows=1,
+                                              column_names=[f"c{i}" for i in range(len(names))],
+                                              encoding="utf8" if encoding == "utf-8" else encoding),
+                parse_options=pcsv.ParseOptions(delimiter=delim, invalid_row_handler=on_bad, newlines_in_values=True),
+                convert_options=pcsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(len(names))},
+                                                    strings_can_be_null=True, quoted_strings_can_be_null=False),
+            )
+            for batch in reader:
+                if skip:
+                    if batch.num_rows <= skip:
+                        skip -= batch.num_rows
+                        continue
+                    batch, skip = batch.slice(skip), 0
+                given += batch.num_rows
+                # the header's own names, repeats included (``_scan`` makes them distinct and says so)
+                yield pa.RecordBatch.from_arrays(batch.columns, names=names)
+            return
+        except UnicodeDecodeError:  # GB18030 (or a chosen encoding) read through pyarrow's transcoder
             raise _undecodable(path, name, encoding, explicit) from None
-        m = re.search(r"[Rr]ow #?(\d+)", msg)
-        where_zh = f"第 {m.group(1)} 行附近" if m else ""
-        raise InputError(f"{name}：{where_zh}无法读取（{msg.splitlines()[0]}）",
-                         f"{name}: cannot be read {('near row ' + m.group(1)) if m else ''} ({msg.splitlines()[0]})",
-                         field=name) from None
+        except pa.ArrowInvalid as exc:
+            msg = str(exc)
+            if "straddl" in msg and block < CSV_MAX_BLOCK:
+                block *= 4
+                continue
+            raise _csv_error(name, msg, block) from None
+
+
+CSV_BLOCK = 1 << 20
+CSV_MAX_BLOCK = 64 << 20  # the longest record read: a block holds whole records, and a few blocks are in memory
+
+
+def _csv_error(name: str, msg: str, block: int) -> InputError:
+    """pyarrow's CSV error as a bilingual InputError, its reason in Chinese too."""
+    first = msg.splitlines()[0]
+    if "straddl" in msg:
+        mb = block >> 20
+        return InputError(f"{name}：有一条记录（一行）超过 {mb} MB，无法读取；请拆分过长的单元格",
+                          f"{name}: a record (row) is over {mb} MB and cannot be read; split the overlong cell",
+                          field=name)
+    m = re.search(r"[Rr]ow #?(\d+)", msg)
+    cols = re.search(r"Expected (\d+) columns, got (\d+)", msg)
+    where_zh = f"第 {m.group(1)} 行附近" if m else ""
+    where_en = f" near row {m.group(1)}" if m else ""
+    if cols:
+        reason_zh = f"有 {cols.group(2)} 个字段，表头有 {cols.group(1)} 个；可加 --allow-partial 跳过"
+        reason_en = f"{cols.group(2)} fields, the header has {cols.group(1)}; use --allow-partial to skip it"
+    else:
+        reason_zh, reason_en = "CSV 格式有误（如引号未闭合）", first
+    return InputError(f"{name}：{where_zh}无法读取，{reason_zh}", f"{name}: cannot be read{where_en}: {reason_en}",
+                      field=name)
 
 
 def _parquet_batches(path: Path, opts: ScanOptions) -> Iterator[pa.RecordBatch]:
@@ -369,10 +407,13 @@ def _parquet_batches(path: Path, opts: ScanOptions) -> Iterator[pa.RecordBatch]:
         yield _as_strings(batch)
 
 
-def _pii_rows_batches(path: Path, opts: ScanOptions, bad_rows: list) -> Iterator[pa.RecordBatch]:
+def _pii_rows_batches(path: Path, opts: ScanOptions, bad_rows: list, info: dict | None = None) -> Iterator[pa.RecordBatch]:
+    """XLSX and JSONL rows through ``moli.pii``: a bad line's hint names this command's --allow-partial, and a
+    repeated column or key is kept under a distinct name (``手机 (2)``), listed in ``info["renamed"]``."""
     skipped: list = []
-    rows = _pii().iter_table_rows(path, skip_bad=opts.allow_partial, skipped=skipped,
-                                  **({"encoding": opts.encoding} if opts.encoding else {}))
+    renamed = info.setdefault("renamed", []) if info is not None else []
+    rows = _pii().iter_table_rows(path, skip_bad=opts.allow_partial, skipped=skipped, skip_flag="--allow-partial",
+                                  renamed=renamed, **({"encoding": opts.encoding} if opts.encoding else {}))
     yield from _rows_to_batches(rows, min(opts.batch_rows, 8192))
     bad_rows.extend({"line": ln, "reason": r} for ln, r in skipped)
 
@@ -382,7 +423,7 @@ def sql_batches(url: str, table: str, opts: ScanOptions) -> Iterator[pa.RecordBa
     import sqlalchemy as sa
 
     try:
-        engine = sa.create_engine(url)
+        engine = _sqlite_read_only(url) or sa.create_engine(url)
         tbl = sa.Table(table, sa.MetaData(), autoload_with=engine)
     except sa.exc.NoSuchTableError:
         raise InputError(f"数据库中没有表 {table}", f"no table {table!r} in the database", field="--table") from None
@@ -401,6 +442,27 @@ def sql_batches(url: str, table: str, opts: ScanOptions) -> Iterator[pa.RecordBa
                     schema=pa.schema([(n, pa.string()) for n in names]))
     finally:
         engine.dispose()
+
+
+def _sqlite_read_only(url: str):
+    """An engine that opens a SQLite file read-only (a scan never changes it, nor creates a missing one);
+    None for other databases. A missing file is an InputError naming it."""
+    import sqlite3
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    try:
+        u = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:" or u.database.startswith("file:"):
+        return None
+    db = Path(u.database)
+    if not db.is_file():
+        raise InputError(f"找不到 SQLite 数据库文件 {db}", f"SQLite database file {db} not found", field="--sql")
+    target = f"file:{quote(str(db.resolve()))}?mode=ro"
+    return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(target, uri=True))
 
 
 def _with_columns(batch: pa.RecordBatch, names: list[str]) -> pa.RecordBatch:
@@ -438,7 +500,7 @@ def file_batches(path: Path, opts: ScanOptions, bad_rows: list, info: dict | Non
         return _csv_batches(path, opts, bad_rows, info)
     if fmt == "parquet":
         return _parquet_batches(path, opts)
-    return _pii_rows_batches(path, opts, bad_rows)
+    return _pii_rows_batches(path, opts, bad_rows, info)
 
 
 def classify(header: list[str], sample: list[dict]) -> dict[str, str | None]:
@@ -470,6 +532,12 @@ def classify(header: list[str], sample: list[dict]) -> dict[str, str | None]:
         return out
 
 
+def _chinese_reason(exc: InputError) -> InputError:
+    """``moli.pii``'s JSONL error carries json's English reason in its Chinese line: say it in Chinese."""
+    zh = re.sub(r"不是有效的 JSON 对象（[^）]*）", "不是有效的 JSON 对象（JSON 语法错误，或不是 {…} 对象）", exc.zh)
+    return exc if zh == exc.zh else InputError(zh, exc.en, field=exc.field)
+
+
 # ---------------------------------------------------------------------------------------------
 
 class Scanner:
@@ -483,6 +551,10 @@ class Scanner:
                              f"unknown sensitivity profile {self.opts.profile} (one of {', '.join(self.profiles)})",
                              field="--profile")
         self.profile = self.opts.profile or self.profiles[0]
+        if self.opts.exact_limit < 1:
+            raise InputError(f"精确去重上限须为正整数（收到 {self.opts.exact_limit}）",
+                             f"the exact distinct-count limit must be a positive integer (got {self.opts.exact_limit})",
+                             field="--exact-limit")
         self.people = DistinctCounter(self.opts.exact_limit)
         self.sensitive = {p: DistinctCounter(self.opts.exact_limit) for p in self.profiles}
         self.unidentified = 0                                   # PI rows/cells without an identifier
@@ -498,16 +570,17 @@ class Scanner:
         total, done = max(1, sum(sizes)), 0
         for path, size in zip(files, sizes, strict=True):
             bad: list = []
-            info: dict = {}
+            info: dict = {"renamed": []}
             name = self.opts.name_of(path)
             self._report_progress(done / total, f"扫描 / scanning {Path(name).name}")
             try:
-                self._scan(name, file_batches(path, self.opts, bad, info), bad)
+                self._scan(name, file_batches(path, self.opts, bad, info), bad, info["renamed"])
                 done += size
             except InputError as exc:
                 if name != str(path):  # messages from other modules name the stored file: name it as its user does
                     exc = InputError(exc.zh.replace(str(path), name), exc.en.replace(str(path), name),
                                      field=name if exc.field in (str(path), "path") else exc.field)
+                exc = _chinese_reason(exc)
                 if not self.opts.allow_partial:
                     raise exc from None
                 self.errors.append({"source": name, "error_zh": exc.zh, "error_en": exc.en})
@@ -572,13 +645,23 @@ class Scanner:
             cols.append(c)
         return cols
 
-    def _scan(self, name: str, batches: Iterator[pa.RecordBatch], bad: list) -> None:
+    def _scan(self, name: str, batches: Iterator[pa.RecordBatch], bad: list, renamed: list | None = None) -> None:
+        """``renamed``: (line, original, new) for columns a reader made distinct (filled as it reads); a
+        column name that repeats in a batch (a CSV or Parquet header) is made distinct here the same way."""
+        from moli.pii.io import distinct_names
+
+        renamed = [] if renamed is None else renamed
         cols: list[_Column] | None = None
         rows = 0
         text_cells = 0
         for batch in batches:
             if batch.num_rows == 0:
                 continue
+            if len(set(batch.schema.names)) != len(batch.schema.names):
+                distinct, pairs = distinct_names([str(n) for n in batch.schema.names])
+                batch = pa.RecordBatch.from_arrays(batch.columns, names=distinct)
+                if cols is None:
+                    renamed.extend((1, old, new) for old, new in pairs)
             if cols is None:
                 cols = self._classify(batch)
             elif len(batch.schema.names) != len(cols):  # JSONL: keys first seen in a later batch
@@ -590,6 +673,9 @@ class Scanner:
             if any(c.name not in present for c in cols):
                 batch = _with_columns(batch, [c.name for c in cols])
             rows += batch.num_rows
+            for c in cols:
+                if c.role in ("text", "none"):  # the PI roles are counted in _table_batch
+                    c.non_empty += pc.sum(_nonempty(batch.column(c.name))).as_py() or 0
             row_has_pi = self._table_batch(batch, cols)
             for c in cols:
                 if c.role == "text" and (self.opts.text_max_cells is None or text_cells < self.opts.text_max_cells):
@@ -600,6 +686,11 @@ class Scanner:
             "columns": [self._column_dict(c) for c in (cols or [])],
             "skipped_rows": bad,
         })
+        if renamed:
+            seen_pairs: set = set()
+            self.sources[-1]["renamed_columns"] = [
+                {"line": ln, "column": old, "as": new} for ln, old, new in renamed
+                if (old, new) not in seen_pairs and not seen_pairs.add((old, new))]
         if bad:
             self.errors.append({"source": name, "error_zh": f"跳过 {len(bad)} 行格式错误的记录",
                                 "error_en": f"skipped {len(bad)} malformed rows", "rows": bad[:20]})
@@ -615,6 +706,8 @@ class Scanner:
             d["declared_sensitive"] = True
         if c.sensitive_category:
             d["sensitive_category"] = c.sensitive_category
+        if c.role == "text":
+            d["cells_with_pi"] = c.cells_with_pi
         if c.kinds_found:
             d["kinds_found"] = dict(c.kinds_found.most_common())
         if c.mentions:
@@ -733,7 +826,7 @@ class Scanner:
             found = [f for f in pii.detect(text, kinds=kinds) if f.personal]
             if not found:
                 continue
-            c.non_empty += 1
+            c.cells_with_pi += 1
             ids = []
             sens = dict.fromkeys(self.profiles, False)
             for f in found:
@@ -794,6 +887,12 @@ class Scanner:
                           "en": "records whose text mentions sensitive personal information (their people count as sensitive): "
                           + ", ".join(f"{h}: {n:,} {k}" for h, k, n in mentioned)
                           + "; exclude a misread column with --not-sensitive-column"})
+        renames = [(s["source"], r) for s in self.sources for r in s.get("renamed_columns", [])]
+        if renames:
+            notes.append({"zh": "列名重复，后出现的列改用不同的名称（数据不丢失）：" + "、".join(
+                              f"{n} 的 {r['column']} → {r['as']}" for n, r in renames),
+                          "en": "repeated column names: later columns were given distinct names (no data lost): "
+                          + ", ".join(f"{n}: {r['column']} -> {r['as']}" for n, r in renames)})
         decoded = [(s["source"], s["encoding"]) for s in self.sources if s.get("encoding", "utf-8") != "utf-8"]
         if decoded:
             notes.append({"zh": "以下文件不是 UTF-8 编码，按所列编码读取：" + "、".join(f"{n}（{e.upper()}）" for n, e in decoded),
