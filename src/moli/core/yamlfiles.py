@@ -31,7 +31,7 @@ def parse_user_yaml(text: str, source: str = "YAML") -> Any:
         return yaml.load(text, Loader=UserYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where_zh = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
+        where_zh = f"第 {mark.line + 1} 行第 {mark.column + 1} 列，" if mark else ""
         where_en = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"{source} 不是有效的 YAML：{where_zh}{problem}",
