@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -192,3 +194,16 @@ def test_sqlite_is_read_only_and_non_pi_columns_count_their_values(tmp_path):
     assert cols["备注"]["non_empty"] == 1  # was 0: values in a column that is not PI were not counted
     assert cols["内容"]["role"] == "text" and cols["内容"]["non_empty"] == 2 and cols["内容"]["cells_with_pi"] == 1
     assert db.stat().st_mtime_ns == before and not list(tmp_path.glob("crm.db-*"))
+
+
+def test_damaged_files_are_named_with_a_chinese_reason(tmp_path):
+    from moli.crossborder.scanner import ScanOptions, scan
+
+    pq, xl = tmp_path / "bad.parquet", tmp_path / "bad.xlsx"
+    pq.write_bytes(b"PAR1 not really")
+    xl.write_bytes(b"not a zip")
+    r = scan([pq, xl], options=ScanOptions(allow_partial=True))
+    zh = {e["source"].rsplit("/", 1)[-1]: e["error_zh"] for e in r["errors"]}
+    assert "文件损坏" in zh["bad.parquet"] and "文件损坏" in zh["bad.xlsx"], zh
+    reasons = [re.sub("Parquet|XLSX|Excel", "", z.split("：", 1)[1]) for z in zh.values()]
+    assert all(not re.search("[A-Za-z]{4,}", r) for r in reasons), zh  # no English reason

@@ -185,3 +185,12 @@ def test_users_read_chinese_names_not_codes(client, login):
                     files=[("data", ("bad.parquet", b"nope", "x"))], follow_redirects=False)
     page = client.get(r.headers["location"]).text
     assert '<strong id="job-status" class="status-failed">失败 failed</strong>' in page
+
+
+def test_form_refuses_an_unknown_country_and_says_which_codes(client):
+    assert "ISO 3166-1" in client.get("/crossborder").text
+    r = client.post("/crossborder/assess", data={**FORM, "recipient_country": "ZZ"})
+    assert r.status_code == 400
+    assert "transfer.recipient.country" in r.text and "未知的国家或地区代码" in r.text
+    r = client.post("/crossborder/assess", data={**FORM, "individuals": "100", "sensitive_individuals": "500"})
+    assert r.status_code == 400 and "data.sensitive_individuals" in r.text

@@ -401,7 +401,7 @@ def _parquet_batches(path: Path, opts: ScanOptions) -> Iterator[pa.RecordBatch]:
     except Exception as exc:  # ArrowInvalid / OSError for a damaged or non-Parquet file
         name = opts.name_of(path)
         reason = str(exc).replace(str(path), name)
-        raise InputError(f"{name}：不是有效的 Parquet 文件（{reason}）", f"{name}: not a valid Parquet file ({reason})",
+        raise InputError(f"{name}：不是有效的 Parquet 文件（文件损坏或不是 Parquet 格式）", f"{name}: not a valid Parquet file ({reason})",
                          field=name) from None
     for batch in pf.iter_batches(batch_size=opts.batch_rows):
         yield _as_strings(batch)
@@ -535,6 +535,7 @@ def classify(header: list[str], sample: list[dict]) -> dict[str, str | None]:
 def _chinese_reason(exc: InputError) -> InputError:
     """``moli.pii``'s JSONL error carries json's English reason in its Chinese line: say it in Chinese."""
     zh = re.sub(r"不是有效的 JSON 对象（[^）]*）", "不是有效的 JSON 对象（JSON 语法错误，或不是 {…} 对象）", exc.zh)
+    zh = re.sub(r"不是有效的 XLSX 文件（[^）]*）", "不是有效的 XLSX 文件（文件损坏或不是 Excel 2007+ 格式）", zh)
     return exc if zh == exc.zh else InputError(zh, exc.en, field=exc.field)
 
 
