@@ -106,6 +106,7 @@ def test_test_set_upload_evaluation_job_and_privacy(db_url, client, login, answe
     lb = page.text.split('id="leaderboard"')[1]
     assert lb.index("oracle-model") < lb.index("half-model") and "invalid_response" in page.text
     assert "已完成 <small>succeeded</small>" in page.text  # the run's status, Chinese first
+    assert 'class="muted failure-reason"' in lb and "invalid_response" in lb  # why items failed, by the model
 
     # Another organisation sees the scenario but neither the test set nor the results.
     client.post("/logout")

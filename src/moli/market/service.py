@@ -27,7 +27,7 @@ from moli.core.db import utcnow
 from moli.core.errors import InputError, MoliError, NotFound
 from moli.core.settings import get_settings
 from moli.market.baseline import RetrievalBaseline, Source
-from moli.market.evaluation import ResponseCache, Target, evaluate, rank_key
+from moli.market.evaluation import ResponseCache, Target, evaluate, failure_reasons, rank_key
 from moli.market.matching import OfferingIndex, ranking_to_contract, scenarios_for_offering
 from moli.market.models import MarketEvaluation, MarketOffering, MarketScenario
 from moli.market.schemas import (
@@ -635,7 +635,8 @@ def leaderboard(session: Session, scenario_key: str, user: Any | None) -> list[d
     board = [{"offering_id": names[oid].slug, "name": names[oid].name, "evaluation_id": ev.id,
               "baseline": bool((names[oid].data or {}).get("hosted")),
               "primary_metric": ev.primary_metric, "score": ev.primary_score or 0.0, "metrics": ev.metrics,
-              "counts": ev.counts, "finished_at": ev.finished_at.isoformat() if ev.finished_at else None}
+              "counts": ev.counts, "failures": failure_reasons(ev.items or []),
+              "finished_at": ev.finished_at.isoformat() if ev.finished_at else None}
              for oid, ev in latest.items()]
     board.sort(key=rank_key)
     for i, r in enumerate(board, 1):
