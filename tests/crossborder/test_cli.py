@@ -140,4 +140,4 @@ def test_the_report_shows_what_text_columns_say_about_people(tmp_path, moli_home
     out = json.loads(res.stdout)
     assert out["counts"]["this_transfer"]["sensitive_individuals"] == 3
     text = html.read_text(encoding="utf-8")
-    assert "提及 mentions：medical_health 3" in text and "备注 列 3 条医疗健康信息" in text
+    assert "提及 mentions：医疗健康信息 <code>medical_health</code> 3" in text and "备注 列 3 条医疗健康信息" in text

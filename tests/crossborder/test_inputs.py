@@ -207,3 +207,19 @@ def test_damaged_files_are_named_with_a_chinese_reason(tmp_path):
     assert "文件损坏" in zh["bad.parquet"] and "文件损坏" in zh["bad.xlsx"], zh
     reasons = [re.sub("Parquet|XLSX|Excel", "", z.split("：", 1)[1]) for z in zh.values()]
     assert all(not re.search("[A-Za-z]{4,}", r) for r in reasons), zh  # no English reason
+
+
+def test_report_scan_table_names_roles_kinds_and_profiles_in_chinese(tmp_path):
+    from moli.crossborder import report as rep
+    from moli.crossborder.service import run_assessment
+
+    data = tmp_path / "s.csv"
+    data.write_text("姓名,身份证号,手机,病历\n王建国,110101199003071234,13812345678,诊断为高血压\n", encoding="utf-8")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(_plan_text(), encoding="utf-8")
+    html = rep.to_html(run_assessment(plan_from_file(plan), [data]))
+    table = html[html.index("数据扫描"):html.index("</table>", html.index("数据扫描"))]
+    for zh, code in (("个人标识", "identifier"), ("居民身份证号码", "ID_CARD"), ("个人电话号码", "PHONE"),
+                     ("医疗健康信息", "medical_health"), ("GB/T 35273-2020 附录B 表B.1（从严）", "gbt35273_2020_strict")):
+        assert f"{zh} <small><code>{code}</code></small>" in table, (zh, code)
+    assert "精确去重" in html and "<td>identifier</td>" not in table

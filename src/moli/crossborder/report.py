@@ -19,8 +19,48 @@ DATA = Path(__file__).resolve().parent / "data"
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(DATA)), autoescape=True,
-                              undefined=jinja2.ChainableUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(DATA)), autoescape=True,
+                             undefined=jinja2.ChainableUndefined)
+    env.globals.update(kind_zh=kind_zh, role_zh=role_zh, category_zh=category_zh, profile_zh=profile_zh,
+                       method_zh=method_zh)
+    return env
+
+
+# The scan table's roles (the scanner's own words, not rules): Chinese first, the code shown small.
+ROLES_ZH = {"key": "声明的个人标识列", "identifier": "个人标识", "pi": "个人信息", "text": "长文本（逐格检测）",
+            "none": "非个人信息"}
+METHODS_ZH = {"exact": "精确去重", "hyperloglog": "HyperLogLog 估计"}
+
+
+def kind_zh(kind: str) -> str:
+    """The Chinese name of a pii kind (``ID_CARD`` -> 居民身份证号码, from ``moli.pii`` categories.yaml)."""
+    from moli.pii import categories
+
+    try:
+        return categories.kind_label(kind)
+    except Exception:  # a kind the file does not list: its code
+        return kind
+
+
+def category_zh(category: str) -> str:
+    """The Chinese name of a sensitive category read from headers or mentions (sensitive_headers.yaml)."""
+    from moli.crossborder.scanner import _sensitive_headers
+
+    return (_sensitive_headers()[1].get(category) or {}).get("zh_name") or category
+
+
+def profile_zh(profile: str) -> str:
+    from moli.crossborder.scanner import profile_label
+
+    return profile_label(profile)[0]
+
+
+def role_zh(role: str) -> str:
+    return ROLES_ZH.get(role, role)
+
+
+def method_zh(method: str) -> str:
+    return METHODS_ZH.get(method, method)
 
 
 def css() -> str:
