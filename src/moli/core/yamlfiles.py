@@ -34,7 +34,7 @@ def parse_user_yaml(text: str, source: str = "YAML") -> Any:
         where_zh = f"第 {mark.line + 1} 行第 {mark.column + 1} 列，" if mark else ""
         where_en = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{source} 不是有效的 YAML：{where_zh}{problem}",
+        raise InputError(f"{source} 不是有效的 YAML：{where_zh}语法错误（{problem}）",
                          f"{source} is not valid YAML{where_en}: {problem}", field=source) from None
 
 
