@@ -15,12 +15,15 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -41,15 +44,46 @@ SUFFIXES = tuple(_EXT) + tuple(f"{ext}{z}" for ext in (".txt", ".md", ".jsonl", 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
+# A .json file holding one JSON array is parsed whole; beyond this size JSON Lines is required.
+JSON_ARRAY_MAX_BYTES = 256 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class InputFile:
-    """One input shard: its URL/path, the id prefix (path relative to the pattern's root), its size."""
+    """One input shard: its URL/path, the id prefix (path relative to the pattern's root), its size.
+
+    ``url`` and ``rel`` are always valid Unicode (they become document ids, sources and manifest
+    entries); a local file whose name is not valid UTF-8 (GBK names from Windows zips) gets a decoded
+    ``url`` and keeps its real path in ``real``, which is what is opened (see ``location``)."""
 
     url: str
     rel: str
     size: int
     format: str
     mtime: str | None = None  # modification time as the filesystem reports it (resume checks it)
+    real: str | None = None  # the local path as the OS spells it, when it differs from ``url``
+
+    @property
+    def location(self) -> str:
+        """What to open: the real path when the name had to be decoded, else ``url``."""
+        return self.real or self.url
+
+
+def readable_name(name: str) -> str:
+    """A file name as valid Unicode: names that are not valid UTF-8 (``os.fsdecode`` surrogates) are
+    decoded from their bytes as UTF-8, then GB18030, else shown with ``\\xNN`` escapes."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    raw = os.fsencode(name)
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def detect_format(path: str) -> str | None:
@@ -73,33 +107,58 @@ def _root_of(pattern: str) -> str:
 
 
 def expand_inputs(patterns: list[str], *, base_dir: Path | None = None, format: str = "auto") -> list[InputFile]:
-    """Expand glob patterns / URLs into a sorted, de-duplicated list of input files."""
+    """Expand glob patterns / URLs into a sorted, de-duplicated list of input files.
+
+    A pattern that matches nothing, or names a folder (not a glob), is an ``InputError`` (the message
+    suggests ``folder/**``). Folders a glob matches and files of unknown formats are skipped; when
+    nothing readable is left at all, the ``InputError`` names the patterns and the skipped suffixes."""
     files: dict[str, InputFile] = {}
+    skipped: Counter[str] = Counter()
     for pattern in patterns:
+        given = pattern
         is_url = "://" in pattern
         if not is_url and base_dir is not None and not os.path.isabs(pattern):
             pattern = str(base_dir / pattern)
         fs, _, _ = fsspec.core.get_fs_token_paths(pattern) if is_url else (fsspec.filesystem("file"), None, None)
         path = fs._strip_protocol(pattern)
-        matches = fs.glob(path) if _GLOB_CHARS.search(path) else ([path] if fs.exists(path) else [])
+        is_glob = bool(_GLOB_CHARS.search(path))
+        matches = fs.glob(path) if is_glob else ([path] if fs.exists(path) else [])
+        shown = readable_name(pattern)
         if not matches:
-            raise InputError(f"输入路径没有匹配到任何文件：{pattern}", f"input pattern matches no file: {pattern}",
+            raise InputError(f"输入路径没有匹配到任何文件：{shown}", f"input pattern matches no file: {shown}",
                              field="input.paths")
+        if not is_glob and fs.isdir(path):
+            folder = readable_name(given).rstrip("/")
+            raise InputError(f"输入路径 {folder} 是文件夹；要读取其中的文件，请写成 {folder}/**（含子文件夹）或 {folder}/*",
+                             f"input path {folder} is a folder; to read the files in it write {folder}/** "
+                             f"(with subfolders) or {folder}/*", field="input.paths")
         root = _root_of(path)
         for m in sorted(matches):
             if fs.isdir(m):
+                skipped["<folder>"] += 1
                 continue
             fmt = format if format != "auto" else detect_format(m)
-            if fmt is None:
-                continue  # not a document format (e.g. a README.pdf.sha256); skipped silently by auto
+            if fmt is None:  # not a document format (e.g. a README.pdf.sha256): skipped by auto
+                skipped[PurePosixPath(readable_name(m)).suffix.lower() or "<no suffix>"] += 1
+                continue
             if fmt not in FORMATS:
                 raise InputError(f"不支持的输入格式：{fmt}", f"unsupported input format: {fmt}", field="input.format")
             rel = m[len(root):].lstrip("/") if root and m.startswith(root) else PurePosixPath(m).name
             url = fs.unstrip_protocol(m) if is_url else m
+            real = None
+            if not is_url and readable_name(m) != m:  # a file name that is not valid UTF-8
+                real, url, rel = m, readable_name(m), readable_name(rel)
             info = fs.info(m)
             mtime = info.get("mtime") or info.get("LastModified") or info.get("created")
-            files.setdefault(url, InputFile(url=url, rel=rel, size=int(info.get("size") or 0), format=fmt,
-                                            mtime=None if mtime is None else str(mtime)))
+            files.setdefault(real or url, InputFile(url=url, rel=rel, size=int(info.get("size") or 0), format=fmt,
+                                                    mtime=None if mtime is None else str(mtime), real=real))
+    if not files:
+        shown = ", ".join(readable_name(p) for p in patterns)
+        what = ", ".join(f"{k} ×{n}" for k, n in skipped.most_common(10))
+        raise InputError(
+            f"输入路径中没有可读取的文件：{shown}（跳过：{what}；支持的后缀：{', '.join(SUFFIXES)}）",
+            f"no readable file in the input paths: {shown} (skipped: {what}; supported suffixes: "
+            f"{', '.join(SUFFIXES)})", field="input.paths")
     return sorted(files.values(), key=lambda f: f.url)
 
 
@@ -131,7 +190,7 @@ def read_file(f: InputFile, *, text_field: str = "text", id_field: str | None = 
         elif f.format == "pdf":
             doc = _read_pdf(f)
         elif f.format == "docx":
-            with fsspec.open(f.url, "rb") as fh:
+            with fsspec.open(f.location, "rb") as fh:
                 doc = _read_docx_bytes(f, fh.read())
         elif f.format == "doc":
             doc = _read_doc(f)
@@ -168,7 +227,7 @@ def decode_text(data: bytes) -> str:
 
 
 def _open_bytes(f: InputFile) -> bytes:
-    with fsspec.open(f.url, "rb", compression="infer") as fh:
+    with fsspec.open(f.location, "rb", compression="infer") as fh:
         return fh.read()
 
 
@@ -217,9 +276,53 @@ def _record_doc(f: InputFile, rec: dict, where: str, text_field: str, id_field: 
     return Document(id=rid, text=text, source=f.url, meta=meta)
 
 
+def _is_json_array(f: InputFile) -> bool:
+    """A ``.json`` file whose first non-space character is ``[`` (one JSON array, not JSON Lines)."""
+    name = f.url.lower().removesuffix(".gz").removesuffix(".zst")
+    if not name.endswith(".json"):
+        return False
+    with fsspec.open(f.location, "rb", compression="infer") as fh:
+        while True:
+            chunk = fh.read(4096)
+            if not chunk:
+                return False
+            head = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")  # whitespace and a UTF-8 BOM
+            if head:
+                return head.startswith(b"[")
+
+
+def _read_json_array(f: InputFile, text_field: str, id_field: str | None) -> Iterator[Document | Removed]:
+    """The records of a ``.json`` file holding one array of objects, parsed whole (bounded in size)."""
+    limit = JSON_ARRAY_MAX_BYTES
+    with fsspec.open(f.location, "rb", compression="infer") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        mb = limit // (1024 * 1024)
+        raise ReadError("json_too_large", f"JSON 数组文件超过 {mb} MB，无法整体读取；请改用 JSON Lines（.jsonl，每行一个对象）",
+                        f"the JSON array file is larger than {mb} MB and cannot be read whole; use JSON Lines "
+                        f"(.jsonl, one object per line) instead")
+    try:
+        records = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ReadError("bad_json", f"JSON 不是 UTF-8 编码（字节 {exc.start}）",
+                        f"the JSON is not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ReadError("bad_json", f"JSON 无效（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）",
+                        f"invalid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+    del data
+    for n, rec in enumerate(records, start=1):
+        where = f"{f.url} 第 {n} 项 / item {n}"
+        if not isinstance(rec, dict):
+            yield _failed(f, "bad_json", f"{where}：不是 JSON 对象", f"{where}: not a JSON object", rid=f"{f.rel}#{n}")
+            continue
+        yield _record_doc(f, rec, where, text_field, id_field, n)
+
+
 def _read_records(f: InputFile, text_field: str, id_field: str | None) -> Iterator[Document | Removed]:
-    if f.format == "jsonl":
-        with fsspec.open(f.url, "rb", compression="infer") as fh:
+    if f.format == "jsonl" and _is_json_array(f):
+        yield from _read_json_array(f, text_field, id_field)
+    elif f.format == "jsonl":
+        with fsspec.open(f.location, "rb", compression="infer") as fh:
             for n, raw in enumerate(fh, start=1):
                 if not raw.strip():
                     continue
@@ -238,7 +341,7 @@ def _read_records(f: InputFile, text_field: str, id_field: str | None) -> Iterat
     elif f.format == "parquet":
         import pyarrow.parquet as pq
 
-        with fsspec.open(f.url, "rb") as fh:
+        with fsspec.open(f.location, "rb") as fh:
             pf = pq.ParquetFile(fh)
             n = 0
             for batch in pf.iter_batches(batch_size=1000):
@@ -248,7 +351,7 @@ def _read_records(f: InputFile, text_field: str, id_field: str | None) -> Iterat
     else:  # csv
         import csv
 
-        with fsspec.open(f.url, "rb", compression="infer") as fh:
+        with fsspec.open(f.location, "rb", compression="infer") as fh:
             data = fh.read()
         reader = csv.DictReader(io.StringIO(decode_text(data)))
         if reader.fieldnames is None or text_field not in reader.fieldnames:
@@ -376,23 +479,73 @@ def _read_html(f: InputFile, extractor: str) -> Document:
 # pdf
 
 
+class _CountingHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if self.first is None:
+            try:
+                self.first = record.getMessage()[:200]
+            except Exception:  # noqa: BLE001 - a malformed log record must not break the read
+                self.first = str(record.msg)[:200]
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[_CountingHandler]:
+    """pypdf's logging warnings (broken xref, bad fonts) are counted per file instead of flooding
+    stderr without naming the file."""
+    import warnings
+
+    logger = logging.getLogger("pypdf")
+    handler = _CountingHandler()
+    old_propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = old_propagate
+
+
+def _warned(handler: _CountingHandler) -> tuple[str, str]:
+    if not handler.count:
+        return "", ""
+    return (f"；pypdf 警告 {handler.count} 条，第一条：{handler.first}",
+            f"; {handler.count} pypdf warnings, the first: {handler.first}")
+
+
 def _read_pdf(f: InputFile) -> Document | Removed:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     data = _open_bytes(f)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise ReadError("encrypted", "PDF 已加密", "the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata
-    except PdfReadError as exc:
-        raise ReadError("corrupt_pdf", f"PDF 已损坏（{exc}）", f"the PDF is corrupt ({exc})") from None
+    with _quiet_pypdf() as warned:
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise ReadError("encrypted", "PDF 已加密", "the PDF is encrypted")
+            pages = [page.extract_text() or "" for page in reader.pages]
+            info = reader.metadata
+            title = str(info.title) if info is not None and info.title else None
+        except ReadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of the PDF library is this file's read error
+            zh, en = _warned(warned)
+            name = type(exc).__name__
+            raise ReadError("corrupt_pdf", f"PDF 已损坏（{name}: {exc}{zh}）",
+                            f"the PDF is corrupt ({name}: {exc}{en})") from None
     text = "\n".join(p.strip() for p in pages if p.strip())
     meta: dict[str, Any] = {"format": "pdf", "pages": len(pages)}
-    if info is not None and info.title:
-        meta["title"] = str(info.title)
+    if warned.count:
+        meta["pdf_warnings"] = warned.count
+    if title:
+        meta["title"] = title
     if len("".join(text.split())) < 20 * max(1, len(pages)) * 0.1 or not text.strip():
         meta["needs_ocr"] = True
         doc = Document(id=f.rel, text=text, source=f.url, meta=meta)
@@ -438,19 +591,22 @@ def _read_docx_bytes(f: InputFile, data: bytes) -> Document:
 
     import docx
 
+    kind = f.format.upper()  # DOC when the bytes are LibreOffice's conversion of a .doc
+    if not data:
+        raise ReadError("empty", f"{kind} 文件是空的（0 字节）", f"the {kind} file is empty (0 bytes)")
     if data.startswith(_OLE_MAGIC):
         raise ReadError("encrypted_or_ole", "DOCX 已加密（或是旧版 .doc 文件）",
                         "the DOCX is encrypted (or an old .doc file)")
     try:
         d = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ReadError("corrupt_docx", f"DOCX 已损坏（{exc}）", f"the DOCX is corrupt ({exc})") from None
+        raise ReadError(f"corrupt_{f.format}", f"{kind} 已损坏（{exc}）", f"the {kind} is corrupt ({exc})") from None
     except Exception as exc:  # python-docx raises PackageNotFoundError and lxml errors
-        raise ReadError("corrupt_docx", f"DOCX 无法打开（{type(exc).__name__}）",
-                        f"the DOCX cannot be opened ({type(exc).__name__})") from None
+        raise ReadError(f"corrupt_{f.format}", f"{kind} 无法打开（{type(exc).__name__}）",
+                        f"the {kind} cannot be opened ({type(exc).__name__})") from None
     text = docx_text(d)
     if not text.strip():
-        raise ReadError("empty", "DOCX 中没有文字", "the DOCX has no text")
+        raise ReadError("empty", f"{kind} 中没有文字", f"the {kind} has no text")
     meta: dict[str, Any] = {"format": f.format}
     cp = d.core_properties
     if cp.title and cp.title.strip() not in ("Word Document", "Document", "文档"):
@@ -471,9 +627,12 @@ def _read_doc(f: InputFile) -> Document:
                         "读取 .doc 需要 LibreOffice（soffice 命令），但未安装；请安装 libreoffice-writer",
                         "reading .doc needs LibreOffice (the soffice command), which is not installed; "
                         "install libreoffice-writer")
+    data = _open_bytes(f)
+    if not data:
+        raise ReadError("empty", "DOC 文件是空的（0 字节）", "the DOC file is empty (0 bytes)")
     with tempfile.TemporaryDirectory(prefix="moli-doc-") as tmp:
         src = Path(tmp) / "in.doc"
-        src.write_bytes(_open_bytes(f))
+        src.write_bytes(data)
         proc = subprocess.run(
             [exe, "--headless", f"-env:UserInstallation=file://{tmp}/profile", "--convert-to", "docx",
              "--outdir", tmp, str(src)],
