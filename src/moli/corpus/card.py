@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from moli.core.errors import InputError
 from moli.core.files import atomic_write_text, sha256_file
 from moli.corpus.domain import DOMAINS
 
@@ -236,8 +237,17 @@ def write_card(out: str | Path, info: dict[str, Any] | None = None) -> dict[str,
     from moli.corpus.safety import assessment_report
 
     out = Path(out)
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    for need in ("manifest.json", "stats.json"):
+        if not (out / need).is_file():
+            raise InputError(f"{out} 不是完整的语料输出（缺少 {need}），请先构建",
+                             f"{out} is not a finished corpus output (no {need}); build it first", field="folder")
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{out} 中的 manifest.json 或 stats.json 已损坏（{exc}），请重新构建",
+                         f"manifest.json or stats.json in {out} is damaged ({exc}); build it again",
+                         field="folder") from None
     info = dict(info or {})
     info.setdefault("steps", stats.get("steps", []))
     info.setdefault("pii", stats.get("pii", {}))

@@ -35,9 +35,9 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from moli.core.errors import ConfigError
+from moli.core.errors import ConfigError, InputError
 from moli.corpus.document import Document, Removed
 from moli.text.normalize import CJK_CLASS, normalize_text
 
@@ -250,6 +250,23 @@ _CJK_CP_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000
 _LINE_END_OK = frozenset("。！？；!?;…：:”’」』）)")
 
 
+_RULES_SHAPE = ("rules: {名称: {metric: 指标, min 或 max: 数值, source: 出处, confidence: 置信度}}",
+                "rules: {name: {metric: METRIC, min or max: NUMBER, source: TEXT, confidence: LEVEL}}")
+# Keys an override may change in one rule.
+OVERRIDE_KEYS = ("min", "max", "min_lines")
+
+
+@lru_cache(maxsize=1)
+def quality_metric_names() -> tuple[str, ...]:
+    return tuple(sorted(quality_metrics("")))
+
+
+def _rules_shape_error(p: Path, zh: str, en: str) -> InputError:
+    return InputError(f"quality 步骤的质量规则文件 {p} 格式不对：{zh}；应为 {_RULES_SHAPE[0]}",
+                      f"the quality step's rules file {p} has the wrong shape: {en}; expected {_RULES_SHAPE[1]}",
+                      field="quality.rules_path")
+
+
 @lru_cache(maxsize=4)
 def load_quality_rules(path: str | None = None) -> dict[str, Any]:
     p = Path(path) if path else QUALITY_YAML
@@ -258,7 +275,18 @@ def load_quality_rules(path: str | None = None) -> dict[str, Any]:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"无法读取质量规则文件 {p}：{exc}", f"cannot read quality rules {p}: {exc}",
                           field=str(p)) from None
-    for key, rule in data.get("rules", {}).items():
+    if not isinstance(data, dict):
+        raise _rules_shape_error(p, f"顶层是 {type(data).__name__}，不是映射",
+                                 f"the top level is a {type(data).__name__}, not a mapping")
+    rules = data.get("rules")
+    if not isinstance(rules, dict) or not rules:
+        what = "缺少 rules" if rules is None else f"rules 是 {type(rules).__name__}，不是非空映射"
+        what_en = "no rules key" if rules is None else f"rules is a {type(rules).__name__}, not a non-empty mapping"
+        raise _rules_shape_error(p, what, what_en)
+    for key, rule in rules.items():
+        if not isinstance(rule, dict):
+            raise _rules_shape_error(p, f"规则 {key} 是 {type(rule).__name__}，不是映射",
+                                     f"rule {key} is a {type(rule).__name__}, not a mapping")
         for need in ("metric", "source", "confidence"):
             if need not in rule:
                 raise ConfigError(f"质量规则 {key} 缺少字段 {need}（{p}）",
@@ -266,6 +294,17 @@ def load_quality_rules(path: str | None = None) -> dict[str, Any]:
         if "min" not in rule and "max" not in rule:
             raise ConfigError(f"质量规则 {key} 需要 min 或 max（{p}）", f"quality rule {key} needs min or max ({p})",
                               field=f"rules.{key}")
+        if rule["metric"] not in quality_metric_names():
+            raise _rules_shape_error(p, f"规则 {key} 的指标 {rule['metric']!r} 未知（可用：{', '.join(quality_metric_names())}）",
+                                     f"rule {key} has an unknown metric {rule['metric']!r} "
+                                     f"(known: {', '.join(quality_metric_names())})")
+        for bound in OVERRIDE_KEYS:
+            if bound in rule and (isinstance(rule[bound], bool) or not isinstance(rule[bound], int | float)):
+                raise _rules_shape_error(p, f"规则 {key} 的 {bound} 不是数值", f"rule {key}: {bound} is not a number")
+    boiler = data.get("boilerplate_phrases", {})
+    if not isinstance(boiler, dict) or not isinstance(boiler.get("phrases", []), list):
+        raise _rules_shape_error(p, "boilerplate_phrases 须是 {phrases: [短语…], max_line_chars: 数值}",
+                                 "boilerplate_phrases must be {phrases: [PHRASE…], max_line_chars: NUMBER}")
     return data
 
 
@@ -340,6 +379,23 @@ class Quality(Step):
     rules_path: str | None = None
     overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
     record_metrics: bool = False
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Quality:
+        """At recipe load time: the rules file is readable and well-formed (``InputError`` naming the
+        file), and every override names a known rule and known keys (``ValueError`` → the recipe's
+        ``steps[i].quality`` error)."""
+        known = list(load_quality_rules(self.rules_path)["rules"])
+        unknown = sorted(set(self.overrides) - set(known))
+        if unknown:
+            raise ValueError(f"quality.overrides 中有未知规则 / unknown rules in quality.overrides: {unknown}; "
+                             f"可用规则 / valid rules: {', '.join(known)}")
+        for rule, change in self.overrides.items():
+            bad = sorted(set(change) - set(OVERRIDE_KEYS))
+            if bad:
+                raise ValueError(f"quality.overrides.{rule} 中有未知键 / unknown keys in quality.overrides.{rule}: "
+                                 f"{bad}; 可用 / valid: {', '.join(OVERRIDE_KEYS)}")
+        return self
 
     def rules(self) -> list[tuple[str, str, float | None, float | None, int]]:
         data = load_quality_rules(self.rules_path)
