@@ -1,4 +1,5 @@
 import json
+import os
 
 import pyarrow.parquet as pq
 import pytest
@@ -27,6 +28,12 @@ def ray_cluster():
 @pytest.mark.ray
 @pytest.mark.slow
 def test_ray_executor_keeps_the_same_ids_as_local(ray_cluster, bad_docs, tmp_path):
+    # a file named in GBK (as zips made on Windows name them): read by its real name on the workers too
+    gbk_name = os.fsdecode(os.fsencode(str(bad_docs)) + b"/" + "浦东通知二.txt".encode("gbk"))
+    with open(gbk_name, "w", encoding="utf-8") as fh:
+        fh.write("浦东新区科技和经济委员会关于加强语料库建设的通知。各有关单位：为落实本区支持大模型产业发展的措施，"
+                 "现就政务语料和行业语料的汇聚、清洗、标注与开放工作通知如下。一、建立语料目录，明确数据来源和授权。"
+                 "二、对涉及个人信息的内容先行脱敏，再进入训练数据集。三、按季度报送语料建设进展和使用情况。\n")
     local = load_recipe(write_recipe(tmp_path / "l.yaml", inputs=["docs/*"], out="out/local"))
     on_ray = load_recipe(write_recipe(tmp_path / "r.yaml", inputs=["docs/*"], out="out/ray"))
     build(local, workers=1)
@@ -34,6 +41,7 @@ def test_ray_executor_keeps_the_same_ids_as_local(ray_cluster, bad_docs, tmp_pat
     l_data, r_data = _rows(tmp_path / "out" / "local" / "data"), _rows(tmp_path / "out" / "ray" / "data")
     assert [r["id"] for r in r_data] == [r["id"] for r in l_data] and len(r_data) > 5
     assert r_data == l_data
+    assert any("浦东通知二" in r["id"] for r in r_data)
     l_rem, r_rem = _rows(tmp_path / "out" / "local" / "removed"), _rows(tmp_path / "out" / "ray" / "removed")
     assert {(r["id"], r["removed_by"], r["reason"], r["duplicate_of"]) for r in r_rem} == {
         (r["id"], r["removed_by"], r["reason"], r["duplicate_of"]) for r in l_rem}

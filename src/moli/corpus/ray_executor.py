@@ -29,7 +29,9 @@ from moli.corpus.recipe import Recipe
 
 
 def _read_rows(item: dict[str, Any], text_field: str, id_field: str | None, html_extractor: str) -> list[dict]:
-    f = InputFile(url=item["url"], rel=item["rel"], size=item["size"], format=item["format"], mtime=item["mtime"])
+    real = item.get("real")
+    f = InputFile(url=item["url"], rel=item["rel"], size=item["size"], format=item["format"], mtime=item["mtime"],
+                  real=os.fsdecode(real) if real else None)
     rows = []
     for row, doc in enumerate(read_file(f, text_field=text_field, id_field=id_field, html_extractor=html_extractor)):
         if isinstance(doc, Removed):
@@ -170,7 +172,9 @@ def run_ray(recipe: Recipe, files: list[InputFile], staging: Path, *, address: s
     ray = _ensure_ray(address, recipe.workers)
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
-    items = [{"shard": i, "url": f.url, "rel": f.rel, "size": f.size, "format": f.format, "mtime": f.mtime}
+    items = [{"shard": i, "url": f.url, "rel": f.rel, "size": f.size, "format": f.format, "mtime": f.mtime,
+              # a name that is not UTF-8 travels as the OS's bytes: Arrow strings cannot hold it
+              "real": os.fsencode(f.real) if f.real else None}
              for i, f in pending]
     spec = recipe.input
     ds = ray.data.from_items(items, override_num_blocks=len(items))
