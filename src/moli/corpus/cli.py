@@ -31,7 +31,12 @@ def build_cmd(
     from moli.corpus.recipe import load_recipe
 
     rec = load_recipe(recipe)  # validated before any input is read
-    _, result = service.build_recipe(rec, executor=executor, address=address, workers=workers, progress=progress)
+    try:
+        _, result = service.build_recipe(rec, executor=executor, address=address, workers=workers, progress=progress)
+    except KeyboardInterrupt:  # Ctrl-C: the workers are stopped, finished shards stay staged for the rerun
+        typer.secho("已中断，重新运行同一命令即可从断点继续 / interrupted; run the same command again to resume",
+                    err=True, fg="yellow")
+        raise typer.Exit(130) from None
     summary = dict(result.summary)
     if register:
         from moli.core.db import ensure_database, session_scope

@@ -21,10 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from moli.core.errors import ConfigError
+from moli.core.errors import ConfigError, InputError
 from moli.corpus.document import Document, Removed
 from moli.corpus.readers import InputFile, expand_inputs, read_file
 from moli.corpus.recipe import Recipe
@@ -304,17 +307,23 @@ def run_local(recipe: Recipe, files: list[InputFile], staging: Path, *, workers:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
-    manager = ctx.Manager() if on_batch else None
+    manager = None
+    if on_batch:
+        from multiprocessing.managers import SyncManager
+
+        manager = SyncManager(ctx=ctx)
+        manager.start(_ignore_sigint)  # Ctrl-C reaches the whole process group: only the driver handles it
     progress_q = manager.Queue() if manager else None
 
     def drain() -> None:
         while progress_q is not None:
             try:
                 on_batch(*progress_q.get_nowait())
-            except queue_mod.Empty:
+            except (queue_mod.Empty, OSError, EOFError):
                 return
 
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_ignore_sigint)
+    try:
         # Keep at most 2 shards per worker in flight: memory stays bounded by the shards being read.
         queue = list(pending)
         running: dict[Any, InputFile] = {}
@@ -329,9 +338,44 @@ def run_local(recipe: Recipe, files: list[InputFile], staging: Path, *, workers:
                 done = fut.result()
                 if on_shard:
                     on_shard(f, done)
-    drain()
-    if manager is not None:
-        manager.shutdown()
+        drain()
+    except BaseException:
+        # Ctrl-C (KeyboardInterrupt), SIGTERM (SystemExit) or a failed shard: stop at once. Waiting for the
+        # pool could hang for ever (workers blocked on the call queue); staging is left for the rerun.
+        _stop_pool(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        if manager is not None:
+            try:
+                manager.shutdown()
+            except Exception:  # noqa: BLE001 - the manager may already be gone
+                pass
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the driver's to handle (it stops the workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel what has not started and end the worker processes without waiting on them."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001
+        pass
+    for p in procs:
+        try:
+            p.terminate()
+        except Exception:  # noqa: BLE001
+            pass
+    for p in procs:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,6 +443,7 @@ def _length_stats(lengths: np.ndarray) -> dict[str, Any]:
 def finalize(recipe: Recipe, files: list[InputFile], staging: Path, out: Path, *, executor: str,
              map_seconds: float) -> BuildResult:
     t0 = time.perf_counter()
+    previous = _manifest_files(out)  # the shards an earlier build wrote: the only ones it may replace
     (out / "manifest.json").unlink(missing_ok=True)  # no manifest until the outputs are complete
     dones = []
     for i, f in enumerate(files):
@@ -508,11 +553,8 @@ def finalize(recipe: Recipe, files: list[InputFile], staging: Path, out: Path, *
         data_w.abort()
         rem_w.abort()
         raise
-    keep = {p.name for p, _ in data_files} | {p.name for p, _ in removed_files}
-    for sub in ("data", "removed"):  # files left by an earlier, larger build
-        for p in (out / sub).glob("*.parquet"):
-            if p.name not in keep:
-                p.unlink()
+    _remove_stale_shards(out, {f"data/{p.name}" for p, _ in data_files} | {f"removed/{p.name}" for p, _ in removed_files},
+                         previous)
 
     n_read = int(bases[-1])
     n_kept = sum(n for _, n in data_files)
@@ -575,6 +617,154 @@ def _removed_out(rec: dict, removed_by: str, reason: str, duplicate_of: str | No
             "removed_by": removed_by, "reason": reason, "duplicate_of": duplicate_of}
 
 
+# ---------------------------------------------------------------------------------------------
+# the output folder: checked before the build, locked while it runs, only our own files replaced
+
+MARKER = ".moli-corpus"  # written into an output folder the first time a build claims it
+LOCK = ".moli-build.lock"
+CARD_FILES = ("README.md", "croissant.json", "card.json")
+_TOP_FILES = ("manifest.json", "stats.json", MARKER, LOCK, *CARD_FILES)
+_OUR_SUBDIRS = ("data", "removed", ".staging")
+_PART = re.compile(r"^part-\d{5}\.parquet$")
+_PART_TMP = re.compile(r"^\.part-\d{5}\.parquet\.tmp-\d+$")  # AtomicParquetWriter's temporary names
+
+
+def _manifest_files(out: Path) -> set[str]:
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        return {f["path"] for f in manifest.get("files", []) if isinstance(f, dict) and "path" in f}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return set()
+
+
+def _remove_stale_shards(out: Path, keep: set[str], previous: set[str]) -> None:
+    """Delete what an earlier build of ours left in ``data/`` and ``removed/`` and this one did not write:
+    shards the previous manifest names, shards named like ours in a folder carrying our marker, and our
+    temporary names (``.part-00000.parquet.tmp-PID`` left by a killed build). Nothing else."""
+    marked = (out / MARKER).exists()
+    for sub in ("data", "removed"):
+        folder = out / sub
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            rel = f"{sub}/{p.name}"
+            if rel in keep or not p.is_file():
+                continue
+            if rel in previous or _PART_TMP.match(p.name) or (marked and _PART.match(p.name)):
+                p.unlink(missing_ok=True)
+
+
+def _is_moli_output(out: Path) -> bool:
+    return any((out / name).exists() for name in ("manifest.json", MARKER, LOCK, ".staging"))
+
+
+def check_output(recipe: Recipe, out: Path, *, local: bool = True) -> None:
+    """Refuse an output folder the build could damage, before any input is read: an empty path, the
+    recipe's own folder or a folder holding it, a file (or a path under a file), and a non-empty folder
+    that is not the output of an earlier build (no ``manifest.json``): the build replaces what it finds
+    there. Inputs inside the output folder are handled by :func:`exclude_output`."""
+    raw = recipe.output.path
+    if not raw.strip():
+        raise InputError(f"输出路径 output.path 为空：请写一个专用的输出文件夹（如 out/{recipe.name}）",
+                         f"output.path is empty: give a folder of its own (e.g. out/{recipe.name})", field="output.path")
+    if not local:
+        return
+    try:
+        o, base = out.resolve(), recipe.base.resolve()
+        if o == base or o in base.parents:
+            raise InputError(f"输出文件夹 {o} 是配方所在的文件夹或包含它（output.path: {raw!r}），构建会覆盖其中的文件；"
+                             f"请改用专用的子文件夹（如 out/{recipe.name}）",
+                             f"the output folder {o} is or contains the recipe's folder (output.path: {raw!r}); the build "
+                             f"would overwrite files there; use a folder of its own (e.g. out/{recipe.name})",
+                             field="output.path")
+        if out.exists() and not out.is_dir():
+            raise InputError(f"输出路径 {out} 是一个文件，不是文件夹", f"the output path {out} is a file, not a folder",
+                             field="output.path")
+        for parent in out.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise InputError(f"输出路径 {out} 位于文件 {parent} 之下", f"the output path {out} is under the file {parent}",
+                                     field="output.path")
+                break
+        if out.is_dir() and any(out.iterdir()) and not _is_moli_output(out):
+            raise InputError(f"输出文件夹 {out} 不是空的，也不是之前构建的语料输出（没有 manifest.json）；构建会改写其中的文件，"
+                             "请换一个新的或空的文件夹",
+                             f"the output folder {out} is not empty and is not the output of an earlier build (no "
+                             "manifest.json); the build would overwrite files there; use a new or empty folder",
+                             field="output.path")
+    except OSError as e:
+        raise InputError(f"无法使用输出路径 {out}：{e.strerror or e}", f"cannot use the output path {out}: {e.strerror or e}",
+                         field="output.path") from None
+
+
+def exclude_output(files: list[InputFile], out: Path) -> list[InputFile]:
+    """The inputs minus what an earlier build wrote into ``out`` (a ``**`` pattern also matches the
+    output: read back, a rebuild doubled the corpus). Another file inside the output folder is refused:
+    the build may replace it."""
+    o = out.resolve()
+    kept = []
+    for f in files:
+        if "://" in f.url:
+            kept.append(f)
+            continue
+        p = Path(f.url).resolve()
+        if o not in p.parents:
+            kept.append(f)
+            continue
+        rel = p.relative_to(o).parts
+        if rel[0] in _OUR_SUBDIRS or (len(rel) == 1 and rel[0] in _TOP_FILES):
+            continue  # the build's own output
+        raise InputError(f"输入文件 {p} 位于输出文件夹 {o} 中，构建可能覆盖它；请把输出写到别的文件夹",
+                         f"the input file {p} is inside the output folder {o}, which the build may overwrite; "
+                         "write the output elsewhere", field="output.path")
+    if files and not kept:
+        raise InputError(f"输入只匹配到输出文件夹 {o} 中构建自己写出的文件", f"the inputs match only files the build wrote into {o}",
+                         field="input.paths")
+    return kept
+
+
+@contextmanager
+def claim_output(out: Path) -> Iterator[None]:
+    """Create ``out`` and hold an exclusive lock on it (``OUT/.moli-build.lock``) while the build runs: a
+    second build of the same output is refused at once instead of deleting the first one's staging.
+    ``OUT/.moli-corpus`` marks the folder as ours until ``manifest.json`` does (an interrupted first build
+    resumes). Both are removed when the build succeeds, so the folder holds only what it publishes."""
+    import fcntl
+
+    lock = out / LOCK
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        while True:
+            fh = open(lock, "a+b")  # noqa: SIM115 - held until the build ends
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                raise InputError(f"另一个构建正在写入 {out}，请等它结束后再运行", f"another build is writing to {out}; "
+                                 "run again when it has finished", field="output.path") from None
+            try:
+                same = os.fstat(fh.fileno()).st_ino == os.stat(lock).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            fh.close()  # the build that held it removed this lock file as we opened it: take the new one
+        if not (out / MARKER).exists():
+            atomic_write_json(out / MARKER, {"written_by": "moli corpus build"})
+    except OSError as e:
+        raise InputError(f"无法写入输出文件夹 {out}：{e.strerror or e}", f"cannot write to the output folder {out}: {e.strerror or e}",
+                         field="output.path") from None
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        if ok and (out / "manifest.json").exists():
+            (out / MARKER).unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)
+        fh.close()
+
+
 def build(recipe: Recipe, *, executor: str = "local", address: str | None = None, workers: int | None = None,
           progress: bool = False) -> BuildResult:
     """Build ``recipe``: map phase with the chosen executor, then global steps and outputs."""
@@ -584,11 +774,23 @@ def build(recipe: Recipe, *, executor: str = "local", address: str | None = None
     out_s = recipe.output_dir
     remote = out_s if "://" in out_s else None
     out = working_copy(remote) if remote else Path(out_s)
+    check_output(recipe, out, local=not remote)
     if remote:
         check_remote(remote)  # an unknown protocol or missing credentials fail before the map phase
-    files = expand_inputs(recipe.input.paths, base_dir=recipe.base, format=recipe.input.format)
+    files = exclude_output(expand_inputs(recipe.input.paths, base_dir=recipe.base, format=recipe.input.format), out)
+    with claim_output(out):
+        return _build_locked(recipe, files, out, remote, executor=executor, address=address, workers=workers,
+                             progress=progress)
+
+
+def _build_locked(recipe: Recipe, files: list[InputFile], out: Path, remote: str | None, *, executor: str,
+                  address: str | None, workers: int | None, progress: bool) -> BuildResult:
     staging = out / ".staging" / recipe.hash()[:16]
-    staging.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"无法写入输出文件夹 {out}：{e.strerror or e}", f"cannot write to the output folder {out}: {e.strerror or e}",
+                         field="output.path") from None
     t0 = time.perf_counter()
     if executor == "ray":
         from moli.corpus.ray_executor import run_ray
@@ -653,8 +855,10 @@ def publish(local: Path, url: str) -> None:
     fs.makedirs(root, exist_ok=True)
     if fs.exists(f"{root}/manifest.json"):
         fs.rm_file(f"{root}/manifest.json")
-    files = sorted(p.relative_to(local).as_posix() for p in local.rglob("*")
-                   if p.is_file() and ".staging" not in p.relative_to(local).parts)
+    # Only the files the manifest lists, the card and the manifest: never staging, the lock, the marker
+    # or a temporary shard a killed build left behind.
+    listed = _manifest_files(local) | {name for name in CARD_FILES if (local / name).is_file()}
+    files = sorted(listed | {"manifest.json"})
     for sub in ("data", "removed"):
         if fs.exists(f"{root}/{sub}"):
             for path in fs.find(f"{root}/{sub}"):
