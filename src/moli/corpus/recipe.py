@@ -19,15 +19,16 @@ resolved against the recipe file's folder.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from moli.core.errors import ConfigError
+from moli.core.errors import ConfigError, InputError
+from moli.core.yamlfiles import read_user_yaml
 from moli.corpus.readers import FORMATS
 from moli.corpus.steps import Step, get_step_class
 
@@ -108,65 +109,157 @@ def _loc(loc: tuple) -> str:
     return out
 
 
-def _config_error(where: str, msg: str, source: str) -> ConfigError:
-    return ConfigError(f"配方 {source} 中 {where} 无效：{msg}", f"recipe {source}: {where} is invalid: {msg}",
+def _config_error(where: str, msg: str, source: str, en: str | None = None) -> ConfigError:
+    return ConfigError(f"配方 {source} 中 {where} 无效：{msg}", f"recipe {source}: {where} is invalid: {en or msg}",
                        field=where)
 
 
-def parse_steps(raw: Any, source: str) -> list[Step]:
+# Chinese reasons for the pydantic error types a recipe meets; the English line keeps pydantic's text.
+_ZH_TYPES = {
+    "string_type": "应为字符串", "int_type": "应为整数", "int_parsing": "应为整数", "float_type": "应为数字",
+    "float_parsing": "应为数字", "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表", "dict_type": "应为映射（键: 值）", "model_type": "应为映射（键: 值）",
+    "model_attributes_type": "应为映射（键: 值）", "none_required": "应为空值", "int_from_float": "应为整数",
+    "finite_number": "应为有限的数", "tuple_type": "应为列表",
+}
+
+
+def _zh_reason(err: dict[str, Any]) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "missing":
+        return "缺少必填项"
+    if kind == "extra_forbidden":
+        return "未知的键（配方不允许）"
+    if kind in _ZH_TYPES:
+        return _ZH_TYPES[kind]
+    if kind == "literal_error":
+        return f"应为以下之一：{ctx.get('expected', '')}"
+    if kind == "enum":
+        return f"应为以下之一：{ctx.get('expected', '')}"
+    for name, sign in (("greater_than_equal", "≥"), ("greater_than", ">"), ("less_than_equal", "≤"), ("less_than", "<")):
+        if kind == name:
+            key = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}[name]
+            return f"须 {sign} {ctx.get(key)}"
+    if kind == "string_too_short":
+        return f"至少 {ctx.get('min_length')} 个字符" if ctx.get("min_length", 0) > 1 else "不能为空"
+    if kind == "string_too_long":
+        return f"最多 {ctx.get('max_length')} 个字符"
+    if kind == "too_short":
+        return f"至少需要 {ctx.get('min_length')} 项"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind == "string_pattern_mismatch":
+        return "含不允许的字符（只能用字母、数字、汉字、下划线、短横线和点）" if ctx.get("pattern") == r"^[\w\-.]+$" \
+            else f"不符合格式 {ctx.get('pattern')}"
+    if kind in ("value_error", "assertion_error"):
+        return "值无效（" + str(err.get("msg", "")).removeprefix("Value error, ") + "）"
+    return "值无效"
+
+
+def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys allowed where ``loc`` (ending with the unknown key) points, for a did-you-mean hint."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return [k for k in model.model_fields if k != "base_dir"]
+
+
+Problem = tuple[str, str, str, bool]  # (where, Chinese reason, English reason, is an unknown key)
+
+
+def _problems(exc: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None) -> list[Problem]:
+    """Every error of ``exc`` with a Chinese reason; an unknown key is named, with the closest allowed key
+    when there is one (``outptu`` → ``output``)."""
+    out: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc") or ())
+        where = prefix + (("." if prefix else "") + _loc(loc) if loc else "") or "<root>"
+        zh, en = _zh_reason(err), str(err.get("msg", ""))
+        extra = err.get("type") == "extra_forbidden"
+        if extra and model is not None and loc:
+            close = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc), n=1, cutoff=0.6)
+            if close:
+                zh += f"，是否想写 {close[0]}？"
+                en += f"; did you mean {close[0]}?"
+        out.append((where, zh, en, extra))
+    return out
+
+
+def _raise(problems: list[Problem], source: str) -> None:
+    """One ConfigError listing every problem (unknown keys first: a misspelt key also makes the key it
+    should have been "missing")."""
+    if not problems:
+        return
+    ordered = sorted(problems, key=lambda p: not p[3])
+    if len(ordered) == 1:
+        where, zh, en, _ = ordered[0]
+        raise _config_error(where, zh, source, en)
+    n = len(ordered)
+    raise ConfigError(f"配方 {source} 有 {n} 处错误：" + "；".join(f"{w}：{zh}" for w, zh, _, _ in ordered),
+                      f"recipe {source} has {n} errors: " + "; ".join(f"{w}: {en}" for w, _, en, _ in ordered),
+                      field=ordered[0][0])
+
+
+def _parse_steps(raw: Any) -> tuple[list[Step], list[Problem]]:
     if not isinstance(raw, list) or not raw:
-        raise _config_error("steps", "需要非空的步骤列表 / must be a non-empty list of steps", source)
+        return [], [("steps", "需要非空的步骤列表", "must be a non-empty list of steps", False)]
     steps: list[Step] = []
+    problems: list[Problem] = []
     for i, entry in enumerate(raw):
         if isinstance(entry, str):
             entry = {entry: {}}
         if not isinstance(entry, dict) or len(entry) != 1:
-            raise _config_error(f"steps[{i}]", "每个步骤须是 {名称: {参数}} / each step must be {name: {params}}", source)
+            problems.append((f"steps[{i}]", "每个步骤须是 {名称: {参数}}", "each step must be {name: {params}}", False))
+            continue
         (name, params), = entry.items()
         try:
             cls = get_step_class(name)
         except ConfigError as exc:
-            raise ConfigError(f"配方 {source} 中 steps[{i}]：{exc.zh}", f"recipe {source}: steps[{i}]: {exc.en}",
-                              field=f"steps[{i}].{name}") from None
+            problems.append((f"steps[{i}].{name}", exc.zh, exc.en, False))
+            continue
         params = params or {}
         if not isinstance(params, dict):
-            raise _config_error(f"steps[{i}].{name}", "参数须是映射 / parameters must be a mapping", source)
+            problems.append((f"steps[{i}].{name}", "参数须是映射（键: 值）", "parameters must be a mapping", False))
+            continue
         try:
             steps.append(cls(**params))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = f"steps[{i}].{name}" + (f".{_loc(err['loc'])}" if err.get("loc") else "")
-            raise _config_error(where, err["msg"], source) from None
+            problems.extend(_problems(exc, prefix=f"steps[{i}].{name}", model=cls))
+    return steps, problems
+
+
+def parse_steps(raw: Any, source: str) -> list[Step]:
+    steps, problems = _parse_steps(raw)
+    _raise(problems, source)
     return steps
 
 
 def recipe_from_dict(data: Any, *, base_dir: Path | str = ".", source: str = "<recipe>") -> Recipe:
+    """A validated recipe; every problem (steps and the other keys) is listed in one ConfigError."""
     if not isinstance(data, dict):
-        raise _config_error("<root>", "配方须是 YAML 映射 / the recipe must be a YAML mapping", source)
+        raise _config_error("<root>", "配方须是 YAML 映射（键: 值）", source, "the recipe must be a YAML mapping")
     data = dict(data)
-    steps = parse_steps(data.pop("steps", None), source)
+    steps, problems = _parse_steps(data.pop("steps", None))
     try:
-        return Recipe(steps=steps, base_dir=str(base_dir), **data)
+        recipe = Recipe(steps=steps, base_dir=str(base_dir), **data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise _config_error(_loc(err["loc"]) or "<root>", err["msg"], source) from None
+        problems.extend(_problems(exc, model=Recipe))
     except TypeError as exc:
-        raise _config_error("<root>", str(exc), source) from None
+        problems.append(("<root>", "键无效", str(exc), False))
+    _raise(problems, source)
+    return recipe
 
 
 def load_recipe(path: str | Path) -> Recipe:
     """Read and validate a recipe file; relative paths resolve against its folder."""
     p = Path(path)
+    # a missing file, bytes that are not UTF-8 (GB18030: the byte offset) or a YAML syntax error (line
+    # and column) are InputErrors naming the file, never a traceback
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"无法读取配方 {p}：{exc.strerror}", f"cannot read recipe {p}: {exc.strerror}",
-                          field=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" 第 {mark.line + 1} 行 / line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"配方 {p}{line} 不是有效的 YAML", f"recipe {p}{line} is not valid YAML",
-                          field=str(p)) from None
+        data = read_user_yaml(p)
+    except InputError as exc:  # a recipe is configuration: the same message, as a ConfigError
+        raise ConfigError(exc.zh, exc.en, field=exc.field) from None
     return recipe_from_dict(data, base_dir=p.resolve().parent, source=str(p))
