@@ -118,6 +118,12 @@ def get_corpus(session: Session, name: str, version: str | None = None, *, user:
     for corpus in session.scalars(stmt.order_by(Corpus.updated_at.desc(), Corpus.id.desc())):
         if as_admin or can_see_entry(user, corpus):
             return corpus
+    if version is not None:  # the name exists but not this version: list the versions the user may see
+        seen = [c.version for c in session.scalars(select(Corpus).where(Corpus.name == name).order_by(Corpus.version))
+                if as_admin or can_see_entry(user, c)]
+        if seen:
+            raise NotFound(f"语料 {name} 没有版本 {version}（可查看的版本：{'、'.join(seen)}）",
+                           f"corpus {name} has no version {version} (versions you may see: {', '.join(seen)})")
     # Do not reveal that an internal corpus exists.
     raise NotFound(f"没有名为 {name} 的语料", f"no corpus named {name}")
 
