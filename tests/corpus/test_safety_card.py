@@ -140,3 +140,13 @@ def test_hit_offsets_are_character_offsets():
     for h in sc.hits:
         assert text[h.start:h.start + len(h.term)] == h.term
     assert [h.counted for h in sc.hits] == [False, True, True]
+
+
+def test_the_card_counts_only_the_shards_the_manifest_lists(built):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    before = json.loads(write_card(built, {})["summary"].read_text(encoding="utf-8"))["composition"]
+    pq.write_table(pa.table({"id": ["stray"], "text": ["not the corpus's"], "meta": ['{"domain": "x"}']}), built / "data" / "someone-elses.parquet")
+    after = json.loads(write_card(built, {})["summary"].read_text(encoding="utf-8"))["composition"]
+    assert after == before and before["documents"] == 31

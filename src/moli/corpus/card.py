@@ -60,13 +60,16 @@ CROISSANT_CONTEXT = {
 }
 
 
-def composition(out: Path) -> dict[str, Any]:
-    """Domain, safety and source counts over the kept documents (from ``meta``)."""
+def composition(out: Path, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Domain, safety and source counts over the kept documents (from ``meta``): the shards the
+    manifest lists (a stray Parquet file someone put in ``data/`` is not the corpus's)."""
     domains: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     flagged = 0
     n = 0
-    for f in sorted((out / "data").glob("*.parquet")):
+    listed = [out / f["path"] for f in (manifest or {}).get("files", [])
+              if isinstance(f, dict) and str(f.get("path", "")).startswith("data/")]
+    for f in sorted(listed) if manifest else sorted((out / "data").glob("*.parquet")):
         for batch in pq.ParquetFile(f).iter_batches(columns=["meta"], batch_size=5000):
             for meta in batch.column(0).to_pylist():
                 m = json.loads(meta) if isinstance(meta, str) else (meta or {})
@@ -251,7 +254,7 @@ def write_card(out: str | Path, info: dict[str, Any] | None = None) -> dict[str,
     info = dict(info or {})
     info.setdefault("steps", stats.get("steps", []))
     info.setdefault("pii", stats.get("pii", {}))
-    comp = composition(out)
+    comp = composition(out, manifest)
     safety = assessment_report(out) if any(s["name"] in ("safety", "safety_source") for s in stats.get("steps", [])) \
         else None
     lineage = input_lineage(manifest)
