@@ -12,13 +12,17 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 PATTERN_KINDS = ["PHONE", "ID_CARD", "EMAIL", "BANK_CARD", "IP_ADDRESS", "USCC", "PASSPORT", "LICENSE_PLATE"]
 
 
+def copy_fixture_docs(dest: Path) -> Path:
+    """The fixture documents copied to ``dest`` (writable: the checkout may have them read-only)."""
+    shutil.copytree(FIXTURES / "docs", dest)
+    for p in dest.iterdir():
+        p.chmod(0o644)
+    return dest
+
+
 @pytest.fixture
 def docs_dir(tmp_path) -> Path:
-    d = tmp_path / "docs"
-    shutil.copytree(FIXTURES / "docs", d)
-    for p in d.iterdir():
-        p.chmod(0o644)
-    return d
+    return copy_fixture_docs(tmp_path / "docs")
 
 
 @pytest.fixture

@@ -16,14 +16,10 @@ from .conftest import write_recipe
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """One build of the fixture documents, shared by the tests of this module."""
-    import shutil
-
-    from .conftest import FIXTURES
+    from .conftest import copy_fixture_docs
 
     tmp = tmp_path_factory.mktemp("catalogue")
-    shutil.copytree(FIXTURES / "docs", tmp / "docs")
-    for p in (tmp / "docs").iterdir():
-        p.chmod(0o644)
+    copy_fixture_docs(tmp / "docs")
     recipe = load_recipe(write_recipe(tmp / "r.yaml", inputs=["docs/*"], out="out/cat"))
     return recipe, build(recipe, workers=1)
 

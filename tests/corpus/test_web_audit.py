@@ -2,7 +2,6 @@
 upload where nothing could be read, server paths shown to users, raw English codes, a wide card."""
 
 import json
-import shutil
 
 import pytest
 
@@ -11,7 +10,7 @@ from moli.corpus.pipeline import build
 from moli.corpus.recipe import load_recipe
 from moli.corpus.safety import assessment_report
 
-from .conftest import FIXTURES, write_recipe
+from .conftest import FIXTURES, copy_fixture_docs, write_recipe
 
 FORM = {"name": "shared-name", "version": "2", "domain": "government_affairs", "licence": "公有领域",
         "access": "internal", "description": "另一个组织的语料", "text_field": "text"}
@@ -22,9 +21,7 @@ CORRUPT_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage\n%%EOF"
 def built(tmp_path_factory):
     """One build of the fixture documents plus a corrupt PDF (no safety step), shared by the module."""
     tmp = tmp_path_factory.mktemp("audit")
-    shutil.copytree(FIXTURES / "docs", tmp / "docs")
-    for p in (tmp / "docs").iterdir():
-        p.chmod(0o644)
+    copy_fixture_docs(tmp / "docs")
     (tmp / "docs" / "00_bad.pdf").write_bytes(CORRUPT_PDF)
     recipe = load_recipe(write_recipe(tmp / "r.yaml", inputs=["docs/*"], out="out/audit"))
     result = build(recipe, workers=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import chromium_page, live_server
+from tests.support.browser import chromium_page, live_server, register_in_page
 
 from .conftest import make_people, write_csv
 
@@ -25,6 +25,16 @@ def page(server, request):
         yield pg
 
 
+def _assess(page, exporter: str, data) -> None:
+    """Fill the rest of the form on /crossborder (a transfer to the US), upload ``data`` and wait for the report."""
+    page.fill("input[name=exporter_name]", exporter)
+    page.fill("input[name=transfer_date]", "2026-05-01")
+    page.fill("input[name=recipient_country]", "US")
+    page.set_input_files("input[name=data]", str(data))
+    page.click("#assess-submit")
+    page.wait_for_selector("#report")
+
+
 def test_guided_form_upload_report_and_pdf(page, tmp_path):
     people = make_people(n_people=40, n_rows=120, seed=5, minors=2)
     data = write_csv(tmp_path / "orders.csv", people.rows)
@@ -36,13 +46,8 @@ def test_guided_form_upload_report_and_pdf(page, tmp_path):
     next_label = page.get_by_text("处理个人信息总人数").bounding_box()
     assert box["width"] < 40 and abs((box["y"] + box["height"] / 2) - (words["y"] + words["height"] / 2)) < 12
     assert next_label["y"] > words["y"] + words["height"] - 1
-    page.fill("input[name=exporter_name]", "浏览器测试科技")
     page.select_option("select[name=registration]", "lingang")
-    page.fill("input[name=transfer_date]", "2026-05-01")
-    page.fill("input[name=recipient_country]", "US")
-    page.set_input_files("input[name=data]", str(data))
-    page.click("#assess-submit")
-    page.wait_for_selector("#report")
+    _assess(page, "浏览器测试科技", data)
     assert page.get_attribute("#report", "data-path") == "standard_contract_or_certification"
     text = page.inner_text("#report")
     assert "S01 第八条" in text and f"{people.individuals:,}" in text
@@ -53,26 +58,13 @@ def test_guided_form_upload_report_and_pdf(page, tmp_path):
 
 def test_report_and_ledger_fit_a_phone(page, tmp_path):
     """At 390 px the report (long source URLs) and the ledger (wide tables) do not widen the page."""
-    page.goto("/")
-    page.click("#nav-register")
-    page.fill("input[name=email]", "phone@example.com")
-    page.fill("input[name=display_name]", "测试用户")
-    page.fill("input[name=organisation]", "手机测试公司")
-    page.fill("input[name=password]", "password-123")
-    page.fill("input[name=password2]", "password-123")
-    page.click("#register-submit")
-    page.wait_for_url("**/")
+    register_in_page(page, "phone@example.com", "手机测试公司")
     page.set_viewport_size({"width": 390, "height": 800})
     people = make_people(n_people=20, n_rows=40, seed=3, minors=1)
     data = write_csv(tmp_path / "orders_with_a_rather_long_file_name_for_a_phone_screen.csv", people.rows)
     page.goto("/crossborder")
-    page.fill("input[name=exporter_name]", "手机测试科技")
-    page.fill("input[name=transfer_date]", "2026-05-01")
-    page.fill("input[name=recipient_country]", "US")
-    page.set_input_files("input[name=data]", str(data))
     page.check("input[name=record]")
-    page.click("#assess-submit")
-    page.wait_for_selector("#report")
+    _assess(page, "手机测试科技", data)
     width = "document.documentElement.scrollWidth"
     assert page.evaluate(width) <= 390
     page.goto("/crossborder/assessments")

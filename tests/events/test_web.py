@@ -121,14 +121,19 @@ def test_event_pages_registration_waitlist_ics_and_slots(client, login):
     assert r.status_code == 409 and "已被预约" in r.text
 
 
+def _judged_competition(s, client, login, team_name):
+    """The demo's judged competition with the logged-in user as its judge, and a new team in it."""
+    demo.load(s)
+    s.commit()
+    judge = login(client, org="评审专家")
+    comp = service.get_competition(s, "demo-data-x-city")
+    service.add_judge(s, comp, judge, admin=True)
+    return comp, service.create_team(s, comp, team_name)
+
+
 def test_judges_page_scores_and_board(client, login, tmp_path):
     with session_scope() as s:
-        demo.load(s)
-    judge = login(client, org="评审专家")
-    with session_scope() as s:
-        comp = service.get_competition(s, "demo-data-x-city")
-        service.add_judge(s, comp, judge, admin=True)
-        team = service.create_team(s, comp, "城市大脑队")
+        comp, team = _judged_competition(s, client, login, "城市大脑队")
         entry = service.submit_entry(s, comp, team, "一网统管助手")
         s.flush()
         entry_id = entry.id
@@ -289,12 +294,7 @@ def test_entry_link_never_runs_script_in_a_judges_session(client, login):
     from moli.core.errors import InputError
 
     with session_scope() as s:
-        demo.load(s)
-    judge = login(client, org="评审专家")
-    with session_scope() as s:
-        comp = service.get_competition(s, "demo-data-x-city")
-        service.add_judge(s, comp, judge, admin=True)
-        team = service.create_team(s, comp, "链接队")
+        comp, team = _judged_competition(s, client, login, "链接队")
         with pytest.raises(InputError, match="http"):
             service.submit_entry(s, comp, team, "作品", url="javascript:alert(document.cookie)")
         entry = service.submit_entry(s, comp, team, "作品", url="https://example.org/demo")

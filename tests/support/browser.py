@@ -162,3 +162,16 @@ def chromium_page(base_url: str, *, request=None, timeout: float = 20_000, local
     """``chromium()`` and one ``browser_page`` on it, for a test that needs a single page."""
     with chromium() as b, browser_page(b, base_url, request=request, timeout=timeout, locale=locale) as page:
         yield page
+
+
+def register_in_page(page, email: str, org: str, password: str = "password-123") -> None:
+    """Register a new user of a new organisation through the site's own form, and wait for the home page."""
+    page.goto("/")
+    page.click("#nav-register")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=display_name]", "测试用户")
+    page.fill("input[name=organisation]", org)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=password2]", password)
+    page.click("#register-submit")
+    page.wait_for_url("**/")

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, MOLI, browser_page, chromium, free_port, live_server, moli_env
+from tests.support.browser import (
+    ARTIFACTS,
+    MOLI,
+    browser_page,
+    chromium,
+    free_port,
+    live_server,
+    moli_env,
+    register_in_page,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,20 +70,8 @@ def test_serve_on_empty_home_answers_and_guards(server):
         assert exc.code == 303 and exc.headers["location"].startswith("/login")
 
 
-def _register(page, email: str, org: str) -> None:
-    page.goto("/")
-    page.click("#nav-register")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=display_name]", "测试用户")
-    page.fill("input[name=organisation]", org)
-    page.fill("input[name=password]", "password-123")
-    page.fill("input[name=password2]", "password-123")
-    page.click("#register-submit")
-    page.wait_for_url("**/")
-
-
 def test_register_login_home_refused_logout(page, server):
-    _register(page, "a@example.com", "浦东甲公司")
+    register_in_page(page, "a@example.com", "浦东甲公司")
     assert "浦东甲公司" in page.inner_text("header")
     page.click("#logout")
     page.wait_for_selector("#nav-login")
@@ -101,7 +98,7 @@ def test_register_login_home_refused_logout(page, server):
     # another organisation's user is refused this job
     page.click("#logout")
     page.wait_for_selector("#nav-login")
-    _register(page, "b@example.com", "浦东乙公司")
+    register_in_page(page, "b@example.com", "浦东乙公司")
     resp = page.goto(job_url)
     assert resp.status == 403
     assert "无权查看该记录" in page.inner_text("main") and "you may not view this record" in page.inner_text("main")
@@ -141,7 +138,7 @@ def test_home_page_screenshot_is_bilingual(page, server):
 
 def test_job_progress_updates_live(page, server, monkeypatch):
     """A slow job queued for the real worker: its page moves from queued/running to succeeded by itself."""
-    _register(page, "c@example.com", "浦东丙公司")
+    register_in_page(page, "c@example.com", "浦东丙公司")
     from moli.core import jobs
     from moli.core.db import reset_engines, session_scope
     from moli.core.models import User
@@ -214,7 +211,7 @@ def test_reset_link_and_signed_in_browsers(page, server):
     sees this browser on /account and logs out everywhere."""
     from tests.support.browser import run_moli
 
-    _register(page, "d@example.com", "浦东丁公司")
+    register_in_page(page, "d@example.com", "浦东丁公司")
     page.click("#logout")
     page.wait_for_selector("#nav-login")
     out = run_moli(moli_env(SERVER_HOME["path"]), "users", "reset-link", "--email", "d@example.com",
