@@ -383,6 +383,8 @@ def list_sessions(session: Session, user_id: int) -> list[UserSession]:
 
 def end_session(session: Session, user_id: int, *, session_id: int | None = None, key: str | None = None) -> bool:
     """End one signed-in browser of ``user_id`` (by row id or cookie key); False when there was none."""
+    if session_id is not None and not 1 <= session_id <= 2**63 - 1:
+        return False  # no row has it (and SQLite cannot bind an int beyond 64 bits)
     cond = UserSession.id == session_id if session_id is not None else UserSession.key == (key or "")
     n = session.execute(delete(UserSession).where(UserSession.user_id == user_id, cond)).rowcount
     session.flush()

@@ -194,7 +194,7 @@ def run_job(job_id: int) -> dict | None:
 def get_job(session: Session, job_id: int, user: Any | None) -> Job:
     from moli.core.access import ensure_can_read
 
-    job = session.get(Job, job_id)
+    job = session.get(Job, job_id) if 1 <= job_id <= 2**63 - 1 else None  # SQLite binds 64-bit ints only
     if job is None:
         raise NotFound(f"任务 {job_id} 不存在", f"job {job_id} does not exist")
     ensure_can_read(user, job.owner_org_id)

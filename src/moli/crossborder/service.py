@@ -163,7 +163,7 @@ def list_assessments(session: Session, user: Any | None, *, exporter: str | None
 def get_assessment(session: Session, user: Any | None, assessment_id: int):
     from moli.crossborder.models import Assessment
 
-    row = session.get(Assessment, assessment_id)
+    row = session.get(Assessment, assessment_id) if 1 <= assessment_id <= 2**63 - 1 else None  # 64-bit ids only
     if row is None:
         raise NotFound(f"评估记录 {assessment_id} 不存在", f"assessment {assessment_id} not found")
     access.ensure_can_read(user, row.owner_org_id)

@@ -20,7 +20,7 @@ from moli.core.settings import get_settings
 from moli.crossborder import report as rep
 from moli.crossborder import service
 from moli.crossborder.scanner import ScanOptions
-from moli.web.deps import current_user, get_db, require_user
+from moli.web.deps import RowId, current_user, get_db, require_user
 from moli.web.templating import render
 
 router = APIRouter()
@@ -93,7 +93,7 @@ def _download(result: dict) -> HTMLResponse:
 
 
 @router.get("/crossborder/jobs/{job_id}")
-def job_page(request: Request, job_id: int, db: Session = Depends(get_db), user=Depends(require_user)):
+def job_page(request: Request, job_id: RowId, db: Session = Depends(get_db), user=Depends(require_user)):
     """A background assessment: progress while it runs, the report when it is done."""
     job = get_job(db, job_id, user)
     if job.kind != "crossborder.assess":
@@ -114,13 +114,13 @@ def ledger_page(request: Request, exporter: str = "", year: int | None = None, d
 
 
 @router.get("/crossborder/assessments/{assessment_id}")
-def assessment_page(request: Request, assessment_id: int, db: Session = Depends(get_db), user=Depends(require_user)):
+def assessment_page(request: Request, assessment_id: RowId, db: Session = Depends(get_db), user=Depends(require_user)):
     row = service.get_assessment(db, user, assessment_id)
     return render(request, "crossborder/report.html", _report_ctx(row.report, row.id))
 
 
 @router.get("/crossborder/assessments/{assessment_id}/download")
-def assessment_download(assessment_id: int, db: Session = Depends(get_db), user=Depends(require_user)):
+def assessment_download(assessment_id: RowId, db: Session = Depends(get_db), user=Depends(require_user)):
     return _download(service.get_assessment(db, user, assessment_id).report)
 
 

@@ -76,6 +76,11 @@ def _now(now: datetime | None) -> datetime:
     return to_utc(now) if now is not None else utcnow()
 
 
+def _get(session: Session, model: type, row_id: int):
+    """``session.get``, or None for an id no 64-bit INTEGER can hold (SQLite cannot bind it: OverflowError)."""
+    return session.get(model, row_id) if 1 <= row_id <= 2**63 - 1 else None
+
+
 # --- competitions ----------------------------------------------------------------------------
 
 def create_competition_from_yaml(session: Session, path: str | Path, user: Any | None = None, *,
@@ -526,7 +531,7 @@ def select_submission(session: Session, comp: Competition, team: Team, submissio
     team_id = team.id
     session.commit()
     session.execute(update(Team).where(Team.id == team_id).values(lock_version=Team.lock_version + 1))
-    sub = session.get(Submission, submission_id)
+    sub = _get(session, Submission, submission_id)
     if sub is None or sub.team_id != team_id:
         session.rollback()
         raise NotFound(f"提交 {submission_id} 不存在", f"submission {submission_id} does not exist", field="submission")
@@ -930,7 +935,7 @@ def book_slot(session: Session, slot_id: int, user: Any, project_title: str = ""
     """An enterprise books one free slot (one per enterprise per event; never two on one slot). Commits."""
     if user is None or user.organisation_id is None:
         raise PermissionDenied("只有企业账号可以预约路演", "only an enterprise account may book a roadshow slot")
-    slot = session.get(RoadshowSlot, slot_id)
+    slot = _get(session, RoadshowSlot, slot_id)
     if slot is None:
         raise NotFound(f"路演时段 {slot_id} 不存在", f"roadshow slot {slot_id} does not exist", field="slot")
     event_id, org_id = slot.event_id, user.organisation_id
@@ -953,7 +958,7 @@ def book_slot(session: Session, slot_id: int, user: Any, project_title: str = ""
 
 
 def cancel_booking(session: Session, slot_id: int, user: Any) -> None:
-    slot = session.get(RoadshowSlot, slot_id)
+    slot = _get(session, RoadshowSlot, slot_id)
     if slot is None or slot.booked_by_org_id is None:
         raise NotFound("该时段未被预约", "this slot is not booked", field="slot")
     if not is_staff(user) and slot.booked_by_org_id != getattr(user, "organisation_id", None):

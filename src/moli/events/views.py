@@ -11,7 +11,7 @@ from moli.core.errors import InputError
 from moli.core.settings import get_settings
 from moli.events import service
 from moli.events.models import Entry, Team
-from moli.web.deps import current_user, get_db, require_staff, require_user
+from moli.web.deps import RowId, current_user, get_db, require_staff, require_user
 from moli.web.templating import render
 
 router = APIRouter()
@@ -142,7 +142,7 @@ async def competition_submit(slug: str, file: UploadFile = File(...), db: Sessio
 
 
 @router.post("/events/competitions/{slug}/submissions/{submission_id}/select")
-def competition_select(slug: str, submission_id: int, selected: str = Form("1"), db: Session = Depends(get_db),
+def competition_select(slug: str, submission_id: RowId, selected: str = Form("1"), db: Session = Depends(get_db),
                        user=Depends(require_user)):
     comp = service.get_competition(db, slug, user)
     team = service.team_of_user(db, comp, user)
@@ -195,7 +195,7 @@ def judge_page(slug: str, request: Request, db: Session = Depends(get_db), user=
 
 
 @router.post("/events/competitions/{slug}/entries/{entry_id}/score")
-async def judge_score(slug: str, entry_id: int, request: Request, db: Session = Depends(get_db),
+async def judge_score(slug: str, entry_id: RowId, request: Request, db: Session = Depends(get_db),
                       user=Depends(require_user)):
     comp = service.get_competition(db, slug, user)
     entry = db.get(Entry, entry_id)
@@ -278,13 +278,13 @@ async def manage_create_event(request: Request, db: Session = Depends(get_db), u
 # --- one event: registration, roadshow ------------------------------------------------------
 
 @router.post("/events/slots/{slot_id}/book")
-def slot_book(slot_id: int, project_title: str = Form(""), db: Session = Depends(get_db), user=Depends(require_user)):
+def slot_book(slot_id: RowId, project_title: str = Form(""), db: Session = Depends(get_db), user=Depends(require_user)):
     slot = service.book_slot(db, slot_id, user, project_title)
     return _back(f"/events/{db.get(service.Event, slot.event_id).slug}#roadshow")
 
 
 @router.post("/events/slots/{slot_id}/cancel")
-def slot_cancel(slot_id: int, db: Session = Depends(get_db), user=Depends(require_user)):
+def slot_cancel(slot_id: RowId, db: Session = Depends(get_db), user=Depends(require_user)):
     slot = db.get(service.RoadshowSlot, slot_id)
     event_id = slot.event_id if slot else None
     service.cancel_booking(db, slot_id, user)

@@ -373,10 +373,19 @@ def list_enterprises(session: Session, user: Any = None, *, local: bool | None =
     return list(session.scalars(stmt))
 
 
+MAX_ROW_ID = 2**63 - 1  # a 64-bit INTEGER; SQLite cannot even bind a larger Python int
+
+
 def _find_enterprise(session: Session, ref: str | int, user: Any) -> Enterprise:
-    stmt = select(Enterprise).where(Enterprise.id == int(ref)) if str(ref).isdigit() else \
-        select(Enterprise).where(Enterprise.name == str(ref))
-    ent = session.scalar(visible(stmt, Enterprise, user, public_column="is_public"))
+    """By row id (an int, or a string of ASCII digits: the CLI's argument) or else by name."""
+    text = str(ref).strip()
+    if isinstance(ref, int) or (text.isascii() and text.isdigit()):
+        ent_id = int(text)
+        ent = None if not 1 <= ent_id <= MAX_ROW_ID else session.scalar(
+            visible(select(Enterprise).where(Enterprise.id == ent_id), Enterprise, user, public_column="is_public"))
+    else:
+        ent = session.scalar(visible(select(Enterprise).where(Enterprise.name == str(ref)), Enterprise, user,
+                                     public_column="is_public"))
     if ent is None:
         raise NotFound(f"名录中没有企业 {ref}", f"no enterprise {ref} in the directory")
     return ent

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse
 from moli.core.errors import InputError
 from moli.outbound import kb, service
 from moli.outbound.report import checklist_labels
-from moli.web.deps import current_user, get_db, require_user
+from moli.web.deps import RowId, current_user, get_db, require_user
 from moli.web.templating import render
 
 router = APIRouter()
@@ -132,11 +132,11 @@ async def directory_add(request: Request, db: Session = Depends(get_db), user=De
 
 
 @router.get("/outbound/directory/{ent_id}")
-def enterprise_page(request: Request, ent_id: int, db: Session = Depends(get_db), user=Depends(current_user)):
+def enterprise_page(request: Request, ent_id: RowId, db: Session = Depends(get_db), user=Depends(current_user)):
     result = service.match_enterprise(db, ent_id, k=5, user=user)
     return render(request, "outbound/enterprise.html", {"result": result})
 
 
 @router.get("/api/v1/outbound/enterprises/{ent_id}/matches")
-def matches_api(ent_id: int, k: int = 5, db: Session = Depends(get_db), user=Depends(current_user)):
+def matches_api(ent_id: RowId, k: int = 5, db: Session = Depends(get_db), user=Depends(current_user)):
     return service.match_enterprise(db, ent_id, k=k, user=user)

@@ -1,5 +1,10 @@
 """FastAPI dependencies: ``get_db``, ``current_user``, ``require_user``, ``require_staff``.
 
+``RowId`` is the type of every database row id in a URL path (``/jobs/{job_id}``): 1 to 2⁶³−1, the
+range of a 64-bit INTEGER. An id outside it (``/jobs/99999999999999999999``, ``/jobs/0``) can never
+name a row and is answered with the bilingual 422 of ``moli.web.errors`` naming the path parameter,
+before it reaches the database (SQLite cannot even bind a larger Python int: OverflowError → 500).
+
 The session cookie ``moli_session`` holds the user id signed (itsdangerous, with the secret
 key) and time-stamped; it is HttpOnly and SameSite=Lax. An expired or tampered cookie counts as
 anonymous, and ``require_user`` then says that the session expired.
@@ -7,7 +12,9 @@ anonymous, and ``require_user`` then says that the session expired.
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -19,6 +26,8 @@ from moli.core.models import User
 from moli.core.settings import get_settings
 
 SESSION_COOKIE = "moli_session"
+MAX_ROW_ID = 2**63 - 1  # the largest 64-bit INTEGER (SQLite, PostgreSQL BIGINT)
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="数据库记录编号 / row id (1 … 2⁶³−1)")]
 
 
 def get_db(request: Request) -> Session:

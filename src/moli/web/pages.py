@@ -19,7 +19,7 @@ from moli.core import accounts, jobs
 from moli.core.db import FEATURES, new_session
 from moli.core.errors import MoliError
 from moli.core.models import User
-from moli.web.deps import clear_session_cookie, current_user, get_db, require_user, set_session_cookie
+from moli.web.deps import RowId, clear_session_cookie, current_user, get_db, require_user, set_session_cookie
 from moli.web.templating import render
 
 log = logging.getLogger("moli.web")
@@ -215,7 +215,7 @@ def end_all_sessions(user: User = Depends(require_user)):
 
 
 @router.post("/account/sessions/{session_id}/end")
-def end_one_session(session_id: int, user: User = Depends(require_user)):
+def end_one_session(session_id: RowId, user: User = Depends(require_user)):
     _in_own_transaction(lambda s: accounts.end_session(s, user.id, session_id=session_id))
     return RedirectResponse("/account#sessions", status_code=303)
 
@@ -286,7 +286,7 @@ def start_table_counts(request: Request, user: User = Depends(require_user), db:
 
 
 @router.get("/jobs/{job_id}")
-def job_page(request: Request, job_id: int, user: User = Depends(require_user), db: Session = Depends(get_db)):
+def job_page(request: Request, job_id: RowId, user: User = Depends(require_user), db: Session = Depends(get_db)):
     job = jobs.get_job(db, job_id, user)
     return render(request, "jobs/detail.html", {"job": job, "data": jobs.job_dict(job)})
 
@@ -297,12 +297,12 @@ def api_jobs(user: User = Depends(require_user), db: Session = Depends(get_db)):
 
 
 @router.get("/api/v1/jobs/{job_id}")
-def api_job(job_id: int, user: User = Depends(require_user), db: Session = Depends(get_db)):
+def api_job(job_id: RowId, user: User = Depends(require_user), db: Session = Depends(get_db)):
     return JSONResponse(jobs.job_dict(jobs.get_job(db, job_id, user)))
 
 
 @router.get("/api/v1/jobs/{job_id}/events")
-async def api_job_events(request: Request, job_id: int, user: User = Depends(require_user)):
+async def api_job_events(request: Request, job_id: RowId, user: User = Depends(require_user)):
     """Server-sent events: one ``data:`` line per change until the job finishes."""
 
     def snapshot() -> dict:
