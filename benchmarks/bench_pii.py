@@ -291,6 +291,9 @@ def main() -> None:
     full = throughput(detect_many, fdocs, batched=True)
     full_per_doc = throughput(detect, fdocs)
     full_dense = throughput(detect, [dense_document(full_bytes)], runs=1)
+    # text that jieba reads as one long word (a run of digits, a repeated character): the span filter once
+    # walked to the word's edges span by span, quadratic — 20,000 digits took 12 CPU-seconds
+    one_word = throughput(detect, ["1" * (full_bytes // 25), "张" * (full_bytes // 75)], runs=1)
     pdocs = speed_docs(presidio_bytes)
     ours_same = throughput(lambda d: detect(d, kinds=set(PATTERN_KINDS)), pdocs)
     theirs = throughput(lambda d: analyzer.analyze(text=d, language="zh"), pdocs)
@@ -314,7 +317,7 @@ def main() -> None:
         "model_measured": measured | ({"multipriv_and_speeds": "the shipped model"} if measured["model"] == "holdout" else {}),
         "accuracy": results,
         "speed": {"regex_only": regex, "full_with_model": full, "full_with_model_one_call_per_document": full_per_doc,
-                  "full_with_model_one_dense_document": full_dense},
+                  "full_with_model_one_dense_document": full_dense, "full_with_model_one_long_word": one_word},
         "presidio": {
             "setup": "AnalyzerEngine + PatternRecognizers with the same regexes (Luhn for BANK_CARD), "
                      "NLP engine = spaCy blank('zh') tokens (no model download, so no PERSON/ADDRESS)",

@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from moli.core.errors import ConfigError
 from moli.pii import detect
@@ -158,3 +160,32 @@ def test_a_model_without_filter_removes_the_old_filter_and_leaves_no_temporary_f
     assert info["span_filter"] is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ner.npz", "ner_model.json"]
     assert json.loads((tmp_path / "ner_model.json").read_text("utf-8")) == info
+
+
+def _walk(codes: str, i: int) -> tuple[int, int, str]:
+    """The word at ``i`` found by walking to its edges (the definition WordBounds must agree with)."""
+    tag, pos = SF._code(codes, i)
+    s = i
+    while s > 0 and pos not in (0, 3):
+        s -= 1
+        pos = SF._code(codes, s)[1]
+    e, pos = i, SF._code(codes, i)[1]
+    while e < len(codes) - 1 and pos not in (2, 3):
+        e += 1
+        pos = SF._code(codes, e)[1]
+    return s, e + 1, tag
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0x100, max_value=0x100 + 4 * 60 + 3), min_size=1, max_size=40))
+def test_word_bounds_agree_with_walking_to_the_edges(values):
+    codes = "".join(map(chr, values))  # any run of codes, malformed ones (B B, M without B) included
+    bounds = SF.WordBounds(codes)
+    assert [bounds.at(i) for i in range(len(codes))] == [_walk(codes, i) for i in range(len(codes))]
+
+
+def test_word_bounds_of_real_text():
+    text = "国务院总理李克强会见了美国国务卿约翰·克里和" + "1" * 300
+    codes = M.word_codes(text)
+    bounds = SF.WordBounds(codes)
+    assert [bounds.at(i) for i in range(len(text))] == [_walk(codes, i) for i in range(len(text))]

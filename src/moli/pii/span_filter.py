@@ -47,18 +47,26 @@ def _code(codes: str, i: int) -> tuple[str, int]:
     return (_JIEBA_TAGS[v // 4] if 0 <= v // 4 < len(_JIEBA_TAGS) else "x"), v % 4
 
 
-def _word_at(codes: str, i: int) -> tuple[int, int, str]:
-    """(start, end, part of speech) of the jieba word that holds character ``i``."""
-    tag, pos = _code(codes, i)
-    s = i
-    while s > 0 and pos not in (0, 3):
-        s -= 1
-        pos = _code(codes, s)[1]
-    e, pos = i, _code(codes, i)[1]
-    while e < len(codes) - 1 and pos not in (2, 3):
-        e += 1
-        pos = _code(codes, e)[1]
-    return s, e + 1, tag
+class WordBounds:
+    """Where the jieba word holding each character of a text starts and ends, found for the whole text at
+    once (vectorised). Walking from a character to its word's edges, span by span, was quadratic on text
+    that is one long word — 20,000 digits took 12 s, so one request could hold a core for minutes."""
+
+    def __init__(self, codes: str):
+        self.codes = codes
+        n = len(codes)
+        pos = (np.frombuffer(codes.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) - 0x100) % 4
+        idx = np.arange(n)
+        starts = (pos == 0) | (pos == 3)  # B or S: a word starts here
+        ends = (pos == 2) | (pos == 3)  # E or S: a word ends here
+        if n:
+            starts[0] = ends[-1] = True  # a malformed run of codes still ends at the text's edges
+        self.start = np.maximum.accumulate(np.where(starts, idx, 0))
+        self.last = np.minimum.accumulate(np.where(ends, idx, n - 1)[::-1])[::-1]
+
+    def at(self, i: int) -> tuple[int, int, str]:
+        """(start, end, part of speech) of the jieba word that holds character ``i``."""
+        return int(self.start[i]), int(self.last[i]) + 1, _code(self.codes, i)[0]
 
 
 def spans_features(texts: list[str], codes: list[str], spans: list[tuple[int, Finding, tuple]]) -> list[dict]:
@@ -68,14 +76,18 @@ def spans_features(texts: list[str], codes: list[str], spans: list[tuple[int, Fi
     for t, f, _ in spans:
         names.setdefault(t, set()).add(f.text)
     counts = {t: {s: len(at) for s, at in occurrences(texts[t], strings).items()} for t, strings in names.items()}
-    return [span_features(texts[t], codes[t], f.start, f.end, margins, counts[t][f.text]) for t, f, margins in spans]
+    bounds = {t: WordBounds(codes[t]) for t in names}
+    return [span_features(texts[t], codes[t], f.start, f.end, margins, counts[t][f.text], bounds[t])
+            for t, f, margins in spans]
 
 
 def span_features(text: str, codes: str, start: int, end: int,
-                  margins: tuple[float, float, float, float, float], count: int | None = None) -> dict[str, float]:
+                  margins: tuple[float, float, float, float, float], count: int | None = None,
+                  bounds: WordBounds | None = None) -> dict[str, float]:
     """The features of the PERSON span ``text[start:end]``; ``codes``: ``model.word_codes(text)``;
     ``margins``: ``fastcrf.Decoded.margin_stats`` of the span; ``count``: ``text.count`` of the span's
-    text, when the caller has counted it already."""
+    text, when the caller has counted it already; ``bounds``: ``WordBounds(codes)``, when built already."""
+    bounds = bounds or WordBounds(codes)
     single, compound = surnames()
     s = text[start:end]
     before, after = text[start - 1] if start else "^", text[end] if end < len(text) else "$"
@@ -90,7 +102,7 @@ def span_features(text: str, codes: str, start: int, end: int,
         f["dot"] = 1.0
     words, i = [], start
     while i < end:
-        w = _word_at(codes, i)
+        w = bounds.at(i)
         words.append(w)
         i = w[1]
     f["tags=" + "+".join(t for *_, t in words)[:20]] = 1.0
@@ -98,10 +110,10 @@ def span_features(text: str, codes: str, start: int, end: int,
         f["one-word=" + words[0][2]] = 1.0
     f[f"aligned={int(words[0][0] == start)}{int(words[-1][1] == end)}"] = 1.0
     if start:
-        a, b, tag = _word_at(codes, start - 1)
+        a, b, tag = bounds.at(start - 1)
         f["word-before=" + text[a:b]] = f["tag-before=" + tag] = 1.0
     if end < len(text):
-        a, b, tag = _word_at(codes, end)
+        a, b, tag = bounds.at(end)
         f["word-after=" + text[a:b]] = f["tag-after=" + tag] = 1.0
     mean, low, first, left, right = margins
     recurs = math.log(text.count(s) if count is None else count)
