@@ -9,7 +9,6 @@ Non-streaming only. ``usage`` counts characters, not tokens: the baseline has no
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from typing import Any
 
@@ -18,6 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from moli.core.db import session_scope
+from moli.core.errors import InputError
+from moli.market.jsonbody import parse_json_body
 from moli.market.schemas import HOSTED_MODELS
 
 router = APIRouter()
@@ -63,12 +64,11 @@ async def chat_completions(request: Request):
     """OpenAI chat completions, non-streaming: ``{"model": "moli-retrieval-baseline", "messages": [...]}`` →
     the sentence of the platform's public texts closest to the last user message (``moli.source`` names
     its document). No key."""
-    try:
-        body = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "请求体不是合法的 JSON", "the request body is not valid JSON")
-    if not isinstance(body, dict):
-        return _error(400, "请求体应为 JSON 对象", "the request body must be a JSON object")
+    try:  # also refuses nesting too deep to parse and strings with a lone surrogate (not encodable)
+        body = parse_json_body(await request.body())
+    except InputError as exc:
+        param = exc.field if exc.field and exc.field != "body" else None
+        return _error(400, exc.zh, exc.en, param=param)
     model = body.get("model")
     if model not in HOSTED_MODELS:
         return _error(404, f"模型“{model}”不存在，可用：{', '.join(HOSTED_MODELS)}",

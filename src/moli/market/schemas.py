@@ -17,7 +17,15 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from moli.core.errors import InputError
 from moli.core.yamlfiles import parse_user_yaml
@@ -50,9 +58,88 @@ DEPLOYMENTS = _ids("deployment")
 FILING_STATUSES = _ids("filing_status")
 MODALITIES = _ids("modalities")
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,119}$")
+# An id is one or more segments joined by single slashes (``vendor/model``); each segment starts with a
+# letter or digit, so "." and ".." (which a browser or client folds away) cannot be one.
+_ID_RE = re.compile(r"^(?=.{1,120}$)[A-Za-z0-9][A-Za-z0-9._\-]*(/[A-Za-z0-9][A-Za-z0-9._\-]*)*$")
+# Pages under an offering's URL: an id ending in one of these would be shadowed by that page.
+_RESERVED_LAST_SEGMENTS = ("edit", "delete", "scenarios")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+# Limits of what a card may hold: the same as the federation catalogue accepts
+# (``moli.federation.schemas``), so that every public card can be published to peers.
+MAX_NAME = 300  # an offering's name, a scenario's title
+MAX_DESCRIPTION = 10_000
+MAX_SHORT = 200  # vendor, licence, filing number, benchmark names, list items
+MAX_LIST = 50  # items of a list field
+MAX_EVALUATIONS = 100
+MAX_DEPTH = 20  # nesting of a field's value below the card (extra fields included)
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_INVISIBLE_RE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]+")
+STORED = {"stored": True}  # validation context of a card read back from the database: no new limits
+
+
+def _strict(info: ValidationInfo) -> bool:
+    """Input is checked against the limits; a stored card (context :data:`STORED`) is read as it is,
+    so that a card saved before a limit existed still shows and matches."""
+    return not (info.context or {}).get("stored")
+
+
+def _bounded(v: str, info: ValidationInfo, limit: int, *, required: bool = False) -> str:
+    v = v.strip()
+    if not _strict(info):
+        return v
+    if required and not _INVISIBLE_RE.sub("", v):
+        raise ValueError("不能为空（不能只含空白或零宽字符） / must not be blank (whitespace or zero-width "
+                         "characters only)")
+    if len(v) > limit:
+        raise ValueError(f"不能超过 {limit} 个字符（现有 {len(v)} 个） / must be at most {limit} characters "
+                         f"(got {len(v)})")
+    return v
+
+
+def _short_list(v: list, info: ValidationInfo, limit: int = MAX_LIST, item_limit: int = MAX_SHORT) -> list:
+    if not _strict(info):
+        return v
+    if len(v) > limit:
+        raise ValueError(f"最多 {limit} 项（现有 {len(v)} 项） / may hold at most {limit} items (got {len(v)})")
+    for item in v:
+        if isinstance(item, str) and len(item) > item_limit:
+            raise ValueError(f"每项不能超过 {item_limit} 个字符 / each item must be at most {item_limit} characters")
+    return v
+
+
+def check_values(data: Any, where: str = "", prefix: str = "") -> None:
+    """Refuse a value that cannot be stored or sent back: a string (or key) holding a lone surrogate
+    (JSON lets ``"\\ud800"`` through; UTF-8 cannot encode it) or a value nested more than
+    :data:`MAX_DEPTH` levels. The error names the field (``extra.a.0``). Iterative, so a value nested
+    far deeper than Python's recursion limit is refused, not a crash."""
+    loc = f"{where}: " if where else ""
+    stack: list[tuple[Any, str, int]] = [(data, prefix, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE_RE.search(value):
+                field = path or "(record)"
+                raise InputError(f"{loc}字段 {field}：含有无效字符（孤立的代理码位）",
+                                 f"{loc}field {field}: contains an invalid character (a lone surrogate)", field=field)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_DEPTH:
+            field = path or "(record)"
+            raise InputError(f"{loc}字段 {field}：嵌套超过 {MAX_DEPTH} 层",
+                             f"{loc}field {field}: nested more than {MAX_DEPTH} levels deep", field=field)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in items:
+            name = _SURROGATE_RE.sub("\ufffd", str(key))
+            child_path = f"{path}.{name}" if path else name
+            if isinstance(key, str) and _SURROGATE_RE.search(key):
+                raise InputError(f"{loc}字段名 {child_path}：含有无效字符（孤立的代理码位）",
+                                 f"{loc}field name {child_path}: contains an invalid character (a lone surrogate)",
+                                 field=child_path)
+            stack.append((child, child_path, depth + 1))
 
 
 def _check_vocab(values: list[str], kind: str, zh_name: str, en_name: str) -> list[str]:
@@ -125,14 +212,34 @@ class Filing(BaseModel):
     number: str | None = None
     date: dt.date | None = None
 
+    @field_validator("number")
+    @classmethod
+    def _number(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return None if v is None else _bounded(v, info, MAX_SHORT)
+
 
 class Evaluation(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     benchmark: str = Field(min_length=1)
     metric: str = "accuracy"
-    score: float
+    score: float = Field(allow_inf_nan=False)
     source: str | None = None  # where the figure was published
+
+    @field_validator("benchmark")
+    @classmethod
+    def _benchmark(cls, v: str, info: ValidationInfo) -> str:
+        return _bounded(v, info, MAX_SHORT, required=True)
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str, info: ValidationInfo) -> str:
+        return _bounded(v, info, 60)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return None if v is None else _bounded(v, info, 500)
 
 
 BASELINE_MODEL = "moli-retrieval-baseline"  # moli.market.baseline, served at /v1/chat/completions
@@ -153,13 +260,13 @@ class Offering(BaseModel):
     languages: list[str] = Field(default_factory=lambda: ["zh"])
     modalities: list[str] = Field(default_factory=lambda: ["text"])
     context_length: int | None = Field(default=None, gt=0)
-    parameters_b: float | None = Field(default=None, ge=0)
+    parameters_b: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     deployment: list[str] = Field(default_factory=list)
     license: str = ""
     commercial_use: bool = False
     filing: Filing = Field(default_factory=Filing)
     data_residency: list[str] = Field(default_factory=list)
-    price_per_million_tokens_cny: float | None = Field(default=None, ge=0)
+    price_per_million_tokens_cny: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     evaluations: list[Evaluation] = Field(default_factory=list)
     endpoint: str | None = None
     # Served by this platform at /v1 under the model name ``id`` (the reference baseline); no endpoint.
@@ -173,12 +280,40 @@ class Offering(BaseModel):
 
     @field_validator("id")
     @classmethod
-    def _id(cls, v: str) -> str:
+    def _id(cls, v: str, info: ValidationInfo) -> str:
         v = str(v).strip()
+        if not _strict(info):
+            return v
         if not _ID_RE.match(v):
-            raise ValueError(f"编号“{v}”只能含字母、数字和 . _ - /，且不超过 120 字符 / "
-                             f"id '{v}' may hold only letters, digits and . _ - / (at most 120 characters)")
+            shown = v if len(v) <= 130 else v[:120] + "…"
+            raise ValueError(f"编号“{shown}”只能含字母、数字和 . _ -，可用单个斜杠分段（如 vendor/model），每段以字母或数字开头，"
+                             f"且不超过 120 字符 / id '{shown}' may hold only letters, digits and . _ -, in segments "
+                             f"joined by single slashes (vendor/model), each starting with a letter or digit "
+                             f"(at most 120 characters)")
+        if "/" in v and v.rsplit("/", 1)[1] in _RESERVED_LAST_SEGMENTS:
+            raise ValueError(f"编号“{v}”不能以 /{v.rsplit('/', 1)[1]} 结尾（与页面地址冲突） / id '{v}' cannot end "
+                             f"in /{v.rsplit('/', 1)[1]} (a page's address)")
         return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str, info: ValidationInfo) -> str:
+        return _bounded(v, info, MAX_NAME, required=True)
+
+    @field_validator("vendor", "license")
+    @classmethod
+    def _short(cls, v: str, info: ValidationInfo) -> str:
+        return _bounded(v, info, MAX_SHORT)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str, info: ValidationInfo) -> str:
+        return _bounded(v, info, MAX_DESCRIPTION)
+
+    @field_validator("evaluations")
+    @classmethod
+    def _evaluations(cls, v: list[Evaluation], info: ValidationInfo) -> list[Evaluation]:
+        return _short_list(v, info, MAX_EVALUATIONS)
 
     @field_validator("tasks")
     @classmethod
@@ -212,8 +347,13 @@ class Offering(BaseModel):
 
     @field_validator("endpoint")
     @classmethod
-    def _endpoint(cls, v: str | None) -> str | None:
-        return check_endpoint(v)
+    def _endpoint(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_endpoint(v if v is None else _bounded(v, info, 1000))
+
+    @field_validator("tasks", "domains", "languages", "modalities", "deployment", "data_residency")
+    @classmethod
+    def _list_sizes(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return _short_list(v, info, 20 if info.field_name == "deployment" else MAX_LIST)
 
     @model_validator(mode="after")
     def _hosted(self) -> Offering:
@@ -278,8 +418,23 @@ class Scenario(BaseModel):
 
     @field_validator("id")
     @classmethod
-    def _id(cls, v: str) -> str:
-        return Offering._id(v)
+    def _id(cls, v: str, info: ValidationInfo) -> str:
+        return Offering._id(v, info)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str, info: ValidationInfo) -> str:
+        return _bounded(v, info, MAX_NAME, required=True)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str, info: ValidationInfo) -> str:
+        return _bounded(v, info, MAX_DESCRIPTION)
+
+    @field_validator("test_set")
+    @classmethod
+    def _test_set(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return None if v is None else _bounded(v, info, 500)
 
     @field_validator("tasks", "languages", "benchmarks", "scoring", mode="before")
     @classmethod
@@ -311,6 +466,11 @@ class Scenario(BaseModel):
                                  f"or module:function")
         return v or ["exact_match"]
 
+    @field_validator("tasks", "languages", "benchmarks", "scoring")
+    @classmethod
+    def _list_sizes(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return _short_list(v, info)
+
 
 class TestItem(BaseModel):
     """One line of a scenario's private test set."""
@@ -331,6 +491,7 @@ _ZH_TYPES = {
     "greater_than_equal": "不能小于 {ge}（如价格不能为负数）",
     "greater_than": "必须大于 {gt}",
     "string_too_short": "不能为空",
+    "finite_number": "应为有限的数字（不能是 NaN 或无穷大）",
     "literal_error": "取值无效",
     "bool_parsing": "应为布尔值 true/false",
     "bool_type": "应为布尔值 true/false",
@@ -369,6 +530,7 @@ def validation_error(exc: ValidationError, where: str) -> InputError:
 def parse_offering(data: Any, where: str = "") -> Offering:
     if not isinstance(data, dict):
         raise InputError(f"{where}: 应为 JSON 对象", f"{where}: expected a JSON object")
+    check_values(data, where)
     try:
         return Offering.model_validate(data)
     except ValidationError as exc:
@@ -378,6 +540,7 @@ def parse_offering(data: Any, where: str = "") -> Offering:
 def parse_scenario(data: Any, where: str = "") -> Scenario:
     if not isinstance(data, dict):
         raise InputError(f"{where}: 应为 YAML/JSON 对象", f"{where}: expected a YAML/JSON mapping")
+    check_values(data, where)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -32,9 +32,11 @@ from moli.market.matching import OfferingIndex, ranking_to_contract, scenarios_f
 from moli.market.models import MarketEvaluation, MarketOffering, MarketScenario
 from moli.market.schemas import (
     BUILTIN_METRICS,
+    STORED,
     Offering,
     Scenario,
     TestItem,
+    check_values,
     load_offerings,
     load_scenarios,
     load_test_set,
@@ -144,11 +146,11 @@ def get_scenario(session: Session, key: str | int, user: Any | None) -> MarketSc
 
 
 def offering_of(row: MarketOffering) -> Offering:
-    return Offering.model_validate(row.data)
+    return Offering.model_validate(row.data, context=STORED)
 
 
 def scenario_of(row: MarketScenario) -> Scenario:
-    return Scenario.model_validate(row.data)
+    return Scenario.model_validate(row.data, context=STORED)
 
 
 def can_see_private(user: Any | None, row: MarketScenario) -> bool:
@@ -347,9 +349,17 @@ def offering_index(session: Session) -> tuple[OfferingIndex, list[MarketOffering
     return index, rows
 
 
+def check_top(k: int) -> int:
+    """How many matches to return: a positive number (``top`` of the API, ``--top`` of the CLI)."""
+    if k < 1:
+        raise InputError(f"返回条数必须为正数（收到 {k}）", f"top must be positive (got {k})", field="top")
+    return k
+
+
 def match_scenario(session: Session, scenario: Scenario, user: Any | None, *, k: int = 10,
                    max_excluded: int | None = 50) -> dict[str, Any]:
     """Offerings in the database that ``user`` may see, ranked for ``scenario`` (the CLI contract)."""
+    check_top(k)
     index, rows = offering_index(session)
     scope = np.array([access.can_read(user, r.owner_org_id, public=r.is_public) for r in rows], dtype=bool)
     return ranking_to_contract(index.match(scenario, k=k, max_excluded=max_excluded, scope=scope))
@@ -402,6 +412,7 @@ def remote_matches(session: Session, scenario: Scenario, *, k: int = 5) -> dict[
     local contract: ``{"matches": [... + "name", "vendor", "peer", "url"], "counts": {..., "skipped"}}``."""
     from moli.market.matching import match_offerings
 
+    check_top(k)
     offerings, by_id, skipped = _remote_models(session, "offering")
     out = (match_offerings(scenario, offerings, k=k, max_excluded=0) if offerings else
            {"matches": [], "counts": {"candidates": 0, "eligible": 0, "excluded": 0}})
@@ -411,6 +422,7 @@ def remote_matches(session: Session, scenario: Scenario, *, k: int = 5) -> dict[
 def remote_scenarios_for(session: Session, offering: Offering, *, k: int = 5) -> dict[str, Any]:
     """Peer nodes' public scenarios that ``offering`` could serve, by the same reverse matcher, apart
     from the local list; same shape as :func:`remote_matches`."""
+    check_top(k)
     scenarios, by_id, skipped = _remote_models(session, "scenario")
     return _with_peers(scenarios_for_offering(offering, scenarios, k=k, max_excluded=0), "scenario_id", by_id, skipped)
 
@@ -422,6 +434,7 @@ def match_offering(session: Session, offering_key: str, user: Any | None, *, k: 
 
 def local_scenarios_for(session: Session, offering: Offering, user: Any | None, *, k: int = 10) -> dict[str, Any]:
     """The scenarios ``user`` may see that ``offering`` could serve (for a caller that has the offering)."""
+    check_top(k)
     scenarios = [scenario_of(r) for r in browse_scenarios(session, user)]
     return scenarios_for_offering(offering, scenarios, k=k, max_excluded=50)
 
@@ -754,6 +767,31 @@ def parse_test_set_upload(raw: bytes, filename: str = "upload.jsonl") -> list[Te
             return load_test_set(p)
         except InputError as exc:
             raise InputError(exc.zh.replace(str(p), filename), exc.en.replace(str(p), filename), field=exc.field) from None
+
+
+def parse_test_set_items(items: Any) -> list[TestItem]:
+    """A test set sent as JSON (``test_set_items``: a list of ``{"prompt", "reference", "choices"}``),
+    checked as an uploaded JSONL file is."""
+    import json
+
+    if not isinstance(items, list):
+        raise InputError("test_set_items 应为对象列表", "test_set_items must be a list of objects",
+                         field="test_set_items")
+    check_values(items, "test_set_items")
+    raw = "\n".join(json.dumps(t, ensure_ascii=False) for t in items).encode()
+    return parse_test_set_upload(raw, "test_set_items")
+
+
+def offering_keys(value: Any) -> list[str]:
+    """The ``offerings`` of an evaluation request: a list of offering ids (or one id)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(k, str | int) and not isinstance(k, bool) for k in value):
+        raise InputError("offerings 应为模型供给编号的列表", "offerings must be a list of offering ids",
+                         field="offerings")
+    return [str(k) for k in value]
 
 
 def submit_evaluation(session: Session, scenario_key: str, offering_keys: Sequence[str], user: Any) -> Any:

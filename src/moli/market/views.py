@@ -9,6 +9,7 @@ from starlette.datastructures import UploadFile
 
 from moli.core.errors import InputError
 from moli.market import hosted, service
+from moli.market.jsonbody import json_body
 from moli.market.schemas import (
     BUILTIN_METRICS,
     DEPLOYMENTS,
@@ -282,8 +283,8 @@ def api_delete_offering(slug: str, db: Session = Depends(get_db), user=Depends(r
 
 @router.post("/api/v1/market/offerings")
 async def api_publish_offering(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
-    body = await request.json()
-    is_public = bool(body.pop("is_public", True)) if isinstance(body, dict) else True
+    body = await json_body(request)
+    is_public = bool(body.pop("is_public", True))
     row = service.publish_offering(db, parse_offering(body, "request body"), user, is_public=is_public)
     return JSONResponse(_offering_json(row), status_code=201)
 
@@ -300,17 +301,12 @@ def api_scenarios(industry: str = "", task: str = "", include_remote: bool = Fal
 
 @router.post("/api/v1/market/scenarios")
 async def api_publish_scenario(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
-    body = await request.json()
-    is_public = bool(body.pop("is_public", True)) if isinstance(body, dict) else True
-    test_set = body.pop("test_set_items", None) if isinstance(body, dict) else None
+    body = await json_body(request)
+    is_public = bool(body.pop("is_public", True))
+    test_set = body.pop("test_set_items", None)
     scn = parse_scenario(body, "request body")
     service.check_web_scoring(scn)
-    items = None
-    if test_set is not None:
-        import json as _json
-
-        items = service.parse_test_set_upload("\n".join(_json.dumps(t, ensure_ascii=False) for t in test_set).encode(),
-                                              "test_set_items")
+    items = None if test_set is None else service.parse_test_set_items(test_set)
     row = service.publish_scenario(db, scn, user, test_set=items, is_public=is_public)
     return JSONResponse(_scenario_json(row), status_code=201)
 
@@ -339,13 +335,13 @@ def api_scenario_matches(slug: str, top: int = 10, include_remote: bool = False,
 @router.post("/api/v1/market/match")
 async def api_match(request: Request, top: int = 10, db: Session = Depends(get_db), user=Depends(current_user)):
     """The CLI contract over HTTP: POST a scenario, get ``{"matches", "excluded"}``."""
-    return service.match_scenario(db, parse_scenario(await request.json(), "request body"), user, k=top)
+    return service.match_scenario(db, parse_scenario(await json_body(request), "request body"), user, k=top)
 
 
 @router.post("/api/v1/market/scenarios/{slug}/evaluations")
 async def api_evaluate(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
-    body = await request.json()
-    job = service.submit_evaluation(db, slug, list(body.get("offerings") or []), user)
+    body = await json_body(request)
+    job = service.submit_evaluation(db, slug, service.offering_keys(body.get("offerings")), user)
     return JSONResponse({"job_id": job.id, "status": job.status, "job_url": f"/jobs/{job.id}"}, status_code=202)
 
 
