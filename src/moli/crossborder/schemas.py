@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
+import unicodedata
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from moli.core.errors import InputError
 
@@ -40,17 +42,49 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Characters that reorder or hide text (bidirectional controls): refused in names, which the ledger
+# and the reports show and which decide whose ledger an export counts in.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_TEXT_WHITESPACE = frozenset("\t\n\r")
+MAX_COUNT = 2**31 - 1  # the ledger's count columns are 32-bit INTEGERs (PostgreSQL)
+
+
+def _checked_text(value: object, *, name: bool) -> object:
+    """A text field as stored: valid Unicode (no lone surrogates, which JSON's ``"\\udc00"`` can carry),
+    no control characters (a name: none at all, nor bidirectional controls, and stripped; free text:
+    tab and line breaks only). Non-strings are left to the field's own type check."""
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PydanticCustomError("text_surrogate", "contains a lone surrogate (U+{code}) at position {pos}: "
+                                  "not valid Unicode text", {"code": f"{ord(value[exc.start]):04X}", "pos": exc.start}) from None
+    if name:
+        value = value.strip()
+    for pos, ch in enumerate(value):
+        if (unicodedata.category(ch) == "Cc" and (name or ch not in _TEXT_WHITESPACE)) or (name and ch in _BIDI_CONTROLS):
+            raise PydanticCustomError("text_control", "contains the control character U+{code} at position {pos}",
+                                      {"code": f"{ord(ch):04X}", "pos": pos})
+    return value
+
+
+Name = Annotated[str, BeforeValidator(partial(_checked_text, name=True))]
+Text = Annotated[str, BeforeValidator(partial(_checked_text, name=False))]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+
 class Exporter(_Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     is_ciio: bool = False
-    registration: str = "other_cn"  # checked against the zones in negative_lists.yaml
-    sector: str = ""
+    registration: Text = "other_cn"  # checked against the zones in negative_lists.yaml
+    sector: Text = ""
     processed_individuals: int | None = Field(default=None, ge=0)  # for the pre-2024 rules
 
 
 class Recipient(_Strict):
-    name: str = ""
-    country: str = Field(min_length=1)
+    name: Name = ""
+    country: Text = Field(min_length=1)
 
 
 class Transfer(_Strict):
@@ -59,21 +93,21 @@ class Transfer(_Strict):
     activity: Literal[ACTIVITIES] = "other"  # type: ignore[valid-type]
     scenario: Literal[SCENARIOS] = "none"  # type: ignore[valid-type]
     necessity_justified: bool = False
-    justification: str = ""
+    justification: Text = ""
     remote_access: bool = False
 
 
 class NegativeListRef(_Strict):
-    list: str
+    list: Text
     covered: bool = False            # the transfer's sector and scenario are covered by the list
-    sector: str = ""
-    scenario: str = ""
-    on_list_items: list[str] = []
+    sector: Text = ""
+    scenario: Text = ""
+    on_list_items: list[Text] = []
 
 
 class Data(_Strict):
-    individuals: int = Field(default=0, ge=0)
-    sensitive_individuals: int = Field(default=0, ge=0)
+    individuals: Count = 0
+    sensitive_individuals: Count = 0
     important_data: bool = False
     collected_abroad_transit: bool = False
     domestic_data_added: bool = False
@@ -82,10 +116,10 @@ class Data(_Strict):
 
 class HistoryItem(_Strict):
     date: dt.date
-    individuals: int = Field(default=0, ge=0)
-    sensitive_individuals: int = Field(default=0, ge=0)
+    individuals: Count = 0
+    sensitive_individuals: Count = 0
     exempt_scenario: bool = False
-    note: str = ""
+    note: Text = ""
 
 
 class Plan(_Strict):
@@ -107,6 +141,11 @@ _MSG_ZH = {
     "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
     "date_type": "应为日期（YYYY-MM-DD）",
     "string_too_short": "不能为空",
+    "string_too_long": "过长",
+    "less_than_equal": "过大",
+    "string_unicode": "含有无效的 Unicode 字符（孤立的代理码位），请检查文本的编码",
+    "text_surrogate": "含有无效的 Unicode 字符（孤立的代理码位），请检查文本的编码",
+    "text_control": "不能包含控制字符或双向文本控制符",
     "string_type": "应为文本",
     "model_type": "应为映射（键: 值）",
     "dict_type": "应为映射（键: 值）",
@@ -127,14 +166,25 @@ def parse_plan(raw: object, *, allowed_registrations: tuple[str, ...] | None = N
         plan = Plan.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        # a key of the user's mapping may itself hold a lone surrogate: shown escaped, never sent as is
+        field = (".".join(str(p) for p in err["loc"]) or "(top level)").encode("utf-8", "backslashreplace").decode()
         zh = _MSG_ZH.get(err["type"], "取值无效")
+        ctx = err.get("ctx") or {}
         if err["type"] == "literal_error":
-            zh += "，应为 " + str(err.get("ctx", {}).get("expected", "")).replace("' or '", "'、'") + " 之一"
+            zh += "，应为 " + str(ctx.get("expected", "")).replace("' or '", "'、'") + " 之一"
+        elif err["type"] == "less_than_equal":
+            zh = f"不能大于 {ctx.get('le'):,}"
+        elif err["type"] == "string_too_long":
+            zh = f"不能超过 {ctx.get('max_length')} 个字符"
+        elif err["type"] in ("text_surrogate", "text_control"):
+            zh += f"（第 {ctx['pos'] + 1} 个字符 U+{ctx['code']}）"
         value = err.get("input")
-        shown = "" if err["type"] in ("missing", "model_type", "dict_type") else f"（{value!r}）"
+        shown = "" if err["type"] in ("missing", "model_type", "dict_type", "string_too_short") else f"（{value!r}）"
         shown_en = "" if not shown else f" (got {value!r})"
-        raise plan_error(field, zh + shown, err["msg"] + shown_en) from None
+        en = err["msg"]
+        if err["type"] == "string_too_short":  # names are stripped first: "   " is empty too
+            zh, en = "不能为空，也不能只有空白", "must not be empty or blank"
+        raise plan_error(field, zh + shown, en + shown_en) from None
     _check_facts(plan, allowed_registrations, allowed_lists)
     return plan
 

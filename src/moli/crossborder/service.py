@@ -155,6 +155,8 @@ def list_assessments(session: Session, user: Any | None, *, exporter: str | None
     from moli.crossborder.models import Assessment
 
     stmt = access.visible(select(Assessment), Assessment, user)
+    if exporter and "\x00" in exporter:
+        return []  # no stored name holds one (names are checked), and PostgreSQL refuses NUL in a query
     if exporter:
         stmt = stmt.where(Assessment.exporter_name == exporter)
     return list(session.scalars(stmt.order_by(Assessment.transfer_date.desc(), Assessment.id.desc()).limit(limit)))
