@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -138,10 +139,24 @@ def _market_entries(session: Session) -> list[dict[str, Any]]:
     return out
 
 
-def public_entries(session: Session) -> list[dict[str, Any]]:
-    """Every public record of this node as catalogue entries (validated by our own schema)."""
-    raw = _corpus_entries(session) + _market_entries(session)
-    entries = [parse_entry(e).model_dump(mode="json") for e in raw]
+log = logging.getLogger(__name__)
+
+
+def public_entries(session: Session, skipped: list[dict[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Every public record of this node as catalogue entries (validated by our own schema).
+
+    A record our own schema refuses (say a card stored before the market had the same limits) is
+    left out and logged, and appended to ``skipped`` (kind, name, reason) when given: one bad record
+    must not take the whole catalogue down."""
+    entries = []
+    for e in _corpus_entries(session) + _market_entries(session):
+        try:
+            entries.append(parse_entry(e).model_dump(mode="json"))
+        except ValidationError as exc:
+            reason = error_text(exc)
+            log.warning("catalogue: %s %r left out: %s", e.get("kind"), e.get("name"), reason)
+            if skipped is not None:
+                skipped.append({"kind": str(e.get("kind", "")), "name": str(e.get("name", "")), "reason": reason})
     return sorted(entries, key=lambda e: (e["kind"], e["name"], e["version"]))
 
 
@@ -157,8 +172,11 @@ def build_catalogue(session: Session, request_base_url: str | None = None,
                     identity: NodeIdentity | None = None) -> dict[str, Any]:
     """The signed catalogue document: ``format``, ``node``, ``generated_at``, ``entries``, ``signature``."""
     ident = identity or load_identity()
+    skipped: list[dict[str, str]] = []
+    entries = public_entries(session, skipped)
     doc = {"format": FORMAT, "node": ident.public_dict(node_url(request_base_url)),
-           "generated_at": utcnow().isoformat(timespec="microseconds"), "entries": public_entries(session)}
+           "generated_at": utcnow().isoformat(timespec="microseconds"), "entries": entries,
+           "skipped": len(skipped)}  # public records left out because they do not fit the entry schema
     return sign_document(doc, ident)
 
 

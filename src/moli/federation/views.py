@@ -9,6 +9,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -25,6 +29,39 @@ router = APIRouter()
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON body as an object; anything else (empty, not JSON, not UTF-8, nested too
+    deep to parse, not an object) is a 400 with the bilingual error body, never a 500."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except RecursionError:
+        raise InputError("请求体嵌套过深", "the request body is nested too deeply", field="body") from None
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        raise InputError("请求体不是有效的 UTF-8 JSON", "the request body is not valid UTF-8 JSON", field="body") from None
+    if not isinstance(body, dict):
+        raise InputError("请求体须是 JSON 对象", "the request body must be a JSON object", field="body")
+    return body
+
+
+def _text(body: dict[str, Any], key: str, *, optional: bool = False) -> str | None:
+    """A string field of a JSON body (a lone surrogate, which UTF-8 cannot carry, is refused)."""
+    v = body.get(key)
+    if v is None and optional:
+        return None
+    if v is None:
+        v = ""
+    if not isinstance(v, str):
+        raise InputError(f"字段 {key} 应为字符串", f"field {key} must be a string", field=key)
+    if _SURROGATE.search(v):
+        raise InputError(f"字段 {key}：含有无效字符（孤立的代理码位）",
+                         f"field {key}: contains an invalid character (a lone surrogate)", field=key)
+    return v
 
 
 # --- JSON --------------------------------------------------------------------------------------
@@ -51,10 +88,8 @@ def api_peers(db: Session = Depends(get_db)):
 
 @router.post("/api/v1/federation/peers")
 async def api_add_peer(request: Request, db: Session = Depends(get_db), user=Depends(require_staff)):
-    body = await request.json()
-    if not isinstance(body, dict):
-        raise InputError("请求体须是 JSON 对象", "the request body must be a JSON object", field="body")
-    peer = service.add_peer(db, str(body.get("name", "")), str(body.get("url", "")), body.get("public_key") or None,
+    body = await _json_object(request)
+    peer = service.add_peer(db, _text(body, "name"), _text(body, "url"), _text(body, "public_key", optional=True) or None,
                             replace=bool(body.get("replace")))
     return JSONResponse(service.peer_dict(peer), status_code=201)
 
