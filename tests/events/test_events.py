@@ -15,6 +15,13 @@ from tests.events.helpers import FIXTURES  # noqa: F401  (keeps fixture path imp
 SH = "+08:00"
 
 
+def _ahead(days: int = 30) -> dict:
+    """Dates a month from now: registration closes once an event is over, so a registration test
+    must not name a fixed day that will one day be past."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
+    return {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=3)).isoformat()}
+
+
 def _event(session, slug="salon-1", capacity=2, **kw):
     data = {"slug": slug, "title": "模力浦东行·大模型沙龙", "title_en": "Moli Pudong salon",
             "starts_at": f"2026-06-10T14:00:00{SH}", "ends_at": f"2026-06-10T17:00:00{SH}",
@@ -46,7 +53,7 @@ def test_drafts_are_hidden_until_published(session):
 
 
 def test_capacity_waiting_list_and_promotion(session):
-    ev = _event(session, capacity=2)
+    ev = _event(session, capacity=2, **_ahead())
     a, b, c, d = (make_user(org=f"Org {i}") for i in range(4))
     assert [service.register(session, ev, u).status for u in (a, b, c, d)] == \
         ["registered", "registered", "waitlisted", "waitlisted"]
@@ -63,7 +70,7 @@ def test_capacity_waiting_list_and_promotion(session):
 
 
 def test_registration_capacity_holds_under_concurrency(db_url, session):
-    ev = _event(session, capacity=3)
+    ev = _event(session, capacity=3, **_ahead())
     users = [make_user(org="Org C") for _ in range(8)]
     out, lock = [], threading.Lock()
 

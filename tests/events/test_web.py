@@ -1,6 +1,7 @@
 """Web pages and JSON API over a real app (TestClient), including the no-leak check for hidden answers."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from moli.core.db import session_scope
 from moli.events import demo, service
@@ -97,13 +98,15 @@ def test_hidden_answers_never_leave_the_server(client, login, tmp_path):
 
 
 def test_event_pages_registration_waitlist_ics_and_slots(client, login):
-    with session_scope() as s:
+    start = (datetime.now(UTC) + timedelta(days=30)).astimezone(service.SHANGHAI).replace(hour=14, minute=0, second=0,
+                                                                                          microsecond=0)
+    with session_scope() as s:  # a month ahead: registration closes once the event has started
         ev = service.create_event(s, {"slug": "salon-web", "title": "模力浦东行·沙龙", "venue": "张江",
-                                      "starts_at": "2026-12-01T14:00:00+08:00", "capacity": 1}, publish=True)
+                                      "starts_at": start.isoformat(), "capacity": 1}, publish=True)
         s.flush()
         service.add_slots(s, ev, service.to_utc(ev.starts_at), 30, 2)
     r = client.get("/events")
-    assert r.status_code == 200 and "模力浦东行·沙龙" in r.text and "2026年12月" in r.text
+    assert r.status_code == 200 and "模力浦东行·沙龙" in r.text and start.strftime("%Y年%m月") in r.text
     ics = client.get("/events/calendar.ics")
     assert ics.headers["content-type"].startswith("text/calendar") and "BEGIN:VEVENT" in ics.text
     assert "salon-web@moli" in ics.text

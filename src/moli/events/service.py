@@ -809,7 +809,7 @@ def event_dict(session: Session, ev: Event) -> dict:
         "ends_at": aware(ev.ends_at).astimezone(SHANGHAI).isoformat() if ev.ends_at else None,
         "date_note": ev.date_note, "venue": ev.venue, "online": ev.online, "url": ev.url,
         "organiser": ev.organiser, "capacity": ev.capacity, "tags": ev.tags or [], "source": ev.source,
-        "status": ev.status, **counts,
+        "status": ev.status, "registration_open": registration_open(ev), **counts,
     }
 
 
@@ -820,10 +820,38 @@ def registration_counts(session: Session, ev: Event) -> dict:
     return {"registered": c.get("registered", 0), "waitlisted": c.get("waitlisted", 0)}
 
 
-def register(session: Session, ev: Event, user: Any, note: str = "") -> Registration:
-    """Register ``user``: a place if one is free, else the end of the waiting list. Commits."""
+def registration_closes_at(ev: Event) -> datetime | None:
+    """When registration closes: the event's end, else its start; None (open) while it has no date."""
+    return aware(ev.ends_at or ev.starts_at)
+
+
+def registration_closed(ev: Event, now: datetime | None = None) -> tuple[str, str] | None:
+    """Why ``ev`` takes no registrations (Chinese, English), or None while it does: it must be published
+    and not over (its end, or its start when it has no end, still ahead; an event with no date is open)."""
     if ev.status != "published":
-        raise InputError("活动尚未发布，不能报名", "the event is not open for registration", field="event")
+        return "活动尚未发布，不能报名", "the event is not open for registration"
+    closes = registration_closes_at(ev)
+    if closes is None or _now(now) < closes:
+        return None
+    when = closes.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    if ev.ends_at is not None:
+        return (f"活动已于 {when}（北京时间）结束，报名已截止",
+                f"the event ended at {when} (Beijing time); registration is closed")
+    return (f"活动已于 {when}（北京时间）开始，报名已截止",
+            f"the event started at {when} (Beijing time); registration is closed")
+
+
+def registration_open(ev: Event, now: datetime | None = None) -> bool:
+    return registration_closed(ev, now) is None
+
+
+def register(session: Session, ev: Event, user: Any, note: str = "", *, now: datetime | None = None) -> Registration:
+    """Register ``user``: a place if one is free, else the end of the waiting list. Commits.
+
+    Refused for a draft and once the event is over (``registration_closed``)."""
+    closed = registration_closed(ev, now)
+    if closed is not None:
+        raise InputError(*closed, field="event")
     event_id, user_id = ev.id, user.id
     session.commit()
     session.execute(update(Event).where(Event.id == event_id).values(lock_version=Event.lock_version + 1))

@@ -347,5 +347,6 @@ def event_page(slug: str, request: Request, db: Session = Depends(get_db), user=
         orgs = {o.id: o.name for o in db.query(Organisation).filter(Organisation.id.in_(ids))} if ids else {}
     return render(request, "events/event.html", {
         "ev": ev, "info": service.event_dict(db, ev), "reg": reg, "tags": [service.tag_info(t) for t in ev.tags or []],
-        "position": service.waitlist_position(db, reg) if reg else None, "slots": slots, "orgs": orgs})
+        "position": service.waitlist_position(db, reg) if reg else None, "slots": slots, "orgs": orgs,
+        "closed": service.registration_closed(ev)})
 
