@@ -7,7 +7,7 @@ import json
 import typer
 
 from moli.core import accounts
-from moli.core.db import ensure_database, session_scope, upgrade
+from moli.core.db import ensure_database, session_scope
 from moli.core.demo import load_demo
 
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -16,10 +16,7 @@ users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """迁移数据库到最新版本 / migrate the database to the latest revision of every feature."""
-    from moli.core.settings import get_settings
-
-    get_settings().ensure_home()
-    upgrade()
+    ensure_database()  # migrates; a database that cannot be reached is a ConfigError naming MOLI_DATABASE_URL
     typer.echo("数据库已是最新 / database is up to date")
 
 
@@ -107,10 +104,25 @@ def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程�
     ensure_database()
     discover_handlers()
     huey = get_huey()
+    check_queue(huey)
     typer.echo(f"moli worker: {huey.name} ({type(huey).__name__}), {workers} threads")
     # huey's default idle back-off reaches 10 s; 1 s keeps a new job's pick-up quick for the live page
     Consumer(huey, workers=workers, worker_type="thread", initial_delay=0.1, backoff=1.15,
              max_delay=max_delay).run()
+
+
+def check_queue(huey) -> None:
+    """The queue answers before the worker starts: an unreachable MOLI_REDIS_URL would otherwise print a
+    traceback every second for as long as the worker runs."""
+    from moli.core.errors import ConfigError
+
+    try:
+        huey.storage.queue_size()
+    except Exception as exc:  # noqa: BLE001 - redis or sqlite, whatever the storage raises
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"任务队列无法访问（MOLI_REDIS_URL 或 MOLI_HOME/huey.db）：{reason}",
+                          f"the job queue cannot be reached (MOLI_REDIS_URL or MOLI_HOME/huey.db): {reason}",
+                          field="MOLI_REDIS_URL") from None
 
 
 def demo() -> None:

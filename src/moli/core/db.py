@@ -16,8 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from moli.core.errors import ConfigError
 from moli.core.settings import get_settings
 
 # Feature packages in dependency order; used to import models and discover CLI apps and routers.
@@ -136,14 +138,39 @@ _MIGRATED: set[str] = set()
 
 
 def ensure_database(url: str | None = None) -> str:
-    """Create MOLI_HOME and migrate the database once per process; returns the URL used."""
+    """Create MOLI_HOME and migrate the database once per process; returns the URL used. A database that
+    cannot be reached or opened stops with a ConfigError naming MOLI_DATABASE_URL (password hidden)."""
     settings = get_settings()
-    settings.ensure_home()
     url = url or settings.db_url
-    if url not in _MIGRATED:
-        upgrade(url)
+    if url in _MIGRATED:
+        settings.ensure_home()
+    else:
+        settings.check_home_writable()
+        try:
+            upgrade(url)
+        except (SQLAlchemyError, ImportError, OSError) as exc:
+            raise database_error(url, exc) from None
         _MIGRATED.add(url)
     return url
+
+
+def database_error(url: str, exc: BaseException) -> ConfigError:
+    """Why the database at ``url`` cannot be used, naming the setting and never the password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials part
+        shown = url.split("@")[-1]
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+    if isinstance(exc, ImportError | NoSuchModuleError):
+        zh, en = "不支持的数据库类型（支持 sqlite:/// 与 postgresql+psycopg://）", "unsupported database (use sqlite:/// or postgresql+psycopg://)"
+    elif isinstance(exc, OperationalError):
+        zh, en = "无法连接或打开数据库（检查主机、端口、用户名、密码与数据库名）", "cannot connect to or open the database"
+    else:
+        zh, en = "无法使用数据库", "cannot use the database"
+    return ConfigError(f"MOLI_DATABASE_URL（{shown}）：{zh}；详情：{reason}",
+                       f"MOLI_DATABASE_URL ({shown}): {en}: {reason}", field="MOLI_DATABASE_URL")
 
 
 def forget_migrations() -> None:

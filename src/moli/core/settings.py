@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -42,6 +43,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a SQLAlchemy URL such as sqlite:///path or postgresql+psycopg://user@host/db")
         return v
 
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a Redis URL such as redis://127.0.0.1:6379/0")
+        return v or None
+
     @field_validator("max_upload_mb")
     @classmethod
     def _positive(cls, v: int) -> int:
@@ -72,6 +80,22 @@ class Settings(BaseSettings):
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
 
+    def check_home_writable(self) -> Path:
+        """MOLI_HOME exists and takes a write (once at start-up): a read-only mount or a full disk stops the
+        start with a message naming MOLI_HOME, instead of 500s on the first log-in or upload."""
+        probe = self.home / f".write-test-{os.getpid()}"
+        try:
+            self.ensure_home()
+            probe.write_bytes(b"moli" * 1024)
+            probe.unlink()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+            raise ConfigError(f"MOLI_HOME（{self.home}）无法写入：{exc.strerror or exc}（只读或磁盘已满？）",
+                              f"MOLI_HOME ({self.home}) cannot be written: {exc.strerror or exc} (read-only or full?)",
+                              field="MOLI_HOME") from None
+        return self.home
+
     @property
     def effective_secret_key(self) -> str:
         """The configured key, or one generated once into MOLI_HOME/secret_key."""
@@ -83,9 +107,15 @@ class Settings(BaseSettings):
         path = self.ensure_home() / "secret_key"
         if not path.exists():
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            os.replace(tmp, path)
+            try:
+                tmp.write_text(secrets.token_urlsafe(48))
+                tmp.chmod(0o600)
+                os.replace(tmp, path)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise ConfigError(f"无法在 MOLI_HOME 写入密钥文件 {path}：{exc.strerror or exc}",
+                                  f"cannot write the key file {path} in MOLI_HOME: {exc.strerror or exc}",
+                                  field="MOLI_HOME") from None
         key = path.read_text().strip()
         _GENERATED_KEYS[str(self.home)] = key
         return key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import typer
 
@@ -33,14 +34,15 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / a
     """启动网站 / serve the web app."""
     import uvicorn
 
+    from moli.core.cli import check_queue
     from moli.core.db import ensure_database
+    from moli.core.jobs import get_huey
+    from moli.core.settings import get_settings
 
     ensure_database()  # fail early, before binding the port; the worker then finds a migrated database
-    job_worker = None
-    if worker:
-        job_worker = subprocess.Popen([sys.executable, "-c", "from moli.cli import main; main()",
-                                       "worker", "--workers", "1"],
-                                      preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    if not get_settings().jobs_immediate:
+        check_queue(get_huey())  # an unreachable MOLI_REDIS_URL stops here, not at the first job
+    job_worker = WorkerSupervisor() if worker else None
     typer.echo(f"moli: http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     try:
         uvicorn.run("moli.web.app:create_app", factory=True, host=host, port=port, workers=workers,
@@ -48,11 +50,46 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / a
                     log_level="info")
     finally:
         if job_worker is not None:
-            job_worker.terminate()
-            try:
-                job_worker.wait(15)
-            except subprocess.TimeoutExpired:
-                job_worker.kill()
+            job_worker.stop()
+
+
+class WorkerSupervisor:
+    """``moli serve``'s own job worker, kept running: when it dies (killed, crashed, out of memory) it is
+    started again after RESTART_DELAY seconds, so queued jobs do not wait for someone to restart the site."""
+
+    RESTART_DELAY = 5.0
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self.proc = self._start()
+        self.restarts = 0
+        self.thread = threading.Thread(target=self._watch, name="moli-worker-supervisor", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", "from moli.cli import main; main()", "worker", "--workers", "1"],
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+    def _watch(self) -> None:
+        while not self.stopping.is_set():
+            code = self.proc.wait()
+            if self.stopping.is_set():
+                return
+            typer.echo(f"moli: 后台任务进程已退出（退出码 {code}），{self.RESTART_DELAY:.0f} 秒后重启 / the job worker "
+                       f"exited (code {code}); restarting in {self.RESTART_DELAY:.0f} s", err=True)
+            if self.stopping.wait(self.RESTART_DELAY):
+                return
+            self.proc = self._start()
+            self.restarts += 1
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 def register(app: typer.Typer) -> None:
