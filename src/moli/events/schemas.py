@@ -6,6 +6,7 @@ Bad input becomes an ``InputError`` that names the key (or the file and line) in
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,24 @@ def invalid(zh: str, en: str, field: str | None = None) -> PydanticCustomError:
     """A validation error of this project's own rules, in both languages; ``field`` names the key when the
     check is on the whole model (its location would otherwise be the root)."""
     return PydanticCustomError("moli_invalid", "{en}", {"zh": zh, "en": en, "field": field})
+
+
+def check_text(value: object) -> object:
+    """A text (or each text of a list) as stored: valid Unicode — no lone surrogate, which YAML's or JSON's
+    ``"\\udc00"`` can carry and no database can store — and no control characters but tab and line breaks."""
+    for text in (value if isinstance(value, list) else [value]):
+        if not isinstance(text, str):
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            code = f"U+{ord(text[exc.start]):04X}"
+            raise invalid(f"含有无效的 Unicode 字符（孤立的代理码位 {code}）",
+                          f"contains a lone surrogate ({code}): not valid Unicode text") from None
+        bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
+        if bad is not None:
+            raise invalid(f"不能包含控制字符 U+{ord(bad):04X}", f"contains the control character U+{ord(bad):04X}")
+    return value
 
 
 class PhaseSpec(BaseModel):
@@ -78,6 +97,11 @@ class DataFile(BaseModel):
 
 class CompetitionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text(cls, v: object) -> object:
+        return check_text(v)
 
     id: str
     title: str = Field(min_length=1, max_length=300)
@@ -201,6 +225,11 @@ class EventIn(BaseModel):
     """An event (活动) as created from a form, the API or the demo."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text(cls, v: object) -> object:
+        return check_text(v)
 
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")
     title: str = Field(min_length=1, max_length=300)

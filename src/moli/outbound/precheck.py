@@ -45,6 +45,9 @@ _ZH_TYPE = {
     "date_type": "应为日期（YYYY-MM-DD）",
     "string_type": "应为文本",
     "string_too_short": "不能为空",
+    "string_unicode": "含有无效的 Unicode 字符（孤立的代理码位）",
+    "text_surrogate": "含有无效的 Unicode 字符（孤立的代理码位）",
+    "text_control": "不能包含控制字符",
     "list_type": "应为列表",
     "model_type": "应为映射（键: 值）",
     "dict_type": "应为映射（键: 值）",
@@ -93,7 +96,8 @@ def parse_plan(data: Any, *, source: str | None = None, text: str | None = None)
     except ValidationError as exc:
         err = exc.errors()[0]
         path = tuple(err["loc"])
-        field = ".".join(str(p) for p in path) or "plan"
+        # a key may hold a lone surrogate itself: named escaped, so the answer can be encoded
+        field = (".".join(str(p) for p in path) or "plan").encode("utf-8", "backslashreplace").decode()
         zh = _ZH_TYPE.get(err["type"], "取值无效")
         if err["type"] == "literal_error":
             zh += f"（允许：{err['ctx'].get('expected', '')}）"

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 
+def check_text(value: object) -> object:
+    """A text (or each text of a list) as stored or echoed: valid Unicode — no lone surrogate, which JSON's
+    ``"\\udc00"`` or YAML's ``"\\udc00"`` can carry and which no database or response can encode — and no
+    control characters but tab and line breaks. Other values are left to the field's own type check."""
+    for text in (value if isinstance(value, list) else [value]):
+        if not isinstance(text, str):
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise PydanticCustomError("text_surrogate", "contains a lone surrogate (U+{code}): not valid Unicode text",
+                                      {"code": f"{ord(text[exc.start]):04X}"}) from None
+        bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
+        if bad is not None:
+            raise PydanticCustomError("text_control", "contains the control character U+{code}",
+                                      {"code": f"{ord(bad):04X}"})
+    return value
+
+
 class _In(BaseModel):
     # allow_inf_nan=False: every number of a plan is finite (``.nan`` / ``.inf`` / 1e400 are refused by field).
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text(cls, v: object) -> object:
+        return check_text(v)
 
 
 class Investor(_In):
@@ -76,3 +101,17 @@ class EnterpriseIn(_In):
     target_countries: list[str] = Field(default_factory=list)
     website: str | None = None
     is_public: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        """The directory's key: stripped, never blank, no characters that reorder or hide text."""
+        v = v.strip()
+        if not v:
+            raise PydanticCustomError("string_too_short", "must not be empty or blank")
+        bidi = next((c for c in v if c in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+                    None)
+        if bidi is not None:
+            raise PydanticCustomError("text_control", "contains the control character U+{code}",
+                                      {"code": f"{ord(bidi):04X}"})
+        return v
