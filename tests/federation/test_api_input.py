@@ -78,3 +78,12 @@ def test_add_peer_still_works(client, login):
     r = client.post("/api/v1/federation/peers", json={"name": "sh", "url": "http://127.0.0.1:9",
                                                       "public_key": make_identity().public_key})
     assert r.status_code == 201 and r.json()["name"] == "sh"
+
+
+def test_openapi_declares_the_real_statuses_and_request_bodies(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    add = paths["/api/v1/federation/peers"]["post"]
+    assert {"201", "400", "401", "403"} <= set(add["responses"]) and "200" not in add["responses"]
+    assert {"name", "url"} <= set(add["requestBody"]["content"]["application/json"]["schema"]["required"])
+    assert {"202", "403"} <= set(paths["/api/v1/federation/pull"]["post"]["responses"])
+    assert "304" in paths["/api/v1/federation/catalogue"]["get"]["responses"]

@@ -199,3 +199,28 @@ def test_stored_cards_are_read_leniently_by_the_service(session):
     session.add(row)
     session.flush()
     assert service.offering_of(row).name == ""
+
+
+def test_openapi_declares_the_real_statuses_and_request_bodies(client):
+    spec = client.get("/api/openapi.json").json()
+    paths = spec["paths"]
+    post = paths["/api/v1/market/offerings"]["post"]
+    assert {"201", "400", "401", "403"} <= set(post["responses"]) and "200" not in post["responses"]
+    schema = post["requestBody"]["content"]["application/json"]["schema"]
+    assert {"id", "name"} <= set(schema["required"]) and "is_public" in schema["properties"]
+    assert "$defs" not in json.dumps(post)  # inlined: nothing points outside the document
+    err = post["responses"]["400"]["content"]["application/json"]["schema"]
+    assert set(err["properties"]) == {"error", "error_zh", "field"}
+    scenarios = paths["/api/v1/market/scenarios"]["post"]
+    assert "test_set_items" in scenarios["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert "requestBody" in paths["/api/v1/market/match"]["post"]
+    evaluate = paths["/api/v1/market/scenarios/{slug}/evaluations"]["post"]
+    assert {"202", "400", "404"} <= set(evaluate["responses"]) and "requestBody" in evaluate
+    assert {"204", "403", "404", "409"} <= set(paths["/api/v1/market/scenarios/{slug}"]["delete"]["responses"])
+    assert {"400", "404"} <= set(paths["/api/v1/market/scenarios/{slug}/matches"]["get"]["responses"])
+    chat = paths["/v1/chat/completions"]["post"]
+    assert {"400", "404"} <= set(chat["responses"]) and "messages" in json.dumps(chat["requestBody"])
+    # the docs page shows the declared body's fields
+    docs = client.get("/api/docs").text.split('data-path="/api/v1/market/offerings"')
+    posted = next(part for part in docs[1:] if "POST" in part.split("</h3>")[0]).split("</article>")[0]
+    assert "<code>name</code>" in posted and "201" in posted

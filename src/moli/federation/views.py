@@ -31,6 +31,27 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+_ERROR = {"type": "object", "required": ["error", "error_zh"], "properties": {
+    "error": {"type": "string"}, "error_zh": {"type": "string"}, "field": {"type": "string"}}}
+_STATUS_TEXT = {304: "未改变（ETag 仍匹配） / Not modified: the ETag still matches",
+                400: "输入有误（中英文错误，field 指明字段） / Bad input (bilingual error naming the field)",
+                401: "未登录 / Not logged in", 403: "仅限管理员，或缺少 CSRF 令牌 / Staff only, or the CSRF token is missing"}
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=``: the error statuses a route really answers (OpenAPI)."""
+    return {c: {"description": _STATUS_TEXT[c]} if c == 304 else
+            {"description": _STATUS_TEXT[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
+
+
+_PEER_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["name", "url"], "properties": {
+        "name": {"type": "string", "maxLength": 60, "description": "节点名称 / peer name"},
+        "url": {"type": "string", "description": "节点地址 https://host[:port][/path] / the peer's base URL"},
+        "public_key": {"type": ["string", "null"], "description": "Ed25519 公钥（base64）；不填则首次同步时固定 / "
+                       "Ed25519 public key (base64); pinned on first pull when left out"},
+        "replace": {"type": "boolean", "default": False, "description": "替换同名节点 / replace a peer of that name"}}}}}}}
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -66,7 +87,7 @@ def _text(body: dict[str, Any], key: str, *, optional: bool = False) -> str | No
 
 # --- JSON --------------------------------------------------------------------------------------
 
-@router.get("/api/v1/federation/catalogue")
+@router.get("/api/v1/federation/catalogue", responses=_responses(304))
 def api_catalogue(request: Request, db: Session = Depends(get_db)):
     doc = service.build_catalogue(db, _base(request))
     headers = {"ETag": service.catalogue_etag(doc), "Cache-Control": "no-cache"}
@@ -86,7 +107,8 @@ def api_peers(db: Session = Depends(get_db)):
     return {"items": [service.peer_dict(p) for p in service.list_peers(db)]}
 
 
-@router.post("/api/v1/federation/peers")
+@router.post("/api/v1/federation/peers", status_code=201, responses=_responses(400, 401, 403),
+             openapi_extra=_PEER_BODY)
 async def api_add_peer(request: Request, db: Session = Depends(get_db), user=Depends(require_staff)):
     body = await _json_object(request)
     peer = service.add_peer(db, _text(body, "name"), _text(body, "url"), _text(body, "public_key", optional=True) or None,
@@ -100,7 +122,7 @@ def api_remote(q: str = "", kind: str = "", peer: str = "", withdrawn: bool = Fa
     return {"items": [service.remote_dict(e, p) for e, p in rows]}
 
 
-@router.post("/api/v1/federation/pull")
+@router.post("/api/v1/federation/pull", status_code=202, responses=_responses(401, 403))
 def api_pull(peer: str = "", db: Session = Depends(get_db), user=Depends(require_staff)):
     from moli.core.jobs import job_dict, submit_job
 

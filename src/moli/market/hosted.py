@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from moli.core.db import session_scope
 from moli.core.errors import InputError
-from moli.market.jsonbody import parse_json_body
+from moli.market.jsonbody import error_responses, json_request, parse_json_body
 from moli.market.schemas import HOSTED_MODELS
 
 router = APIRouter()
@@ -59,7 +59,18 @@ def list_models() -> dict:
                                        for m in HOSTED_MODELS]}
 
 
-@router.post("/v1/chat/completions")
+_OPENAI_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "properties": {
+    "message": {"type": "string"}, "type": {"type": "string"}, "param": {"type": ["string", "null"]},
+    "code": {"type": ["string", "null"]}}}}}
+_CHAT_REQUEST = {"type": "object", "required": ["model", "messages"], "properties": {
+    "model": {"type": "string", "enum": list(HOSTED_MODELS)},
+    "messages": {"type": "array", "items": {"type": "object", "required": ["role", "content"], "properties": {
+        "role": {"type": "string"}, "content": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]}}}},
+    "stream": {"type": "boolean", "default": False}}}
+
+
+@router.post("/v1/chat/completions", responses=error_responses(400, 404, schema=_OPENAI_ERROR),
+             openapi_extra=json_request(_CHAT_REQUEST))
 async def chat_completions(request: Request):
     """OpenAI chat completions, non-streaming: ``{"model": "moli-retrieval-baseline", "messages": [...]}`` →
     the sentence of the platform's public texts closest to the last user message (``moli.source`` names

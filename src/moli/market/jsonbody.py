@@ -53,3 +53,54 @@ def parse_json_body(raw: bytes, expect: type | None = dict) -> Any:
 async def json_body(request: Request, expect: type | None = dict) -> Any:
     """The request's JSON body, checked as :func:`parse_json_body` does."""
     return parse_json_body(await request.body(), expect)
+
+
+# --- OpenAPI: what these endpoints really answer and take ------------------------------------------
+
+_STATUS_TEXT = {
+    200: "成功 / OK", 201: "已创建 / Created", 202: "已排队（后台任务） / Accepted: a background job",
+    204: "已删除 / Deleted", 304: "未改变（ETag 仍匹配） / Not modified: the ETag still matches",
+    400: "输入有误（中英文错误，field 指明字段） / Bad input (bilingual error naming the field)",
+    401: "未登录 / Not logged in", 403: "无权限或缺少 CSRF 令牌 / Forbidden, or the CSRF token is missing",
+    404: "不存在 / Not found", 409: "仍被评测记录引用，未删除 / Still referenced by evaluation runs: not deleted",
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["error", "error_zh"],
+    "properties": {"error": {"type": "string"}, "error_zh": {"type": "string"}, "field": {"type": "string"}},
+}
+
+
+def error_responses(*codes: int, schema: dict[str, Any] | None = None) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route: each error status with its description and the error body's shape."""
+    return {c: {"description": _STATUS_TEXT.get(c, str(c)),
+                "content": {"application/json": {"schema": schema or ERROR_SCHEMA}}} for c in codes}
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its ``$defs`` inlined (an OpenAPI operation cannot point into them)."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any, depth: int = 0) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/") and depth < 10:
+                return resolve(dict(defs[ref.rsplit("/", 1)[1]]), depth + 1)
+            return {k: resolve(v, depth) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v, depth) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+def body_schema(model: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON schema of a pydantic model (plus ``extra`` properties the endpoint reads itself)."""
+    schema = _inline(model.model_json_schema())
+    if extra:
+        schema["properties"] = {**schema.get("properties", {}), **extra}
+    return schema
+
+
+def json_request(schema: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra=`` declaring a required JSON request body of ``schema``."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

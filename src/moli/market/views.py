@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 
 from moli.core.errors import InputError
 from moli.market import hosted, service
-from moli.market.jsonbody import json_body
+from moli.market.jsonbody import body_schema, error_responses, json_body, json_request
 from moli.market.schemas import (
     BUILTIN_METRICS,
     DEPLOYMENTS,
@@ -17,6 +17,8 @@ from moli.market.schemas import (
     FILING_STATUSES,
     MODALITIES,
     TASKS,
+    Offering,
+    Scenario,
     parse_offering,
     parse_scenario,
     vocabulary,
@@ -239,6 +241,13 @@ async def evaluate_submit(request: Request, slug: str, db: Session = Depends(get
 
 # --- JSON API ---------------------------------------------------------------------------------
 
+_IS_PUBLIC = {"is_public": {"type": "boolean", "default": True, "description": "公开 / listed publicly"}}
+_TEST_ITEMS = {"test_set_items": {"type": "array", "items": {"type": "object", "required": ["prompt"], "properties": {
+    "prompt": {"type": "string"}, "reference": {"type": "string"}, "choices": {"type": "array", "items": {"type": "string"}}}},
+    "description": "私有测试集 / the private test set"}}
+_EVALUATE = {"type": "object", "required": ["offerings"], "properties": {
+    "offerings": {"type": "array", "items": {"type": "string"}, "description": "模型供给编号 / offering ids"}}}
+
 def _offering_json(row) -> dict:
     return {"offering_id": row.slug, "owner_org_id": row.owner_org_id, "is_public": row.is_public, **row.data}
 
@@ -260,7 +269,7 @@ def api_offerings(q: str = "", task: str = "", domain: str = "", deployment: str
     return body
 
 
-@router.get("/api/v1/market/offerings/{slug:path}/scenarios")
+@router.get("/api/v1/market/offerings/{slug:path}/scenarios", responses=error_responses(400, 403, 404))
 def api_offering_scenarios(slug: str, top: int = 10, include_remote: bool = False, db: Session = Depends(get_db),
                            user=Depends(current_user)):
     off = service.offering_of(service.get_offering(db, slug, user))
@@ -270,18 +279,20 @@ def api_offering_scenarios(slug: str, top: int = 10, include_remote: bool = Fals
     return body
 
 
-@router.get("/api/v1/market/offerings/{slug:path}")
+@router.get("/api/v1/market/offerings/{slug:path}", responses=error_responses(403, 404))
 def api_offering(slug: str, db: Session = Depends(get_db), user=Depends(current_user)):
     return _offering_json(service.get_offering(db, slug, user))
 
 
-@router.delete("/api/v1/market/offerings/{slug:path}")
+@router.delete("/api/v1/market/offerings/{slug:path}", status_code=204, response_class=Response,
+               responses=error_responses(401, 403, 404, 409))
 def api_delete_offering(slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
     service.delete_offering(db, slug, user)
     return Response(status_code=204)
 
 
-@router.post("/api/v1/market/offerings")
+@router.post("/api/v1/market/offerings", status_code=201, responses=error_responses(400, 401, 403),
+             openapi_extra=json_request(body_schema(Offering, _IS_PUBLIC)))
 async def api_publish_offering(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
     body = await json_body(request)
     is_public = bool(body.pop("is_public", True))
@@ -299,7 +310,8 @@ def api_scenarios(industry: str = "", task: str = "", include_remote: bool = Fal
     return body
 
 
-@router.post("/api/v1/market/scenarios")
+@router.post("/api/v1/market/scenarios", status_code=201, responses=error_responses(400, 401, 403),
+             openapi_extra=json_request(body_schema(Scenario, {**_IS_PUBLIC, **_TEST_ITEMS})))
 async def api_publish_scenario(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
     body = await json_body(request)
     is_public = bool(body.pop("is_public", True))
@@ -311,18 +323,19 @@ async def api_publish_scenario(request: Request, db: Session = Depends(get_db), 
     return JSONResponse(_scenario_json(row), status_code=201)
 
 
-@router.get("/api/v1/market/scenarios/{slug}")
+@router.get("/api/v1/market/scenarios/{slug}", responses=error_responses(403, 404))
 def api_scenario(slug: str, db: Session = Depends(get_db), user=Depends(current_user)):
     return _scenario_json(service.get_scenario(db, slug, user))
 
 
-@router.delete("/api/v1/market/scenarios/{slug}")
+@router.delete("/api/v1/market/scenarios/{slug}", status_code=204, response_class=Response,
+               responses=error_responses(401, 403, 404, 409))
 def api_delete_scenario(slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
     service.delete_scenario(db, slug, user)
     return Response(status_code=204)
 
 
-@router.get("/api/v1/market/scenarios/{slug}/matches")
+@router.get("/api/v1/market/scenarios/{slug}/matches", responses=error_responses(400, 403, 404))
 def api_scenario_matches(slug: str, top: int = 10, include_remote: bool = False, db: Session = Depends(get_db),
                          user=Depends(current_user)):
     scn = service.scenario_of(service.get_scenario(db, slug, user))
@@ -332,19 +345,21 @@ def api_scenario_matches(slug: str, top: int = 10, include_remote: bool = False,
     return body
 
 
-@router.post("/api/v1/market/match")
+@router.post("/api/v1/market/match", responses=error_responses(400),
+             openapi_extra=json_request(body_schema(Scenario)))
 async def api_match(request: Request, top: int = 10, db: Session = Depends(get_db), user=Depends(current_user)):
     """The CLI contract over HTTP: POST a scenario, get ``{"matches", "excluded"}``."""
     return service.match_scenario(db, parse_scenario(await json_body(request), "request body"), user, k=top)
 
 
-@router.post("/api/v1/market/scenarios/{slug}/evaluations")
+@router.post("/api/v1/market/scenarios/{slug}/evaluations", status_code=202,
+             responses=error_responses(400, 401, 403, 404), openapi_extra=json_request(_EVALUATE))
 async def api_evaluate(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
     body = await json_body(request)
     job = service.submit_evaluation(db, slug, service.offering_keys(body.get("offerings")), user)
     return JSONResponse({"job_id": job.id, "status": job.status, "job_url": f"/jobs/{job.id}"}, status_code=202)
 
 
-@router.get("/api/v1/market/scenarios/{slug}/leaderboard")
+@router.get("/api/v1/market/scenarios/{slug}/leaderboard", responses=error_responses(401, 403, 404))
 def api_leaderboard(slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
     return {"scenario_id": slug, "leaderboard": service.leaderboard(db, slug, user)}
