@@ -99,12 +99,17 @@ def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程�
     """运行后台任务进程（huey consumer）/ run the background-job worker."""
     from huey.consumer import Consumer
 
-    from moli.core.jobs import discover_handlers, get_huey
+    from moli.core.jobs import discover_handlers, get_huey, recover_abandoned
 
     ensure_database()
     discover_handlers()
     huey = get_huey()
     check_queue(huey)
+    with session_scope() as s:
+        abandoned = recover_abandoned(s)
+    if abandoned:
+        typer.echo(f"moli worker: 已将 {len(abandoned)} 个因进程停止而中断的任务标为失败 / marked {len(abandoned)} "
+                   f"job(s) failed whose process had stopped: {', '.join(map(str, abandoned))}")
     typer.echo(f"moli worker: {huey.name} ({type(huey).__name__}), {workers} threads")
     # huey's default idle back-off reaches 10 s; 1 s keeps a new job's pick-up quick for the live page
     Consumer(huey, workers=workers, worker_type="thread", initial_delay=0.1, backoff=1.15,

@@ -20,6 +20,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
+import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -41,6 +43,66 @@ HANDLERS: dict[str, Handler] = {}
 IMPORT_ERRORS: dict[str, str] = {}  # feature → why its jobs module could not be imported
 STATUSES = ("queued", "running", "succeeded", "failed")
 _STATUS_ZH = {"queued": "排队中", "running": "运行中", "succeeded": "已完成", "failed": "失败"}
+
+
+ABANDONED: dict[str, Callable[[int, dict], None]] = {}  # kind → cleanup when its job's runner died
+
+
+def on_abandoned(kind: str) -> Callable[[Callable[[int, dict], None]], Callable[[int, dict], None]]:
+    """Register ``fn(job_id, params)``: what a feature undoes when a job of ``kind`` was left running by a
+    process that died (its own rows marked failed, its upload folder removed)."""
+
+    def deco(fn: Callable[[int, dict], None]) -> Callable[[int, dict], None]:
+        ABANDONED[kind] = fn
+        return fn
+
+    return deco
+
+
+def runner_id() -> str:
+    """This process, as a job records who runs it: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(runner: str) -> bool | None:
+    """Whether the process ``host:pid`` still runs; None when it is on another host (cannot tell)."""
+    host, _, pid = runner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+ABANDONED_MESSAGE = ("运行该任务的后台进程已停止（被终止或重启），任务未完成，请重新提交 / the process running this job "
+                     "stopped (killed or restarted) before it finished; submit it again")
+
+
+def recover_abandoned(session: Session) -> list[int]:
+    """Mark failed every running job whose runner on this host is gone, run its feature's cleanup, and
+    return their ids. Called when a worker starts: a worker killed mid-job (SIGKILL, out of memory, a
+    restart) otherwise leaves the job "running" for ever, its page waiting and its uploads on disk."""
+    discover_handlers()
+    found = []
+    for job in session.scalars(select(Job).where(Job.status == "running", Job.runner.is_not(None))):
+        if _alive(job.runner) is not False:
+            continue
+        job.status, job.finished_at, job.message = "failed", utcnow(), ABANDONED_MESSAGE
+        found.append((job.id, job.kind, dict(job.params or {})))
+    session.commit()  # before the cleanups, which write in sessions of their own
+    for job_id, kind, params in found:
+        cleanup = ABANDONED.get(kind)
+        if cleanup is None:
+            continue
+        try:
+            cleanup(job_id, params)
+        except Exception:  # noqa: BLE001 - one feature's cleanup must not stop the others'
+            log.exception("cleanup of abandoned job %s (%s) failed", job_id, kind)
+    return [j for j, _, _ in found]
 
 
 def job_handler(kind: str) -> Callable[[Handler], Handler]:
@@ -167,7 +229,7 @@ def run_job(job_id: int) -> dict | None:
         if job is None:
             log.warning("job %s vanished", job_id)
             return None
-        job.status, job.started_at, job.message = "running", utcnow(), "开始 / started"
+        job.status, job.started_at, job.message, job.runner = "running", utcnow(), "开始 / started", runner_id()
         kind, params = job.kind, dict(job.params or {})
     handler = HANDLERS.get(kind)
     try:

@@ -8,7 +8,8 @@ from typing import Any
 
 from moli.core.db import session_scope
 from moli.core.errors import InputError
-from moli.core.jobs import Progress, job_handler
+from moli.core.jobs import Progress, job_handler, on_abandoned
+from moli.core.settings import get_settings
 
 MAX_NAMED = 10  # files named in the message of a build where nothing could be read
 
@@ -84,3 +85,13 @@ def _nothing_read(result: Any, folder: Path) -> InputError:
     return InputError("没有读到任何文档，未添加语料：" + "；".join(zh_items) + more_zh,
                       "no document could be read; nothing was added: " + "; ".join(en_items) + more_en,
                       field="files")
+
+
+@on_abandoned("corpus.build")
+def abandoned_build(job_id: int, params: dict) -> None:
+    """The uploads of a build whose worker died are removed (a rebuild gets them uploaded again; the
+    corpus folder keeps its staging, so a build of the same name and version resumes)."""
+    folder = Path(params.get("folder") or "")
+    home = get_settings().home.resolve()
+    if folder.name.startswith("corpus_upload_") and folder.resolve().parent == home:
+        shutil.rmtree(folder, ignore_errors=True)

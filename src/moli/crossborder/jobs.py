@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from moli.core.db import session_scope
-from moli.core.jobs import job_handler
+from moli.core.jobs import job_handler, on_abandoned
 from moli.core.settings import get_settings
 from moli.crossborder import service
 from moli.crossborder.scanner import ScanOptions
@@ -36,4 +36,13 @@ def assess_job(job_id: int, params: dict, progress) -> dict:
         return {"path": report["path"], "assessment_id": report.get("assessment_id"),
                 "report": service.jsonable(report)}
     finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@on_abandoned("crossborder.assess")
+def abandoned_assessment(job_id: int, params: dict) -> None:
+    """The uploaded data of an assessment whose worker died is removed (nothing was recorded)."""
+    home = get_settings().home.resolve()
+    folder = home / Path(str(params.get("folder") or "")).name
+    if folder.name.startswith("crossborder_") and folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)

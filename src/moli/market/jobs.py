@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from moli.core.db import session_scope
-from moli.core.jobs import job_handler
+from moli.core.db import session_scope, utcnow
+from moli.core.jobs import ABANDONED_MESSAGE, job_handler, on_abandoned
 from moli.core.models import User
 
 
@@ -22,3 +22,16 @@ def evaluate_job(job_id: int, params: dict, progress) -> dict:
     return {"scenario_id": out["scenario_id"], "leaderboard": [
         {k: r[k] for k in ("rank", "offering_id", "primary_metric", "score", "counts", "failures")}
         for r in out["leaderboard"]], "refused": out["refused"], "all_failed": out["all_failed"]}
+
+
+@on_abandoned("market.evaluate")
+def abandoned_evaluation(job_id: int, params: dict) -> None:
+    """The job's evaluation runs still marked running (the scenario page would list them for ever) fail."""
+    from sqlalchemy import select
+
+    from moli.market.models import MarketEvaluation
+
+    with session_scope() as s:
+        for ev in s.scalars(select(MarketEvaluation).where(MarketEvaluation.job_id == job_id,
+                                                            MarketEvaluation.status == "running")):
+            ev.status, ev.error, ev.finished_at = "failed", ABANDONED_MESSAGE, utcnow()
