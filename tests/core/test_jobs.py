@@ -103,8 +103,11 @@ def test_unreachable_queue_marks_the_job_failed(session, monkeypatch):
     reset_settings()
     jobs.reset_huey()
     user = make_user(org="Org A")
+    cleaned = []
+    monkeypatch.setitem(jobs.ABANDONED, "test.sum", lambda job_id, params: cleaned.append((job_id, params)))
     job = jobs.submit_job(session, "test.sum", "x", {"numbers": [1]}, user)
     assert job.status == "failed" and "could not queue" in job.message and job.finished_at is not None
+    assert cleaned == [(job.id, {"numbers": [1]})]  # the job's own uploads are removed: nothing will run it
 
 
 def test_a_job_shows_no_server_path(session, moli_home):

@@ -199,6 +199,12 @@ def submit_job(session: Session, kind: str, title: str, params: dict | None, use
             job.status, job.finished_at = "failed", utcnow()
             job.message = f"无法加入任务队列 / could not queue the job: {type(exc).__name__}: {exc}"[:4000]
             session.commit()
+            cleanup = ABANDONED.get(kind)
+            if cleanup is not None:  # the job owned its uploads: nothing will ever run to remove them
+                try:
+                    cleanup(job.id, dict(job.params or {}))
+                except Exception:  # noqa: BLE001
+                    log.exception("cleanup of unqueued job %s (%s) failed", job.id, kind)
     session.refresh(job)
     return job
 
