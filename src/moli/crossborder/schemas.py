@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from moli.core.errors import InputError
+from moli.core.textcheck import text_fault
 
 ACTIVITIES = ("international_trade", "cross_border_transport", "academic_cooperation",
               "transnational_manufacturing", "marketing", "other")
@@ -42,30 +42,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Characters that reorder or hide text (bidirectional controls): refused in names, which the ledger
-# and the reports show and which decide whose ledger an export counts in.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_TEXT_WHITESPACE = frozenset("\t\n\r")
 MAX_COUNT = 2**31 - 1  # the ledger's count columns are 32-bit INTEGERs (PostgreSQL)
 
 
 def _checked_text(value: object, *, name: bool) -> object:
-    """A text field as stored: valid Unicode (no lone surrogates, which JSON's ``"\\udc00"`` can carry),
-    no control characters (a name: none at all, nor bidirectional controls, and stripped; free text:
-    tab and line breaks only). Non-strings are left to the field's own type check."""
+    """A text field as stored (``moli.core.textcheck``: no lone surrogate, no control characters — a name:
+    none at all, nor bidirectional controls, and stripped). Non-strings are left to the field's own type check."""
     if not isinstance(value, str):
         return value
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise PydanticCustomError("text_surrogate", "contains a lone surrogate (U+{code}) at position {pos}: "
-                                  "not valid Unicode text", {"code": f"{ord(value[exc.start]):04X}", "pos": exc.start}) from None
     if name:
         value = value.strip()
-    for pos, ch in enumerate(value):
-        if (unicodedata.category(ch) == "Cc" and (name or ch not in _TEXT_WHITESPACE)) or (name and ch in _BIDI_CONTROLS):
-            raise PydanticCustomError("text_control", "contains the control character U+{code} at position {pos}",
-                                      {"code": f"{ord(ch):04X}", "pos": pos})
+    fault = text_fault(value, name=name)
+    if fault is not None:
+        kind, code, pos = fault
+        if kind == "surrogate":
+            raise PydanticCustomError("text_surrogate", "contains a lone surrogate (U+{code}) at position {pos}: "
+                                      "not valid Unicode text", {"code": code, "pos": pos})
+        raise PydanticCustomError("text_control", "contains the control character U+{code} at position {pos}",
+                                  {"code": code, "pos": pos})
     return value
 
 

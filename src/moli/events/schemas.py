@@ -6,7 +6,6 @@ Bad input becomes an ``InputError`` that names the key (or the file and line) in
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from moli.core.errors import InputError
 from moli.core.links import safe_href
+from moli.core.textcheck import text_fault
 from moli.core.yamlfiles import read_user_yaml
 
 BUILTIN_METRICS = ("accuracy", "macro_f1", "exact_match", "char_f1", "rouge_l_char")
@@ -30,20 +30,15 @@ def invalid(zh: str, en: str, field: str | None = None) -> PydanticCustomError:
 
 
 def check_text(value: object) -> object:
-    """A text (or each text of a list) as stored: valid Unicode — no lone surrogate, which YAML's or JSON's
-    ``"\\udc00"`` can carry and no database can store — and no control characters but tab and line breaks."""
+    """A text (or each text of a list) as stored: ``moli.core.textcheck`` — no lone surrogate, which YAML's
+    or JSON's ``"\\udc00"`` can carry and no database can store, no control characters but tab and line breaks."""
     for text in (value if isinstance(value, list) else [value]):
-        if not isinstance(text, str):
-            continue
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            code = f"U+{ord(text[exc.start]):04X}"
-            raise invalid(f"含有无效的 Unicode 字符（孤立的代理码位 {code}）",
-                          f"contains a lone surrogate ({code}): not valid Unicode text") from None
-        bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
-        if bad is not None:
-            raise invalid(f"不能包含控制字符 U+{ord(bad):04X}", f"contains the control character U+{ord(bad):04X}")
+        fault = text_fault(text) if isinstance(text, str) else None
+        if fault and fault[0] == "surrogate":
+            raise invalid(f"含有无效的 Unicode 字符（孤立的代理码位 U+{fault[1]}）",
+                          f"contains a lone surrogate (U+{fault[1]}): not valid Unicode text")
+        if fault:
+            raise invalid(f"不能包含控制字符 U+{fault[1]}", f"contains the control character U+{fault[1]}")
     return value
 
 

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from moli.core.textcheck import text_fault
+
 
 def check_text(value: object) -> object:
-    """A text (or each text of a list) as stored or echoed: valid Unicode — no lone surrogate, which JSON's
-    ``"\\udc00"`` or YAML's ``"\\udc00"`` can carry and which no database or response can encode — and no
-    control characters but tab and line breaks. Other values are left to the field's own type check."""
+    """A text (or each text of a list) as stored or echoed: ``moli.core.textcheck`` — no lone surrogate,
+    which no database or response can encode, no control characters but tab and line breaks. Other values
+    are left to the field's own type check."""
     for text in (value if isinstance(value, list) else [value]):
-        if not isinstance(text, str):
-            continue
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
+        fault = text_fault(text) if isinstance(text, str) else None
+        if fault and fault[0] == "surrogate":
             raise PydanticCustomError("text_surrogate", "contains a lone surrogate (U+{code}): not valid Unicode text",
-                                      {"code": f"{ord(text[exc.start]):04X}"}) from None
-        bad = next((c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r"), None)
-        if bad is not None:
-            raise PydanticCustomError("text_control", "contains the control character U+{code}",
-                                      {"code": f"{ord(bad):04X}"})
+                                      {"code": fault[1]})
+        if fault:
+            raise PydanticCustomError("text_control", "contains the control character U+{code}", {"code": fault[1]})
     return value
 
 
