@@ -203,6 +203,16 @@ def check_endpoint(v: str | None) -> str | None:
     return v.rstrip("/")
 
 
+def bounded_fields(limits: dict[str, tuple[int, bool]]) -> Any:
+    """One validator for a model's text fields: each stripped and at most its limit; ``True``: not blank."""
+
+    def check(cls: Any, v: str | None, info: ValidationInfo) -> str | None:
+        limit, required = limits[info.field_name]
+        return None if v is None else _bounded(v, info, limit, required=required)
+
+    return field_validator(*limits)(classmethod(check))
+
+
 class Filing(BaseModel):
     """生成式人工智能服务备案 / 登记 (the CAC filing public-facing services in China need)."""
 
@@ -212,10 +222,7 @@ class Filing(BaseModel):
     number: str | None = None
     date: dt.date | None = None
 
-    @field_validator("number")
-    @classmethod
-    def _number(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return None if v is None else _bounded(v, info, MAX_SHORT)
+    _texts = bounded_fields({"number": (MAX_SHORT, False)})
 
 
 class Evaluation(BaseModel):
@@ -226,20 +233,7 @@ class Evaluation(BaseModel):
     score: float = Field(allow_inf_nan=False)
     source: str | None = None  # where the figure was published
 
-    @field_validator("benchmark")
-    @classmethod
-    def _benchmark(cls, v: str, info: ValidationInfo) -> str:
-        return _bounded(v, info, MAX_SHORT, required=True)
-
-    @field_validator("metric")
-    @classmethod
-    def _metric(cls, v: str, info: ValidationInfo) -> str:
-        return _bounded(v, info, 60)
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return None if v is None else _bounded(v, info, 500)
+    _texts = bounded_fields({"benchmark": (MAX_SHORT, True), "metric": (60, False), "source": (500, False)})
 
 
 BASELINE_MODEL = "moli-retrieval-baseline"  # moli.market.baseline, served at /v1/chat/completions
@@ -295,20 +289,8 @@ class Offering(BaseModel):
                              f"in /{v.rsplit('/', 1)[1]} (a page's address)")
         return v
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str, info: ValidationInfo) -> str:
-        return _bounded(v, info, MAX_NAME, required=True)
-
-    @field_validator("vendor", "license")
-    @classmethod
-    def _short(cls, v: str, info: ValidationInfo) -> str:
-        return _bounded(v, info, MAX_SHORT)
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, v: str, info: ValidationInfo) -> str:
-        return _bounded(v, info, MAX_DESCRIPTION)
+    _texts = bounded_fields({"name": (MAX_NAME, True), "vendor": (MAX_SHORT, False), "license": (MAX_SHORT, False),
+                             "description": (MAX_DESCRIPTION, False)})
 
     @field_validator("evaluations")
     @classmethod
@@ -421,20 +403,7 @@ class Scenario(BaseModel):
     def _id(cls, v: str, info: ValidationInfo) -> str:
         return Offering._id(v, info)
 
-    @field_validator("title")
-    @classmethod
-    def _title(cls, v: str, info: ValidationInfo) -> str:
-        return _bounded(v, info, MAX_NAME, required=True)
-
-    @field_validator("description")
-    @classmethod
-    def _description(cls, v: str, info: ValidationInfo) -> str:
-        return _bounded(v, info, MAX_DESCRIPTION)
-
-    @field_validator("test_set")
-    @classmethod
-    def _test_set(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return None if v is None else _bounded(v, info, 500)
+    _texts = bounded_fields({"title": (MAX_NAME, True), "description": (MAX_DESCRIPTION, False), "test_set": (500, False)})
 
     @field_validator("tasks", "languages", "benchmarks", "scoring", mode="before")
     @classmethod
