@@ -396,3 +396,13 @@ def test_a_product_description_is_not_someones_biometrics(tmp_path):
     assert r["individuals"] == 8 and r["sensitive_individuals"] == 0
     assert is_note_header("订单备注") and is_note_header("Remarks") and not is_note_header("备用电话")
     assert sensitive_mentions("已采集该员工的指纹信息和人脸照片") == ["biometric"]
+
+
+def test_csv_utf8_then_another_encoding_past_the_first_block_says_so(tmp_path):
+    lines = ["姓名,手机"] + [f"王建国{i},1381234{i % 10000:04d}" for i in range(60_000)]  # > 1 MB of UTF-8 first
+    path = tmp_path / "later.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode() + "李娜,13987654321\n".encode("gbk"))
+    with pytest.raises(InputError) as info:
+        scan([path])
+    assert "不是有效的 UTF-8 编码" in info.value.zh and "--encoding" in info.value.zh
+    assert "引号" not in info.value.zh and "not valid UTF-8" in info.value.en

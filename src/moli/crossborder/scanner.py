@@ -387,6 +387,9 @@ def _csv_error(name: str, msg: str, block: int) -> InputError:
     if cols:
         reason_zh = f"有 {cols.group(2)} 个字段，表头有 {cols.group(1)} 个；可加 --allow-partial 跳过"
         reason_en = f"{cols.group(2)} fields, the header has {cols.group(1)}; use --allow-partial to skip it"
+    elif "invalid UTF8" in msg:  # UTF-8 at the start (so read as UTF-8), another encoding further on
+        reason_zh = "此处不是有效的 UTF-8 编码（文件前面是 UTF-8），请把整个文件另存为同一种编码，或用 --encoding 指定"
+        reason_en = "not valid UTF-8 here (the file starts as UTF-8); save the whole file in one encoding, or pass --encoding"
     else:
         reason_zh, reason_en = "CSV 格式有误（如引号未闭合）", first
     return InputError(f"{name}：{where_zh}无法读取，{reason_zh}", f"{name}: cannot be read{where_en}: {reason_en}",
