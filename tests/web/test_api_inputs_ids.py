@@ -32,6 +32,8 @@ def _check_refused(r, param: str) -> None:
     if r.headers["content-type"].startswith("application/json"):
         body = r.json()
         assert body["field"] == param and body["error_zh"].startswith("提交的数据有误") and param in body["error"]
+        assert "须 ≤" in body["error_zh"] or "须 ≥" in body["error_zh"]  # the reason in Chinese, not pydantic's English
+        assert "Input should" not in body["error_zh"] and "Input should" in body["error"]
     else:  # the bilingual error page names the parameter
         assert "提交的数据有误" in r.text and param in r.text
 

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from moli.core.errors import ConfigError, InputError
+from moli.core.validation import zh_reason
 from moli.core.yamlfiles import read_user_yaml
 from moli.corpus.readers import FORMATS
 from moli.corpus.steps import Step, get_step_class
@@ -114,46 +115,10 @@ def _config_error(where: str, msg: str, source: str, en: str | None = None) -> C
                        field=where)
 
 
-# Chinese reasons for the pydantic error types a recipe meets; the English line keeps pydantic's text.
-_ZH_TYPES = {
-    "string_type": "应为字符串", "int_type": "应为整数", "int_parsing": "应为整数", "float_type": "应为数字",
-    "float_parsing": "应为数字", "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
-    "list_type": "应为列表", "dict_type": "应为映射（键: 值）", "model_type": "应为映射（键: 值）",
-    "model_attributes_type": "应为映射（键: 值）", "none_required": "应为空值", "int_from_float": "应为整数",
-    "finite_number": "应为有限的数", "tuple_type": "应为列表",
-}
-
-
 def _zh_reason(err: dict[str, Any]) -> str:
-    kind, ctx = err.get("type", ""), err.get("ctx") or {}
-    if kind == "missing":
-        return "缺少必填项"
-    if kind == "extra_forbidden":
+    if err.get("type") == "extra_forbidden":
         return "未知的键（配方不允许）"
-    if kind in _ZH_TYPES:
-        return _ZH_TYPES[kind]
-    if kind == "literal_error":
-        return f"应为以下之一：{ctx.get('expected', '')}"
-    if kind == "enum":
-        return f"应为以下之一：{ctx.get('expected', '')}"
-    for name, sign in (("greater_than_equal", "≥"), ("greater_than", ">"), ("less_than_equal", "≤"), ("less_than", "<")):
-        if kind == name:
-            key = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}[name]
-            return f"须 {sign} {ctx.get(key)}"
-    if kind == "string_too_short":
-        return f"至少 {ctx.get('min_length')} 个字符" if ctx.get("min_length", 0) > 1 else "不能为空"
-    if kind == "string_too_long":
-        return f"最多 {ctx.get('max_length')} 个字符"
-    if kind == "too_short":
-        return f"至少需要 {ctx.get('min_length')} 项"
-    if kind == "too_long":
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind == "string_pattern_mismatch":
-        return "含不允许的字符（只能用字母、数字、汉字、下划线、短横线和点）" if ctx.get("pattern") == r"^[\w\-.]+$" \
-            else f"不符合格式 {ctx.get('pattern')}"
-    if kind in ("value_error", "assertion_error"):
-        return "值无效（" + str(err.get("msg", "")).removeprefix("Value error, ") + "）"
-    return "值无效"
+    return zh_reason(err)
 
 
 def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:

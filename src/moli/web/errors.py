@@ -71,12 +71,16 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException) -> R
 
 
 async def validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
-    fields = []
+    from moli.core.validation import zh_reason
+
+    names, zh, en = [], [], []
     for e in exc.errors():
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        fields.append(f"{'.'.join(loc) or '?'}: {e.get('msg', '')}")
-    err = MoliError("提交的数据有误：" + "；".join(fields), "invalid input: " + "; ".join(fields),
-                    field=",".join(f.split(":")[0] for f in fields))
+        name = ".".join(loc) or "?"
+        names.append(name)
+        zh.append(f"{name}：{zh_reason(e)}")
+        en.append(f"{name}: {e.get('msg', '')}")
+    err = MoliError("提交的数据有误：" + "；".join(zh), "invalid input: " + "; ".join(en), field=",".join(names))
     err.status_code = 422
     if wants_json(request):
         return JSONResponse(err.to_dict(), status_code=422)
