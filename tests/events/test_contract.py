@@ -133,6 +133,7 @@ def test_impossible_date_is_an_input_error_naming_the_key(tmp_path):
     with pytest.raises(InputError) as e:
         load_competition_yaml(path)
     assert e.value.field == "phases[0].start" and "comp.yaml" in e.value.en and "日期" in e.value.zh
+    assert "不是有效的日期时间" in e.value.zh and "Input should" not in e.value.zh  # the reason in Chinese
 
 
 def test_own_rules_speak_chinese_first(tmp_path):

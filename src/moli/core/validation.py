@@ -11,6 +11,11 @@ _ZH_TYPES = {
     "list_type": "应为列表", "dict_type": "应为映射（键: 值）", "model_type": "应为映射（键: 值）",
     "model_attributes_type": "应为映射（键: 值）", "none_required": "应为空值", "int_from_float": "应为整数",
     "finite_number": "应为有限的数", "tuple_type": "应为列表",
+    "datetime_parsing": "不是有效的日期时间（如 2026-05-01T14:00:00+08:00）",
+    "datetime_from_date_parsing": "不是有效的日期时间（如 2026-05-01T14:00:00+08:00）",
+    "datetime_type": "不是有效的日期时间（如 2026-05-01T14:00:00+08:00）",
+    "date_parsing": "不是有效的日期（如 2026-05-01）", "date_from_datetime_parsing": "不是有效的日期（如 2026-05-01）",
+    "date_type": "不是有效的日期（如 2026-05-01）",
 }
 
 

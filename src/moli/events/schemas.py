@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from moli.core.errors import InputError
 from moli.core.links import safe_href
 from moli.core.textcheck import text_fault
+from moli.core.validation import zh_reason
 from moli.core.yamlfiles import read_user_yaml
 
 BUILTIN_METRICS = ("accuracy", "macro_f1", "exact_match", "char_f1", "rouge_l_char")
@@ -156,22 +157,6 @@ class CompetitionSpec(BaseModel):
         return self
 
 
-_ZH_MSG = {
-    "missing": "缺少必填项",
-    "extra_forbidden": "未知的键",
-    "value_error": "取值无效",
-    "literal_error": "取值不在允许范围内",
-    "datetime_from_date_parsing": "不是有效的日期时间",
-    "datetime_parsing": "不是有效的日期时间",
-    "datetime_type": "不是有效的日期时间",
-    "greater_than": "数值太小",
-    "less_than": "数值太大",
-    "greater_than_equal": "数值太小",
-    "less_than_equal": "数值太大",
-    "string_pattern_mismatch": "格式不符合要求",
-}
-
-
 def _loc(loc: tuple) -> str:
     out = ""
     for part in loc:
@@ -192,8 +177,7 @@ def raise_validation(exc: ValidationError, source: str, source_en: str | None = 
         zh = "取值无效"
     else:
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        zh = _ZH_MSG.get(err.get("type", ""), "取值无效")
-        zh_msg = msg
+        zh, zh_msg = "取值无效", zh_reason(err)
     key = f"{key_prefix}{key}" if key != "(root)" or not key_prefix else key_prefix.rstrip(".")
     raise InputError(f"{source}：键 {key} {zh}：{zh_msg}", f"{source_en or source}: key {key}: {msg}", field=key) from None
 
