@@ -107,7 +107,8 @@ def test_icalendar_feed_lists_dated_published_events(session):
 
 def test_roadshow_slots_are_never_double_booked(db_url, session):
     ev = _event(session, slug="roadshow", capacity=None)
-    slots = service.add_slots(session, ev, datetime(2026, 6, 10, 6, 0, tzinfo=UTC), 20, 3)
+    ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    slots = service.add_slots(session, ev, ahead, 20, 3)
     session.commit()
     firms = [make_user(org=f"企业{i}") for i in range(6)]
     target = slots[0].id
@@ -142,6 +143,8 @@ def test_roadshow_slots_are_never_double_booked(db_url, session):
         service.cancel_booking(session, target, loser)
     service.cancel_booking(session, target, winner)
     assert service.book_slot(session, target, loser).booked_by_org_id == loser.organisation_id
+    with pytest.raises(service.Conflict, match="已于 .*开始，不能再预约"):  # a slot that has begun
+        service.book_slot(session, slots[2].id, winner, now=ahead + timedelta(minutes=41))
 
 
 def test_expert_judged_track_averages_rubric_scores(session, tmp_path):

@@ -959,13 +959,19 @@ def slots(session: Session, ev: Event) -> list[RoadshowSlot]:
                                 .order_by(RoadshowSlot.starts_at, RoadshowSlot.id)))
 
 
-def book_slot(session: Session, slot_id: int, user: Any, project_title: str = "") -> RoadshowSlot:
-    """An enterprise books one free slot (one per enterprise per event; never two on one slot). Commits."""
+def book_slot(session: Session, slot_id: int, user: Any, project_title: str = "", *,
+              now: datetime | None = None) -> RoadshowSlot:
+    """An enterprise books one free slot that has not begun (one per enterprise per event; never two on
+    one slot). Commits."""
     if user is None or user.organisation_id is None:
         raise PermissionDenied("只有企业账号可以预约路演", "only an enterprise account may book a roadshow slot")
     slot = _get(session, RoadshowSlot, slot_id)
     if slot is None:
         raise NotFound(f"路演时段 {slot_id} 不存在", f"roadshow slot {slot_id} does not exist", field="slot")
+    if aware(slot.starts_at) <= _now(now):
+        when = aware(slot.starts_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        raise Conflict(f"该路演时段已于 {when}（北京时间）开始，不能再预约", f"this slot began at {when} (Beijing time); "
+                       "it can no longer be booked", field="slot")
     event_id, org_id = slot.event_id, user.organisation_id
     session.commit()
     session.execute(update(Event).where(Event.id == event_id).values(lock_version=Event.lock_version + 1))
