@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from moli.core.access import is_staff
 from moli.core.errors import InputError
+from moli.core.jsonbody import error_responses, json_body, json_request
+from moli.core.textcheck import text_fault
 from moli.federation import service
 from moli.federation.schemas import KIND_LABELS, KINDS
 from moli.web.deps import current_user, get_db, require_staff
@@ -31,47 +31,16 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-_ERROR = {"type": "object", "required": ["error", "error_zh"], "properties": {
-    "error": {"type": "string"}, "error_zh": {"type": "string"}, "field": {"type": "string"}}}
-_STATUS_TEXT = {304: "未改变（ETag 仍匹配） / Not modified: the ETag still matches",
-                400: "输入有误（中英文错误，field 指明字段） / Bad input (bilingual error naming the field)",
-                401: "未登录 / Not logged in", 403: "仅限管理员，或缺少 CSRF 令牌 / Staff only, or the CSRF token is missing"}
-
-
-def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=``: the error statuses a route really answers (OpenAPI)."""
-    return {c: {"description": _STATUS_TEXT[c]} if c == 304 else
-            {"description": _STATUS_TEXT[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
-
-
-_PEER_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+_PEER_BODY = json_request({
     "type": "object", "required": ["name", "url"], "properties": {
         "name": {"type": "string", "maxLength": 60, "description": "节点名称 / peer name"},
         "url": {"type": "string", "description": "节点地址 https://host[:port][/path] / the peer's base URL"},
         "public_key": {"type": ["string", "null"], "description": "Ed25519 公钥（base64）；不填则首次同步时固定 / "
                        "Ed25519 public key (base64); pinned on first pull when left out"},
-        "replace": {"type": "boolean", "default": False, "description": "替换同名节点 / replace a peer of that name"}}}}}}}
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    """The request's JSON body as an object; anything else (empty, not JSON, not UTF-8, nested too
-    deep to parse, not an object) is a 400 with the bilingual error body, never a 500."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except RecursionError:
-        raise InputError("请求体嵌套过深", "the request body is nested too deeply", field="body") from None
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        raise InputError("请求体不是有效的 UTF-8 JSON", "the request body is not valid UTF-8 JSON", field="body") from None
-    if not isinstance(body, dict):
-        raise InputError("请求体须是 JSON 对象", "the request body must be a JSON object", field="body")
-    return body
-
+        "replace": {"type": "boolean", "default": False, "description": "替换同名节点 / replace a peer of that name"}}})
 
 def _text(body: dict[str, Any], key: str, *, optional: bool = False) -> str | None:
-    """A string field of a JSON body (a lone surrogate, which UTF-8 cannot carry, is refused)."""
+    """A string field of a JSON body (a lone surrogate or a control character, ``moli.core.textcheck``, is refused)."""
     v = body.get(key)
     if v is None and optional:
         return None
@@ -79,15 +48,15 @@ def _text(body: dict[str, Any], key: str, *, optional: bool = False) -> str | No
         v = ""
     if not isinstance(v, str):
         raise InputError(f"字段 {key} 应为字符串", f"field {key} must be a string", field=key)
-    if _SURROGATE.search(v):
-        raise InputError(f"字段 {key}：含有无效字符（孤立的代理码位）",
-                         f"field {key}: contains an invalid character (a lone surrogate)", field=key)
+    if text_fault(v):
+        raise InputError(f"字段 {key}：含有无效字符（孤立的代理码位或控制字符）",
+                         f"field {key}: contains an invalid character (a lone surrogate or a control character)", field=key)
     return v
 
 
 # --- JSON --------------------------------------------------------------------------------------
 
-@router.get("/api/v1/federation/catalogue", responses=_responses(304))
+@router.get("/api/v1/federation/catalogue", responses=error_responses(304))
 def api_catalogue(request: Request, db: Session = Depends(get_db)):
     doc = service.build_catalogue(db, _base(request))
     headers = {"ETag": service.catalogue_etag(doc), "Cache-Control": "no-cache"}
@@ -107,10 +76,10 @@ def api_peers(db: Session = Depends(get_db)):
     return {"items": [service.peer_dict(p) for p in service.list_peers(db)]}
 
 
-@router.post("/api/v1/federation/peers", status_code=201, responses=_responses(400, 401, 403),
+@router.post("/api/v1/federation/peers", status_code=201, responses=error_responses(400, 401, 403),
              openapi_extra=_PEER_BODY)
 async def api_add_peer(request: Request, db: Session = Depends(get_db), user=Depends(require_staff)):
-    body = await _json_object(request)
+    body = await json_body(request)
     peer = service.add_peer(db, _text(body, "name"), _text(body, "url"), _text(body, "public_key", optional=True) or None,
                             replace=bool(body.get("replace")))
     return JSONResponse(service.peer_dict(peer), status_code=201)
@@ -122,7 +91,7 @@ def api_remote(q: str = "", kind: str = "", peer: str = "", withdrawn: bool = Fa
     return {"items": [service.remote_dict(e, p) for e, p in rows]}
 
 
-@router.post("/api/v1/federation/pull", status_code=202, responses=_responses(401, 403))
+@router.post("/api/v1/federation/pull", status_code=202, responses=error_responses(401, 403))
 def api_pull(peer: str = "", db: Session = Depends(get_db), user=Depends(require_staff)):
     from moli.core.jobs import job_dict, submit_job
 

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from moli.core.db import session_scope
 from moli.core.errors import InputError
-from moli.market.jsonbody import error_responses, json_request, parse_json_body
-from moli.market.schemas import HOSTED_MODELS
+from moli.core.jsonbody import error_responses, json_request, parse_json_body
+from moli.market.schemas import HOSTED_MODELS, check_values
 
 router = APIRouter()
 
@@ -76,7 +76,7 @@ async def chat_completions(request: Request):
     the sentence of the platform's public texts closest to the last user message (``moli.source`` names
     its document). No key."""
     try:  # also refuses nesting too deep to parse and strings with a lone surrogate (not encodable)
-        body = parse_json_body(await request.body())
+        body = parse_json_body(await request.body(), check=check_values)
     except InputError as exc:
         param = exc.field if exc.field and exc.field != "body" else None
         return _error(400, exc.zh, exc.en, param=param)

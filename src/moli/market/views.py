@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from moli.core.errors import InputError
+from moli.core.jsonbody import body_schema, error_responses, json_body, json_request
 from moli.market import hosted, service
-from moli.market.jsonbody import body_schema, error_responses, json_body, json_request
 from moli.market.schemas import (
     BUILTIN_METRICS,
     DEPLOYMENTS,
@@ -19,6 +19,7 @@ from moli.market.schemas import (
     TASKS,
     Offering,
     Scenario,
+    check_values,
     parse_offering,
     parse_scenario,
     vocabulary,
@@ -294,7 +295,7 @@ def api_delete_offering(slug: str, db: Session = Depends(get_db), user=Depends(r
 @router.post("/api/v1/market/offerings", status_code=201, responses=error_responses(400, 401, 403),
              openapi_extra=json_request(body_schema(Offering, _IS_PUBLIC)))
 async def api_publish_offering(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
-    body = await json_body(request)
+    body = await json_body(request, check=check_values)
     is_public = bool(body.pop("is_public", True))
     row = service.publish_offering(db, parse_offering(body, "request body"), user, is_public=is_public)
     return JSONResponse(_offering_json(row), status_code=201)
@@ -313,7 +314,7 @@ def api_scenarios(industry: str = "", task: str = "", include_remote: bool = Fal
 @router.post("/api/v1/market/scenarios", status_code=201, responses=error_responses(400, 401, 403),
              openapi_extra=json_request(body_schema(Scenario, {**_IS_PUBLIC, **_TEST_ITEMS})))
 async def api_publish_scenario(request: Request, db: Session = Depends(get_db), user=Depends(require_user)):
-    body = await json_body(request)
+    body = await json_body(request, check=check_values)
     is_public = bool(body.pop("is_public", True))
     test_set = body.pop("test_set_items", None)
     scn = parse_scenario(body, "request body")
@@ -349,13 +350,13 @@ def api_scenario_matches(slug: str, top: int = 10, include_remote: bool = False,
              openapi_extra=json_request(body_schema(Scenario)))
 async def api_match(request: Request, top: int = 10, db: Session = Depends(get_db), user=Depends(current_user)):
     """The CLI contract over HTTP: POST a scenario, get ``{"matches", "excluded"}``."""
-    return service.match_scenario(db, parse_scenario(await json_body(request), "request body"), user, k=top)
+    return service.match_scenario(db, parse_scenario(await json_body(request, check=check_values), "request body"), user, k=top)
 
 
 @router.post("/api/v1/market/scenarios/{slug}/evaluations", status_code=202,
              responses=error_responses(400, 401, 403, 404), openapi_extra=json_request(_EVALUATE))
 async def api_evaluate(request: Request, slug: str, db: Session = Depends(get_db), user=Depends(require_user)):
-    body = await json_body(request)
+    body = await json_body(request, check=check_values)
     job = service.submit_evaluation(db, slug, service.offering_keys(body.get("offerings")), user)
     return JSONResponse({"job_id": job.id, "status": job.status, "job_url": f"/jobs/{job.id}"}, status_code=202)
 

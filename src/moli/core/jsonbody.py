@@ -1,21 +1,21 @@
-"""Reading a JSON request body for the market's API: every way a body can be wrong is a 400 with the
-bilingual error body (``{"error", "error_zh", "field"}``), never a 500.
+"""Reading a JSON request body for any feature's API: every way a body can be wrong is a 400 with the
+bilingual error body (``{"error", "error_zh", "field"}``), never a 500; and the OpenAPI pieces that
+declare what such an endpoint really answers and takes.
 
 Refused: an empty body, bytes that are not JSON (a syntax error, GBK instead of UTF-8), ``NaN`` /
 ``Infinity`` (not JSON, and not sendable back), nesting deeper than Python can parse, a top-level
-value of the wrong type, and — through :func:`moli.market.schemas.check_values` — strings holding a
-lone surrogate and values nested more than ``MAX_DEPTH`` levels.
+value of the wrong type; a feature adds its own value checks with ``check``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 
 from moli.core.errors import InputError
-from moli.market.schemas import check_values
 
 _TYPE_NAMES = {dict: ("JSON 对象", "a JSON object"), list: ("JSON 数组", "a JSON array")}
 
@@ -24,8 +24,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_json_body(raw: bytes, expect: type | None = dict) -> Any:
-    """The parsed body, or :class:`InputError` (field ``body``) saying what is wrong with it."""
+def parse_json_body(raw: bytes, expect: type | None = dict, check: Callable[[Any, str], Any] | None = None) -> Any:
+    """The parsed body, or :class:`InputError` (field ``body``) saying what is wrong with it; ``check(data,
+    "request body")`` is the feature's own check of the values (lone surrogates, depth …)."""
     if not raw.strip():
         zh, en = _TYPE_NAMES.get(expect, ("JSON", "JSON"))
         raise InputError(f"请求体为空，应为{zh}", f"the request body is empty; expected {en}", field="body")
@@ -46,13 +47,15 @@ def parse_json_body(raw: bytes, expect: type | None = dict) -> Any:
     if expect is not None and not isinstance(data, expect):
         zh, en = _TYPE_NAMES.get(expect, (expect.__name__, expect.__name__))
         raise InputError(f"请求体应为{zh}", f"the request body must be {en}", field="body")
-    check_values(data, "request body")
+    if check is not None:
+        check(data, "request body")
     return data
 
 
-async def json_body(request: Request, expect: type | None = dict) -> Any:
+async def json_body(request: Request, expect: type | None = dict,
+                    check: Callable[[Any, str], Any] | None = None) -> Any:
     """The request's JSON body, checked as :func:`parse_json_body` does."""
-    return parse_json_body(await request.body(), expect)
+    return parse_json_body(await request.body(), expect, check)
 
 
 # --- OpenAPI: what these endpoints really answer and take ------------------------------------------
@@ -72,8 +75,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 def error_responses(*codes: int, schema: dict[str, Any] | None = None) -> dict[int | str, dict[str, Any]]:
     """``responses=`` of a route: each error status with its description and the error body's shape."""
-    return {c: {"description": _STATUS_TEXT.get(c, str(c)),
-                "content": {"application/json": {"schema": schema or ERROR_SCHEMA}}} for c in codes}
+    return {c: {"description": _STATUS_TEXT.get(c, str(c))} if c < 400 else  # 3xx: no body
+            {"description": _STATUS_TEXT.get(c, str(c)), "content": {"application/json": {"schema": schema or ERROR_SCHEMA}}}
+            for c in codes}
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
