@@ -535,13 +535,6 @@ def classify(header: list[str], sample: list[dict]) -> dict[str, str | None]:
         return out
 
 
-def _chinese_reason(exc: InputError) -> InputError:
-    """``moli.pii``'s JSONL error carries json's English reason in its Chinese line: say it in Chinese."""
-    zh = re.sub(r"不是有效的 JSON 对象（[^）]*）", "不是有效的 JSON 对象（JSON 语法错误，或不是 {…} 对象）", exc.zh)
-    zh = re.sub(r"不是有效的 XLSX 文件（[^）]*）", "不是有效的 XLSX 文件（文件损坏或不是 Excel 2007+ 格式）", zh)
-    return exc if zh == exc.zh else InputError(zh, exc.en, field=exc.field)
-
-
 # ---------------------------------------------------------------------------------------------
 
 class Scanner:
@@ -584,7 +577,6 @@ class Scanner:
                 if name != str(path):  # messages from other modules name the stored file: name it as its user does
                     exc = InputError(exc.zh.replace(str(path), name), exc.en.replace(str(path), name),
                                      field=name if exc.field in (str(path), "path") else exc.field)
-                exc = _chinese_reason(exc)
                 if not self.opts.allow_partial:
                     raise exc from None
                 self.errors.append({"source": name, "error_zh": exc.zh, "error_en": exc.en})

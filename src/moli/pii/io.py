@@ -126,7 +126,7 @@ def iter_jsonl(path: Path, *, encoding: str = "utf-8", skip_bad: bool = False, s
                 if skipped is not None:
                     skipped.append((lineno, str(exc)))
                 continue
-            raise InputError(f"{path}：第 {lineno} 行不是有效的 JSON 对象（{exc}）{zh_hint}",
+            raise InputError(f"{path}：第 {lineno} 行不是有效的 JSON 对象（JSON 语法错误，或不是 {{…}} 对象）{zh_hint}",
                              f"{path}: line {lineno} is not a valid JSON object ({exc}){en_hint}",
                              field=f"line {lineno}") from exc
         if isinstance(obj, _Renamed):

@@ -116,7 +116,7 @@ def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False, sk
         try:
             pf = pq.ParquetFile(path)
         except Exception as exc:  # pyarrow raises ArrowInvalid and OSError variants
-            raise InputError(f"{path}：不是有效的 Parquet 文件（{exc}）", f"{path}: not a valid Parquet file ({exc})",
+            raise InputError(f"{path}：不是有效的 Parquet 文件（文件损坏或不是 Parquet 格式）", f"{path}: not a valid Parquet file ({exc})",
                              field="path") from exc
         names, header_renames = distinct_names([str(n) for n in pf.schema_arrow.names])
         renames.extend((1, old, new) for old, new in header_renames)
@@ -133,7 +133,7 @@ def iter_table_rows(path, *, encoding: str = "utf-8", skip_bad: bool = False, sk
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException
-            raise InputError(f"{path}：不是有效的 XLSX 文件（{exc}）", f"{path}: not a valid XLSX file ({exc})",
+            raise InputError(f"{path}：不是有效的 XLSX 文件（文件损坏或不是 Excel 2007+ 格式）", f"{path}: not a valid XLSX file ({exc})",
                              field="path") from exc
         try:
             rows = wb.worksheets[0].iter_rows(values_only=True)
