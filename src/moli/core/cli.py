@@ -99,7 +99,7 @@ def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程�
     """运行后台任务进程（huey consumer）/ run the background-job worker."""
     from huey.consumer import Consumer
 
-    from moli.core.jobs import discover_handlers, get_huey, recover_abandoned
+    from moli.core.jobs import check_queue, discover_handlers, get_huey, recover_abandoned
 
     ensure_database()
     discover_handlers()
@@ -114,20 +114,6 @@ def worker(workers: int = typer.Option(2, "--workers", "-w", help="并发线程�
     # huey's default idle back-off reaches 10 s; 1 s keeps a new job's pick-up quick for the live page
     Consumer(huey, workers=workers, worker_type="thread", initial_delay=0.1, backoff=1.15,
              max_delay=max_delay).run()
-
-
-def check_queue(huey) -> None:
-    """The queue answers before the worker starts: an unreachable MOLI_REDIS_URL would otherwise print a
-    traceback every second for as long as the worker runs."""
-    from moli.core.errors import ConfigError
-
-    try:
-        huey.storage.queue_size()
-    except Exception as exc:  # noqa: BLE001 - redis or sqlite, whatever the storage raises
-        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"任务队列无法访问（MOLI_REDIS_URL 或 MOLI_HOME/huey.db）：{reason}",
-                          f"the job queue cannot be reached (MOLI_REDIS_URL or MOLI_HOME/huey.db): {reason}",
-                          field="MOLI_REDIS_URL") from None
 
 
 def demo() -> None:

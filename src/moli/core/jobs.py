@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from moli.core.db import FEATURES, session_scope, utcnow
-from moli.core.errors import InputError, MoliError, NotFound
+from moli.core.errors import ConfigError, InputError, MoliError, NotFound
 from moli.core.models import Job
 from moli.core.settings import get_settings
 
@@ -325,3 +325,15 @@ def table_counts(job_id: int, params: dict, progress: Progress) -> dict:
             if params.get("delay"):
                 time.sleep(min(float(params["delay"]), 1.0))
     return {"tables": out}
+
+
+def check_queue(huey) -> None:
+    """The queue answers before the worker starts: an unreachable MOLI_REDIS_URL would otherwise print a
+    traceback every second for as long as the worker runs."""
+    try:
+        huey.storage.queue_size()
+    except Exception as exc:  # noqa: BLE001 - redis or sqlite, whatever the storage raises
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"任务队列无法访问（MOLI_REDIS_URL 或 MOLI_HOME/huey.db）：{reason}",
+                          f"the job queue cannot be reached (MOLI_REDIS_URL or MOLI_HOME/huey.db): {reason}",
+                          field="MOLI_REDIS_URL") from None

@@ -34,9 +34,8 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / a
     """启动网站 / serve the web app."""
     import uvicorn
 
-    from moli.core.cli import check_queue
     from moli.core.db import ensure_database
-    from moli.core.jobs import get_huey
+    from moli.core.jobs import check_queue, get_huey
     from moli.core.settings import get_settings
 
     ensure_database()  # fail early, before binding the port; the worker then finds a migrated database
